@@ -1,0 +1,37 @@
+"""Developer sessions: tests, lint, typecheck, demo (and later docs, bench)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """Run the test suite (Redis tests need REDIS_URL or a local Redis)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", "wxprivacy")
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """Run the audit against an in-process emulator seeded with 500 authorizers."""
+    session.install("-e", ".[cli]")
+    session.run("wxprivacy", "audit", "--emulator", "500", "--out", "audit.jsonl")

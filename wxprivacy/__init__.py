@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._client import AuthorizerListItem, ComponentClient
 from ._errors import (
     ComponentCredentialError,
     InvalidArgumentError,
@@ -24,13 +25,21 @@ from ._errors import (
     WeChatAPIError,
     WxPrivacyError,
 )
+from ._retry import RetryPolicy
+from ._stores import MemoryTokenStore, TokenStore
+from ._tokens import AccessToken
+from .models import PrivacySetting
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessToken",
+    "AuthorizerListItem",
+    "ComponentClient",
     "ComponentCredentialError",
     "InvalidArgumentError",
     "LockTimeoutError",
+    "MemoryTokenStore",
     "MinuteQuotaExceededError",
     "MissingCredentialError",
     "MissingRefreshTokenError",
@@ -38,11 +47,14 @@ __all__ = [
     "PermissionDeniedError",
     "PrivacyConfigError",
     "PrivacyInterfaceError",
+    "PrivacySetting",
     "QuotaExceededError",
     "ReauthorizationRequiredError",
     "ResponseFormatError",
+    "RetryPolicy",
     "SystemBusyError",
     "TokenInvalidError",
+    "TokenStore",
     "TokenStoreError",
     "TransportError",
     "UploadRejectedError",

@@ -112,13 +112,23 @@ class TransportError(WxPrivacyError):
     Attributes:
         endpoint: the WeChat path that was called, e.g. ``/cgi-bin/component/getprivacysetting``.
         status_code: the last HTTP status, or ``None`` when no response arrived.
+        maybe_sent: ``False`` only when the request provably never reached WeChat (connection
+            refused or connect timeout), so re-sending cannot create a duplicate.
     """
 
     retryable = True
 
-    def __init__(self, message: str, *, endpoint: str, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        status_code: int | None = None,
+        maybe_sent: bool = True,
+    ) -> None:
         self.endpoint = endpoint
         self.status_code = status_code
+        self.maybe_sent = maybe_sent
         super().__init__(message)
 
 

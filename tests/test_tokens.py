@@ -1,0 +1,266 @@
+"""The token chain: caching, single flight, invalid-token handling, missing credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import httpx
+import pytest
+from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep
+
+from wxprivacy import (
+    ComponentClient,
+    ComponentCredentialError,
+    MemoryTokenStore,
+    MissingRefreshTokenError,
+    MissingVerifyTicketError,
+    ReauthorizationRequiredError,
+    TokenInvalidError,
+)
+
+CT = "/cgi-bin/component/api_component_token"
+AT = "/cgi-bin/component/api_authorizer_token"
+
+
+class Clock:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def make(fake: FakeWeChat, *, clock: Clock | None = None, appids: int = 1) -> ComponentClient:
+    client = ComponentClient(
+        COMPONENT_APPID,
+        APPSECRET,
+        http_client=fake.client(),
+        clock=clock or Clock(),
+        sleep=no_sleep,
+        token_store=MemoryTokenStore(clock=clock or Clock()),
+    )
+    await client.set_component_verify_ticket(TICKET)
+    for i in range(appids):
+        await client.set_authorizer_refresh_token(f"wxa{i:015d}", f"refresh-{i}")
+    return client
+
+
+async def test_token_requests_are_exactly_right() -> None:
+    fake = FakeWeChat()
+    client = await make(fake)
+    token = await client.authorizer_access_token("wxa000000000000000")
+    assert token.startswith("atoken-wxa000000000000000")
+    first, second = fake.requests
+    assert first.method == "POST" and first.url.path == CT and first.url.query == b""
+    assert json.loads(first.content) == {
+        "component_appid": COMPONENT_APPID,
+        "component_appsecret": APPSECRET,
+        "component_verify_ticket": TICKET,
+    }
+    assert first.headers["content-type"].startswith("application/json")
+    assert second.url.path == AT
+    assert dict(second.url.params) == {"component_access_token": fake.component_tokens[0]}
+    assert json.loads(second.content) == {
+        "component_appid": COMPONENT_APPID,
+        "authorizer_appid": "wxa000000000000000",
+        "authorizer_refresh_token": "refresh-0",
+    }
+
+
+async def test_second_call_uses_the_cache() -> None:
+    fake = FakeWeChat()
+    client = await make(fake)
+    a = await client.authorizer_access_token("wxa000000000000000")
+    b = await client.authorizer_access_token("wxa000000000000000")
+    assert a == b
+    assert fake.calls == {CT: 1, AT: 1}
+
+
+async def test_tokens_refresh_before_expiry_margin() -> None:
+    fake = FakeWeChat()
+    clock = Clock()
+    client = await make(fake, clock=clock)
+    first = await client.authorizer_access_token("wxa000000000000000")
+    clock.now += 7200 - 301  # still outside the 300 s margin
+    assert await client.authorizer_access_token("wxa000000000000000") == first
+    clock.now += 2  # inside the margin: refresh
+    assert await client.authorizer_access_token("wxa000000000000000") != first
+    assert fake.calls[AT] == 2
+    assert fake.calls[CT] == 2  # the component token had the same lifetime
+
+
+async def test_failed_early_refresh_keeps_serving_the_valid_token() -> None:
+    fake = FakeWeChat()
+    clock = Clock()
+    client = await make(fake, clock=clock)
+    first = await client.authorizer_access_token("wxa000000000000000")
+    clock.now += 7200 - 200  # inside the margin, still valid
+    fake.script[CT] = [errcode(45009, "reach max api daily quota limit")]
+    fake.script[AT] = [errcode(45009, "reach max api daily quota limit")]
+    # the component refresh fails but its old token still serves; the authorizer refresh fails too
+    assert await client.authorizer_access_token("wxa000000000000000") == first
+    assert fake.calls == {CT: 2, AT: 2}
+
+
+async def test_fifty_concurrent_calls_make_one_refresh_each() -> None:
+    fake = FakeWeChat(delay=0.01)
+    client = await make(fake)
+    tokens = await asyncio.gather(
+        *(client.authorizer_access_token("wxa000000000000000") for _ in range(50))
+    )
+    assert len(set(tokens)) == 1
+    assert fake.calls == {CT: 1, AT: 1}
+
+
+async def test_twenty_authorizers_three_calls_each() -> None:
+    fake = FakeWeChat(delay=0.005)
+    client = await make(fake, appids=20)
+    calls = [client.authorizer_access_token(f"wxa{i:015d}") for i in range(20) for _ in range(3)]
+    await asyncio.gather(*calls)
+    assert fake.calls == {CT: 1, AT: 20}
+
+
+async def test_cancelled_leader_does_not_strand_waiters() -> None:
+    fake = FakeWeChat(delay=0.05)
+    client = await make(fake)
+    leader = asyncio.create_task(client.authorizer_access_token("wxa000000000000000"))
+    await asyncio.sleep(0.01)  # the leader's refresh is in flight
+    waiters = [
+        asyncio.create_task(client.authorizer_access_token("wxa000000000000000")) for _ in range(5)
+    ]
+    await asyncio.sleep(0)
+    leader.cancel()
+    results = await asyncio.gather(*waiters)
+    assert len(set(results)) == 1
+    assert leader.cancelled()
+    assert fake.calls == {CT: 1, AT: 1}
+
+
+async def test_failed_refresh_reaches_every_waiter_and_next_call_retries() -> None:
+    fake = FakeWeChat(delay=0.01)
+    client = await make(fake)
+    fake.script[AT] = [errcode(61023, "refresh_token is invalid")]
+    results = await asyncio.gather(
+        *(client.authorizer_access_token("wxa000000000000000") for _ in range(10)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, ReauthorizationRequiredError) and r.errcode == 61023 for r in results)
+    assert fake.calls[AT] == 1
+    assert (await client.authorizer_access_token("wxa000000000000000")).startswith("atoken-")
+    assert fake.calls[AT] == 2
+
+
+async def test_rotated_refresh_token_is_stored() -> None:
+    fake = FakeWeChat(rotate=True)
+    client = await make(fake)
+    await client.authorizer_access_token("wxa000000000000000")
+    stored = await client.token_store.get_refresh_token(COMPONENT_APPID, "wxa000000000000000")
+    assert stored == fake.refresh_tokens["wxa000000000000000"] != "refresh-0"
+
+
+async def test_empty_refresh_token_in_answer_keeps_the_old_one() -> None:
+    fake = FakeWeChat()
+    client = await make(fake)
+    fake.script[AT] = [
+        lambda _r: httpx.Response(
+            200,
+            json={
+                "authorizer_access_token": "x",
+                "expires_in": 7200,
+                "authorizer_refresh_token": "",
+            },
+        )
+    ]
+    await client.authorizer_access_token("wxa000000000000000")
+    assert (
+        await client.token_store.get_refresh_token(COMPONENT_APPID, "wxa000000000000000")
+        == "refresh-0"
+    )
+
+
+async def test_component_token_rejected_on_authorizer_token_is_refreshed_once() -> None:
+    fake = FakeWeChat()
+    client = await make(fake)
+    fake.script[AT] = [errcode(42001, "access_token expired")]
+    await client.authorizer_access_token("wxa000000000000000")
+    assert fake.calls == {CT: 2, AT: 2}
+    assert dict(fake.requests[-1].url.params)["component_access_token"] == fake.component_tokens[1]
+
+
+async def test_component_token_rejected_twice_raises_without_looping() -> None:
+    fake = FakeWeChat()
+    client = await make(fake)
+    fake.script[AT] = [errcode(40001, "invalid credential"), errcode(40001, "invalid credential")]
+    with pytest.raises(TokenInvalidError) as info:
+        await client.authorizer_access_token("wxa000000000000000")
+    assert info.value.errcode == 40001
+    assert fake.calls == {CT: 2, AT: 2}
+
+
+async def test_40001_from_component_token_endpoint_means_bad_credentials() -> None:
+    fake = FakeWeChat()
+    client = await make(fake)
+    fake.script[CT] = [errcode(40001, "invalid credential")]
+    with pytest.raises(ComponentCredentialError) as info:
+        await client.component_access_token()
+    assert info.value.errcode == 40001
+    assert fake.calls == {CT: 1}
+
+
+async def test_missing_ticket_sends_nothing() -> None:
+    fake = FakeWeChat()
+    client = ComponentClient(COMPONENT_APPID, APPSECRET, http_client=fake.client())
+    await client.set_authorizer_refresh_token("wxa000000000000000", "refresh-0")
+    with pytest.raises(MissingVerifyTicketError):
+        await client.authorizer_access_token("wxa000000000000000")
+    assert fake.calls == {}
+
+
+async def test_missing_refresh_token_sends_nothing() -> None:
+    fake = FakeWeChat()
+    client = await make(fake, appids=0)
+    with pytest.raises(MissingRefreshTokenError) as info:
+        await client.authorizer_access_token("wxa000000000000009")
+    assert info.value.authorizer_appid == "wxa000000000000009"
+    assert fake.calls == {}
+
+
+async def test_ticket_expires_after_twelve_hours() -> None:
+    clock = Clock()
+    store = MemoryTokenStore(clock=clock)
+    await store.set_verify_ticket(COMPONENT_APPID, TICKET, ttl=60)  # never shorter than 12 h
+    clock.now += 12 * 3600 - 1
+    assert await store.get_verify_ticket(COMPONENT_APPID) == TICKET
+    clock.now += 2
+    assert await store.get_verify_ticket(COMPONENT_APPID) is None
+
+
+async def test_compare_and_invalidate_keeps_a_newer_token() -> None:
+    from wxprivacy import AccessToken
+
+    store = MemoryTokenStore()
+    await store.set_authorizer_tokens(COMPONENT_APPID, "wxa", AccessToken("new", 2e9), "r")
+    assert not await store.invalidate_authorizer_token(COMPONENT_APPID, "wxa", "old")
+    assert (await store.get_authorizer_token(COMPONENT_APPID, "wxa")) == AccessToken("new", 2e9)
+    assert await store.invalidate_authorizer_token(COMPONENT_APPID, "wxa", "new")
+    assert await store.get_authorizer_token(COMPONENT_APPID, "wxa") is None
+
+
+async def test_secrets_never_logged_or_shown(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake = FakeWeChat()
+    client = await make(fake)
+    fake.script[AT] = [errcode(-1, "system error"), errcode(40001, "invalid credential")]
+    token = await client.authorizer_access_token("wxa000000000000000")
+    fake.script[CT] = [errcode(40001, "invalid credential")]
+    await client.token_store.invalidate_component_token(COMPONENT_APPID, fake.component_tokens[-1])
+    with pytest.raises(ComponentCredentialError) as info:
+        await client.component_access_token()
+    secrets = [APPSECRET, TICKET, token, "refresh-0", *fake.component_tokens]
+    text = "\n".join(r.getMessage() for r in caplog.records) + repr(client) + str(info.value)
+    assert "api_authorizer_token" in text  # the retry was logged...
+    for secret in secrets:
+        assert secret not in text  # ...without any secret
+    assert "HTTP Request" in text  # httpx's own line is there, redacted

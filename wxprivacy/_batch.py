@@ -1,0 +1,79 @@
+"""Run one coroutine per key with bounded concurrency, yielding results as they complete.
+
+Keys are pulled from the input lazily, so a batch over 100,000 authorizers holds at most
+``concurrency`` of them in flight at once, and one key's failure never loses another's result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import TypeVar
+
+from ._errors import InvalidArgumentError, WxPrivacyError
+
+__all__ = ["as_completed_bounded", "check_concurrency"]
+
+R = TypeVar("R")
+
+
+def check_concurrency(concurrency: int) -> int:
+    """Return ``concurrency`` if it is an int >= 1, else raise InvalidArgumentError."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InvalidArgumentError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    return concurrency
+
+
+def _as_error(exc: BaseException) -> WxPrivacyError:
+    if isinstance(exc, WxPrivacyError):
+        return exc
+    wrapped = WxPrivacyError(f"unexpected {type(exc).__name__}: {exc}")
+    wrapped.__cause__ = exc
+    return wrapped
+
+
+async def _aiter(keys: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
+    if isinstance(keys, AsyncIterable):
+        async for key in keys:
+            yield key
+    else:
+        for key in keys:
+            yield key
+
+
+async def as_completed_bounded(
+    keys: Iterable[str] | AsyncIterable[str],
+    work: Callable[[str], Awaitable[R]],
+    concurrency: int,
+) -> AsyncIterator[tuple[str, R | WxPrivacyError]]:
+    """Yield ``(key, result or error)`` for every key, at most ``concurrency`` running at once.
+
+    Exceptions other than cancellation are returned as :class:`WxPrivacyError` values (a
+    non-wxprivacy exception is wrapped, with the original as ``__cause__``). Closing the iterator
+    early cancels the work still running.
+    """
+    check_concurrency(concurrency)
+    source = _aiter(keys)
+    running: dict[asyncio.Future[R], str] = {}
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(running) < concurrency:
+                try:
+                    key = await anext(source)
+                except StopAsyncIteration:
+                    exhausted = True
+                    break
+                running[asyncio.ensure_future(work(key))] = key
+            if not running:
+                return
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                key = running.pop(task)
+                exc = task.exception()
+                yield key, (task.result() if exc is None else _as_error(exc))
+    finally:
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)

@@ -1,0 +1,115 @@
+"""RetryPolicy and the one predicate that says whether a failed attempt may be tried again."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+import tenacity
+
+from ._errors import InvalidArgumentError, SystemBusyError, TransportError, WxPrivacyError
+
+__all__ = ["RetryPolicy"]
+
+logger = logging.getLogger("wxprivacy")
+
+
+def _positive(name: str) -> Callable[[Any, Any, float], None]:
+    def check(_instance: Any, _attribute: Any, value: float) -> None:
+        if not value > 0:
+            raise InvalidArgumentError(f"RetryPolicy.{name} must be > 0 seconds, got {value!r}")
+
+    return check
+
+
+def _check_attempts(_instance: Any, _attribute: Any, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(f"RetryPolicy.max_attempts must be an int >= 1, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How transient failures are retried: exponential backoff with full jitter (tenacity).
+
+    Retried: transport errors (connect/read timeouts, resets), HTTP 5xx and 429, errcode -1 and
+    61039. Never retried in-band: quota codes (45009, 45011), permission and authorization codes
+    (48001, 61003, 61007, 61023, ...), privacy configuration codes (86xxx) and other permanent
+    codes. For calls that create something (``apply_privacy_interface``) only failures that prove
+    the request was not accepted are retried (connection refused, errcode -1).
+
+    Attributes:
+        max_attempts: total tries, the first included (``1`` disables retries).
+        initial_backoff: seconds; the upper bound of the first wait (doubles every attempt).
+        max_backoff: seconds; the cap on any single wait.
+    """
+
+    max_attempts: int = attrs.field(default=4, validator=_check_attempts)
+    initial_backoff: float = attrs.field(default=0.5, validator=_positive("initial_backoff"))
+    max_backoff: float = attrs.field(default=8.0, validator=_positive("max_backoff"))
+
+    def retrying(
+        self,
+        *,
+        endpoint: str,
+        idempotent: bool = True,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> tenacity.AsyncRetrying:
+        """Build the tenacity controller for one call to ``endpoint``.
+
+        Args:
+            endpoint: the WeChat path, used in the WARNING log line of each retry.
+            idempotent: ``False`` for calls that create something: then only failures that prove
+                the request was not accepted are retried.
+            sleep: an awaitable sleep (seconds) to use instead of ``asyncio.sleep`` (tests).
+        """
+
+        def should_retry(state: tenacity.RetryCallState) -> bool:
+            outcome = state.outcome
+            if outcome is None or not outcome.failed:
+                return False
+            return is_retryable(outcome.exception(), idempotent=idempotent)
+
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            logger.warning(
+                "retrying %s (attempt %d of %d failed: %s); next try in %.2f s",
+                endpoint,
+                state.attempt_number,
+                self.max_attempts,
+                exc,
+                wait,
+            )
+
+        kwargs: dict[str, Any] = {}
+        if sleep is not None:
+            kwargs["sleep"] = sleep
+        return tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=tenacity.wait_random_exponential(
+                multiplier=self.initial_backoff, max=self.max_backoff
+            ),
+            retry=should_retry,
+            before_sleep=log_retry,
+            reraise=True,
+            **kwargs,
+        )
+
+
+def is_retryable(exc: BaseException | None, *, idempotent: bool = True) -> bool:
+    """Whether a failed attempt may be sent again.
+
+    Args:
+        exc: the typed error the attempt raised.
+        idempotent: ``False`` when re-sending could create a duplicate: only
+            :class:`TransportError` with ``sent=False`` and errcode -1 qualify then.
+    """
+    if isinstance(exc, SystemBusyError):
+        return True
+    if isinstance(exc, TransportError):
+        return idempotent or not getattr(exc, "maybe_sent", True)
+    if isinstance(exc, WxPrivacyError) and getattr(exc, "errcode", None) == 61039:
+        return idempotent
+    return False

@@ -1,0 +1,193 @@
+"""Sans-I/O wire rules: response bytes -> dict or a typed error; rid parsing; URL redaction.
+
+Nothing here performs I/O, so the whole error mapping is testable without HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+import orjson
+
+from ._errors import ResponseFormatError, TransportError, error_for
+
+__all__ = [
+    "decode_response",
+    "redact",
+    "snippet",
+    "split_rid",
+]
+
+_RID_RE: Final = re.compile(r"[,\s]*rid:\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8})\s*$")
+_SECRET_QUERY_RE: Final = re.compile(
+    r"((?:component_)?access_token|authorizer_access_token|refresh_token|ticket)=([^&\s\"']+)",
+    re.IGNORECASE,
+)
+SNIPPET_CHARS: Final = 120
+
+
+def split_rid(errmsg: str) -> tuple[str, str | None]:
+    """Split ``"access_token expired rid: 6553f164-0badc0de-00c0ffee"`` into text and rid.
+
+    Returns:
+        ``(text, rid)``; ``rid`` is ``None`` when the message carries none (legacy
+        ``hint: [...]`` suffixes are left in the text).
+    """
+    match = _RID_RE.search(errmsg)
+    if match is None:
+        return errmsg.strip(), None
+    return errmsg[: match.start()].strip(), match.group(1)
+
+
+def redact(text: str) -> str:
+    """Replace the value of every ``access_token=``-like query parameter with ``***``."""
+    return _SECRET_QUERY_RE.sub(r"\1=***", text)
+
+
+def snippet(body: bytes) -> str:
+    """A short, redacted, printable preview of a response body (at most 120 characters)."""
+    text = body[: SNIPPET_CHARS * 4].decode("utf-8", errors="replace")
+    text = " ".join(text.split())
+    if len(text) > SNIPPET_CHARS:
+        text = text[:SNIPPET_CHARS] + "…"
+    return redact(text)
+
+
+def loads(body: bytes, *, endpoint: str = "", status_code: int | None = None) -> Any:
+    """Parse a JSON body: orjson, then ``json`` with ``strict=False`` (raw control characters).
+
+    Raises:
+        ResponseFormatError: the body is empty, not UTF-8, or not JSON.
+    """
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    where = f" from {endpoint}" if endpoint else ""
+    status = f" (HTTP {status_code})" if status_code is not None else ""
+    if not body.strip():
+        raise ResponseFormatError(
+            f"empty response body{where}{status}", endpoint=endpoint, status_code=status_code
+        )
+    try:
+        text = body.decode("utf-8-sig")
+        return json.loads(text, strict=False)
+    except (UnicodeDecodeError, ValueError):
+        raise ResponseFormatError(
+            f"response{where}{status} is not JSON: {snippet(body)!r}",
+            endpoint=endpoint,
+            status_code=status_code,
+        ) from None
+
+
+def decode_response(
+    status_code: int, body: bytes, *, endpoint: str, now: float | None = None
+) -> dict[str, Any]:
+    """Turn one HTTP answer from WeChat into its JSON object, or raise the matching error.
+
+    Args:
+        status_code: the HTTP status.
+        body: the raw response body.
+        endpoint: the WeChat path that answered (for messages), e.g.
+            ``/cgi-bin/component/getprivacysetting``.
+        now: Unix seconds, for :class:`MinuteQuotaExceededError.retry_after`.
+
+    Returns:
+        The decoded JSON object (``errcode`` is 0 or absent).
+
+    Raises:
+        TransportError: HTTP 429 or 5xx (the caller retries these).
+        ResponseFormatError: any other non-200 status, an empty/HTML/non-JSON body, a JSON value
+            that is not an object, or a non-integer ``errcode``.
+        WeChatAPIError: ``errcode`` is non-zero (the subclass from the errcode table).
+    """
+    if status_code == 429 or status_code >= 500:
+        raise TransportError(
+            f"HTTP {status_code} from {endpoint}: {snippet(body)!r}",
+            endpoint=endpoint,
+            status_code=status_code,
+        )
+    if status_code != 200:
+        raise ResponseFormatError(
+            f"unexpected HTTP {status_code} from {endpoint}: {snippet(body)!r}",
+            endpoint=endpoint,
+            status_code=status_code,
+        )
+    data = loads(body, endpoint=endpoint, status_code=status_code)
+    if not isinstance(data, dict):
+        raise ResponseFormatError(
+            f"response from {endpoint} is a JSON {type(data).__name__}, not an object: "
+            f"{snippet(body)!r}",
+            endpoint=endpoint,
+            status_code=status_code,
+        )
+    raw_code = data.get("errcode", 0)
+    errcode = _as_errcode(raw_code)
+    if errcode is None:
+        raise ResponseFormatError(
+            f"errcode from {endpoint} is not an integer: {raw_code!r}",
+            endpoint=endpoint,
+            status_code=status_code,
+            field_path="errcode",
+        )
+    if errcode != 0:
+        raw_msg = data.get("errmsg", "")
+        text, rid = split_rid(raw_msg if isinstance(raw_msg, str) else str(raw_msg))
+        raise error_for(errcode, redact(text), rid=rid, endpoint=endpoint, now=now)
+    return data
+
+
+def _as_errcode(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    if value is None:
+        return 0
+    return None
+
+
+def require_str(data: Mapping[str, Any], key: str, *, endpoint: str) -> str:
+    """Return ``data[key]`` as a non-empty string, or raise ResponseFormatError naming the key."""
+    value = data.get(key)
+    if isinstance(value, str) and value:
+        return value
+    if value is None:
+        problem = "is missing"
+    elif isinstance(value, str):
+        problem = "is empty"
+    else:
+        problem = f"is a {type(value).__name__}, not a string"
+    raise ResponseFormatError(
+        f"{key} in the response from {endpoint} {problem}", endpoint=endpoint, field_path=key
+    )
+
+
+def require_seconds(data: Mapping[str, Any], key: str, *, endpoint: str, default: float) -> float:
+    """Return ``data[key]`` as positive seconds (int or numeric string); ``default`` when absent."""
+    value = data.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        value = None
+    elif isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            value = None
+    if isinstance(value, int | float) and value > 0:
+        return float(value)
+    raise ResponseFormatError(
+        f"{key} in the response from {endpoint} is not a positive number of seconds: "
+        f"{data.get(key)!r}",
+        endpoint=endpoint,
+        field_path=key,
+    )

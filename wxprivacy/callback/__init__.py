@@ -37,7 +37,6 @@ from ._events import (
 from ._handler import SUCCESS, CallbackHandler, CallbackTarget
 
 __all__ = [
-    "SUCCESS",
     "AppIdMismatchError",
     "AuthorizedEvent",
     "CallbackError",
@@ -49,6 +48,7 @@ __all__ = [
     "MalformedMessageError",
     "MessageCrypto",
     "MessageTooLargeError",
+    "SUCCESS",
     "SignatureError",
     "StaleMessageError",
     "UnauthorizedEvent",

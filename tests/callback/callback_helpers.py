@@ -13,7 +13,7 @@ from wxprivacy.callback import MessageCrypto
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parent.parent / "fixtures" / "callback_crypto_vectors.json").read_text("utf-8")
 )
-CASES: dict[str, dict[str, str]] = VECTORS["cases"]
+CASES: dict[str, dict[str, Any]] = VECTORS["cases"]
 TOKEN: str = VECTORS["token"]
 AES_KEY: str = VECTORS["encoding_aes_key"]
 APPID: str = VECTORS["component_appid"]

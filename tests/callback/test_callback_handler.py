@@ -55,7 +55,8 @@ SECRETS = (
 
 
 def _body(name: str) -> bytes:
-    return CASES[name]["post_body_envelope"].encode()
+    envelope: str = CASES[name]["post_body_envelope"]
+    return envelope.encode()
 
 
 def test_fake_target_satisfies_protocol(target: FakeTarget) -> None:

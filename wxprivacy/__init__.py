@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._client import AuthorizerListItem, ComponentClient
+from ._client import AuthorizerListItem, AuthorizerPage, ComponentClient
 from ._errors import (
     ComponentCredentialError,
     InvalidArgumentError,
@@ -35,6 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AccessToken",
     "AuthorizerListItem",
+    "AuthorizerPage",
     "ComponentClient",
     "ComponentCredentialError",
     "InvalidArgumentError",

@@ -26,7 +26,7 @@ from ._tokens import DEFAULT_REFRESH_MARGIN, AccessToken, TokenManager
 from ._wire import require_seconds, require_str
 from .models import PrivacySetting
 
-__all__ = ["AuthorizerListItem", "ComponentClient", "endpoints"]
+__all__ = ["AuthorizerListItem", "AuthorizerPage", "ComponentClient", "endpoints"]
 
 DEFAULT_BASE_URL: Final = "https://api.weixin.qq.com"
 
@@ -59,6 +59,19 @@ class AuthorizerListItem:
             f"AuthorizerListItem(authorizer_appid={self.authorizer_appid!r}, "
             f"auth_time={self.auth_time})"
         )
+
+
+@attrs.frozen
+class AuthorizerPage:
+    """One page of ``/cgi-bin/component/api_get_authorizer_list``.
+
+    Attributes:
+        total_count: how many authorizers the platform has in all.
+        list: the authorizers on this page.
+    """
+
+    total_count: int
+    list: tuple[AuthorizerListItem, ...]
 
 
 def _check_privacy_ver(privacy_ver: int) -> int:
@@ -298,43 +311,64 @@ class ComponentClient:
 
     # -- authorizers -----------------------------------------------------------------------------
 
+    async def list_authorizers(self, offset: int = 0, count: int = 500) -> AuthorizerPage:
+        """Read one page of the platform's authorizers.
+
+        Wraps ``POST /cgi-bin/component/api_get_authorizer_list`` with body
+        ``{"component_appid", "offset", "count"}``.
+
+        Args:
+            offset: how many authorizers to skip (>= 0).
+            count: page size, 1 to 500 (WeChat answers 40170 above 500).
+
+        Raises:
+            InvalidArgumentError: offset or count out of range (nothing is sent).
+            WeChatAPIError, TransportError, ResponseFormatError: as for any call.
+        """
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 500:
+            raise InvalidArgumentError(f"count must be an int from 1 to 500, got {count!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidArgumentError(f"offset must be an int >= 0, got {offset!r}")
+        endpoint = endpoints.AUTHORIZER_LIST
+        body = {"component_appid": self.component_appid, "offset": offset, "count": count}
+        data = await self._component_call(endpoint, body)
+        items = _parse_authorizer_list(data, endpoint=endpoint)
+        total = data.get("total_count")
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            raise ResponseFormatError(
+                f"total_count in the response from {endpoint} is not a count: {total!r}",
+                endpoint=endpoint,
+                field_path="total_count",
+            )
+        return AuthorizerPage(total_count=total, list=tuple(items))
+
     async def iter_authorizers(
         self, *, page_size: int = 500, store_refresh_tokens: bool = False
     ) -> AsyncIterator[AuthorizerListItem]:
-        """Yield every authorizer of the platform, page by page.
+        """Yield every authorizer of the platform, page by page (500 per request by default).
 
-        Wraps ``POST /cgi-bin/component/api_get_authorizer_list`` (``count`` at most 500).
+        Wraps ``POST /cgi-bin/component/api_get_authorizer_list``.
 
         Args:
             page_size: authorizers per request, 1 to 500.
-            store_refresh_tokens: also store each listed ``refresh_token`` (recovery after a lost
-                store or a 61023).
+            store_refresh_tokens: also store each listed ``refresh_token`` in the token store
+                (recovery after a lost store or a 61023).
 
         Raises:
             InvalidArgumentError: page_size out of range. WeChatAPIError, TransportError,
             ResponseFormatError: as for any call.
         """
-        if (
-            isinstance(page_size, bool)
-            or not isinstance(page_size, int)
-            or not 1 <= page_size <= 500
-        ):
-            raise InvalidArgumentError(f"page_size must be an int from 1 to 500, got {page_size!r}")
-        endpoint = endpoints.AUTHORIZER_LIST
         offset = 0
         while True:
-            body = {"component_appid": self.component_appid, "offset": offset, "count": page_size}
-            data = await self._component_call(endpoint, body)
-            items = _parse_authorizer_list(data, endpoint=endpoint, offset=offset)
-            for item in items:
+            page = await self.list_authorizers(offset, page_size)
+            for item in page.list:
                 if store_refresh_tokens and item.refresh_token:
                     await self.token_store.set_refresh_token(
                         self.component_appid, item.authorizer_appid, item.refresh_token
                     )
                 yield item
-            offset += len(items)
-            total = data.get("total_count")
-            if not items or (isinstance(total, int) and offset >= total):
+            offset += len(page.list)
+            if not page.list or offset >= page.total_count:
                 return
 
     # -- privacy guidelines ----------------------------------------------------------------------
@@ -412,9 +446,7 @@ class ComponentClient:
         return {appid: results[appid] for appid in appids}
 
 
-def _parse_authorizer_list(
-    data: dict[str, Any], *, endpoint: str, offset: int
-) -> list[AuthorizerListItem]:
+def _parse_authorizer_list(data: dict[str, Any], *, endpoint: str) -> list[AuthorizerListItem]:
     raw = data.get("list")
     if raw is None:
         return []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._client import AuthorizerListItem, AuthorizerPage, ComponentClient
+from ._authorization import AuthorizerListItem, AuthorizerPage
+from ._client import ComponentClient
 from ._errors import (
     ComponentCredentialError,
     InvalidArgumentError,

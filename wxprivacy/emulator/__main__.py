@@ -1,15 +1,17 @@
 """``python -m wxprivacy.emulator``: serve a seeded emulator over HTTP.
 
 Prints one line ``listening on http://HOST:PORT`` once the port accepts connections, then serves
-until SIGTERM/SIGINT. Control endpoints: ``GET /_emulator/calls``, ``POST /_emulator/reset_calls``,
-``GET /_emulator/state``.
+until SIGTERM/SIGINT (graceful shutdown, exit status 0). Control endpoints:
+``GET /_emulator/calls``, ``POST /_emulator/reset_calls``, ``GET /_emulator/state``.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from ._emulator import Emulator
 from ._faults import FAULT_KINDS, Faults
@@ -76,6 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     def announce(url: str) -> None:
         print(f"listening on {url}", flush=True)
 
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: exit cleanly.
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     serve(emulator, args.host, args.port, log_level=args.log_level, on_ready=announce)
     return 0
 

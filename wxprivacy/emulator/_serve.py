@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -10,6 +11,13 @@ if TYPE_CHECKING:
     from ._emulator import Emulator
 
 __all__ = ["serve"]
+
+
+class _DropIntentionalResets(logging.Filter):
+    """Hide uvicorn's complaint about responses a ``reset`` fault aborted on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
 
 
 def serve(
@@ -52,6 +60,7 @@ def serve(
             lifespan="on",
             timeout_graceful_shutdown=1,
         )
+        logging.getLogger("uvicorn.error").addFilter(_DropIntentionalResets())
         server = uvicorn.Server(config)
         if on_ready is not None:
             shown = f"[{host}]" if family == socket.AF_INET6 else host

@@ -524,8 +524,34 @@ def test_the_item_fast_path_falls_back_for_mixed_lists() -> None:
 
 
 def test_the_item_fast_path_builds_the_same_objects_as_the_constructor() -> None:
-    built = structure([{"privacy_key": "Email", "privacy_desc": "邮箱"}], PrivacyDesc)
-    item = built.privacy_desc_list[0]
-    made = PrivacyDescItem(privacy_key="Email", privacy_desc="邮箱")
-    assert item == made and hash(item) == hash(made)
-    assert vars(item) == vars(made)
+    raw = [{"privacy_key": f"Key{i}", "privacy_desc": f"名称{i}"} for i in range(6)]
+    built = structure(raw, PrivacyDesc).privacy_desc_list
+    made = tuple(PrivacyDescItem(privacy_key=f"Key{i}", privacy_desc=f"名称{i}") for i in range(6))
+    assert built == made
+    assert [hash(item) for item in built] == [hash(item) for item in made]
+    assert [vars(item) for item in built] == [vars(item) for item in made]
+    assert all(type(item) is PrivacyDescItem for item in built)
+    assert raw[0] == {"privacy_key": "Key0", "privacy_desc": "名称0"}  # input left alone
+
+
+def test_the_item_fast_path_folds_a_list_of_one_shape() -> None:
+    raw = [{"Privacy_Key": f"K{i}", "privacy_Desc": "d"} for i in range(5)]
+    built = structure(raw, PrivacyDesc).privacy_desc_list
+    assert built == tuple(PrivacyDescItem(privacy_key=f"K{i}", privacy_desc="d") for i in range(5))
+
+
+@pytest.mark.parametrize(
+    ("bad", "path"),
+    [
+        ({"privacy_desc": "x"}, "privacy_desc_list[4].privacy_key"),
+        ({"privacy_key": 1.5}, "privacy_desc_list[4].privacy_key"),
+        ({"privacy_key": "k", "privacy_desc": {}}, "privacy_desc_list[4].privacy_desc"),
+        ("Email", "privacy_desc_list[4]"),
+    ],
+)
+def test_long_lists_report_the_bad_item(bad: Any, path: str) -> None:
+    raw: list[Any] = [{"privacy_key": f"K{i}", "privacy_desc": "d"} for i in range(6)]
+    raw[4] = bad
+    with pytest.raises(ResponseFormatError) as info:
+        structure({"privacy_desc": raw}, PrivacySetting)
+    assert info.value.field_path == "privacy_desc." + path

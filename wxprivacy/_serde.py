@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from itertools import chain, repeat
-from operator import contains
+from operator import contains, or_
 from typing import Any, Final, TypeVar, cast
 
 import attrs
@@ -59,6 +59,8 @@ _ENVELOPE: Final = frozenset({"errcode", "errmsg"})
 _BARE_LIST_FIELD: Final[Mapping[type, str]] = {PrivacyDesc: "privacy_desc_list"}
 _SNIPPET: Final = 120
 _JUST_DICT: Final = frozenset({dict})
+#: The shortest list of string-only records worth the whole-list fast path.
+_BATCH_MIN: Final = 4
 _JUST_STR: Final = frozenset({str})
 
 _Hook = Callable[[Any, Any], Any]
@@ -230,16 +232,11 @@ def _string_record_batch(
     defaults = {f.name: f.default for f in fields if f.default is not attrs.NOTHING}
     required = [f.name for f in fields if f.default is attrs.NOTHING]
     new = object.__new__
-    set_dict = object.__setattr__
-
-    def build(item: dict[str, Any]) -> T:
-        instance = new(cls)
-        set_dict(instance, "__dict__", {**defaults, **item})
-        return instance
+    set_attr = object.__setattr__
 
     def batch(items: Any) -> tuple[T, ...] | None:
-        if not items:
-            return ()
+        if len(items) < _BATCH_MIN:
+            return None  # its fixed cost does not pay for a few items
         if not set(map(type, items)) <= _JUST_DICT:
             return None
         if not set(chain.from_iterable(items)) <= fast_keys:
@@ -251,7 +248,11 @@ def _string_record_batch(
         for name in required:
             if not all(map(contains, items, repeat(name))):
                 return None
-        return tuple([build(item) for item in items])
+        # What attrs' __init__ does for a frozen dict class, for all items at once and in C:
+        # a new instance each, whose __dict__ is the defaults updated with the item.
+        instances = list(map(new, repeat(cls, len(items))))
+        any(map(set_attr, instances, repeat("__dict__"), map(or_, repeat(defaults), items)))
+        return tuple(instances)
 
     return batch
 

@@ -29,7 +29,14 @@ from ._errors import (
 from ._retry import RetryPolicy
 from ._stores import MemoryTokenStore, TokenStore
 from ._tokens import AccessToken
-from .models import PrivacySetting
+from .models import (
+    OwnerSetting,
+    PrivacyDesc,
+    PrivacyDescItem,
+    PrivacySetting,
+    SdkPrivacyInfo,
+    SettingItem,
+)
 
 __version__ = "0.1.0"
 
@@ -46,14 +53,19 @@ __all__ = [
     "MissingCredentialError",
     "MissingRefreshTokenError",
     "MissingVerifyTicketError",
+    "OwnerSetting",
     "PermissionDeniedError",
     "PrivacyConfigError",
+    "PrivacyDesc",
+    "PrivacyDescItem",
     "PrivacyInterfaceError",
     "PrivacySetting",
     "QuotaExceededError",
     "ReauthorizationRequiredError",
     "ResponseFormatError",
     "RetryPolicy",
+    "SdkPrivacyInfo",
+    "SettingItem",
     "SystemBusyError",
     "TokenInvalidError",
     "TokenStore",

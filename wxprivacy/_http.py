@@ -1,5 +1,16 @@
 """One HTTP exchange with WeChat, with retries: the only module that touches httpx's API.
 
+Also builds the ``httpx.AsyncClient`` a :class:`~wxprivacy.ComponentClient` owns, over one of two
+transports (``benchmarks/bench_throughput.py`` has the figures behind the choice):
+
+- ``"aiohttp"`` (the default): httpx's API over aiohttp's connection pool (``httpx-aiohttp``).
+  aiohttp hands a free connection to a waiting request in constant time, so many requests in
+  flight cost no more per request than a few.
+- ``"httpx"``: httpx's own pool (httpcore), laid out as 16 small pools of 4 connections with each
+  request sent to the least busy one. httpcore rescans every connection of a pool for every queued
+  request (encode/httpx#3215), so one pool of 64 connections collapses at 64 requests in flight;
+  16 pools of 4 keep each scan short.
+
 Also installs a logging filter on the ``httpx`` logger: httpx logs every request URL at INFO,
 and WeChat puts access tokens in the query string.
 """
@@ -7,21 +18,178 @@ and WeChat puts access tokens in the query string.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Final, Literal, get_args
 from urllib.parse import quote
 
 import httpx
 
-from ._errors import TransportError
+from ._errors import InvalidArgumentError, TransportError
 from ._retry import RetryPolicy
 from ._wire import decode_response, redact
 
-__all__ = ["DEFAULT_TIMEOUT", "JSON_HEADERS", "WireClient"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_TRANSPORT",
+    "JSON_HEADERS",
+    "ShardedTransport",
+    "Transport",
+    "WireClient",
+    "create_http_client",
+]
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=5.0)
 """Seconds: 10 for each read/write/pool wait, 5 to connect."""
 JSON_HEADERS: Final = {"Content-Type": "application/json; charset=utf-8"}
+
+Transport = Literal["aiohttp", "httpx"]
+"""The HTTP machinery under the ``httpx.AsyncClient`` a client creates for itself."""
+DEFAULT_TRANSPORT: Final[Transport] = "aiohttp"
+MAX_CONNECTIONS: Final = 64
+"""Connections a self-created client keeps open at most (both transports)."""
+KEEPALIVE_EXPIRY: Final = 30.0
+"""Seconds an idle connection stays open (WeChat's gateways keep idle connections ~60 s)."""
+SHARDS: Final = 16
+"""Pools of the ``"httpx"`` layout (each holds ``MAX_CONNECTIONS // SHARDS`` connections)."""
+
+
+class _ReleasingStream(httpx.AsyncByteStream):
+    """A response body that calls ``release`` once when closed (counts requests per shard)."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self._stream = stream
+        self._release: Callable[[], None] | None = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport split into several small connection pools.
+
+    Each request goes to the pool with the fewest requests in flight (body not yet closed), so
+    with ``shards * connections_per_shard`` requests in flight no pool queues, and when more are
+    in flight the queues stay short.
+
+    Args:
+        shards: how many pools (>= 1).
+        connections_per_shard: connections each pool keeps open at most (>= 1).
+        keepalive_expiry: seconds an idle connection stays open.
+        **kwargs: passed to every ``httpx.AsyncHTTPTransport`` (``verify``, ``http2``, ...).
+
+    Raises:
+        InvalidArgumentError: ``shards`` or ``connections_per_shard`` below 1.
+    """
+
+    def __init__(
+        self,
+        shards: int = SHARDS,
+        connections_per_shard: int = MAX_CONNECTIONS // SHARDS,
+        *,
+        keepalive_expiry: float = KEEPALIVE_EXPIRY,
+        **kwargs: Any,
+    ) -> None:
+        if shards < 1 or connections_per_shard < 1:
+            raise InvalidArgumentError("shards and connections_per_shard must be >= 1")
+        limits = httpx.Limits(
+            max_connections=connections_per_shard,
+            max_keepalive_connections=connections_per_shard,
+            keepalive_expiry=keepalive_expiry,
+        )
+        self._pools = [httpx.AsyncHTTPTransport(limits=limits, **kwargs) for _ in range(shards)]
+        self._in_flight = [0] * shards
+
+    @property
+    def in_flight(self) -> list[int]:
+        """Requests in flight per pool (sent, body not yet closed)."""
+        return list(self._in_flight)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through the least busy pool."""
+        in_flight = self._in_flight
+        index = in_flight.index(min(in_flight))
+        in_flight[index] += 1
+
+        def release() -> None:
+            in_flight[index] -= 1
+
+        try:
+            response = await self._pools[index].handle_async_request(request)
+        except BaseException:
+            release()
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_ReleasingStream(response.stream, release),
+            extensions=response.extensions,
+            request=request,
+        )
+
+    async def aclose(self) -> None:
+        """Close every pool."""
+        for pool in self._pools:
+            await pool.aclose()
+
+
+def create_http_client(
+    transport: Transport = DEFAULT_TRANSPORT, *, timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
+) -> httpx.AsyncClient:
+    """Build the ``httpx.AsyncClient`` a client owns when the caller passes none.
+
+    Args:
+        transport: ``"aiohttp"`` (httpx-aiohttp, the default) or ``"httpx"`` (httpx's own pool
+            split into :data:`SHARDS` small pools); see the module docstring.
+        timeout: seconds, or an ``httpx.Timeout``.
+
+    Raises:
+        InvalidArgumentError: an unknown ``transport``, or ``"aiohttp"`` without httpx-aiohttp
+            installed (``pip install wxprivacy[aiohttp]``).
+    """
+    if transport == "aiohttp":
+        try:
+            from httpx_aiohttp import AiohttpTransport
+        except ModuleNotFoundError:
+            raise InvalidArgumentError(
+                "transport='aiohttp' needs httpx-aiohttp: pip install 'wxprivacy[aiohttp]', "
+                "or pass transport='httpx'"
+            ) from None
+        limits = httpx.Limits(
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_CONNECTIONS,
+            keepalive_expiry=KEEPALIVE_EXPIRY,
+        )
+        return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=timeout)
+    if transport == "httpx":
+        return httpx.AsyncClient(transport=ShardedTransport(), timeout=timeout)
+    raise InvalidArgumentError(
+        f"transport must be one of {', '.join(map(repr, get_args(Transport)))}, got {transport!r}"
+    )
+
+
+def _proves_not_sent(exc: httpx.TransportError) -> bool:
+    """Whether a transport error proves the request never reached the server.
+
+    httpx-aiohttp maps every aiohttp connection error (a server disconnect after the request was
+    written included) to ``httpx.ConnectTimeout``; only aiohttp's connect failures prove it.
+    """
+    if not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return False
+    cause = exc.__cause__
+    if cause is None or not type(cause).__module__.startswith("aiohttp"):
+        return True
+    names = {klass.__name__ for klass in type(cause).__mro__}
+    return bool(names & {"ClientConnectorError", "ConnectionTimeoutError"})
 
 
 class _RedactingFilter(logging.Filter):
@@ -133,13 +301,13 @@ class WireClient:
                 )
             else:
                 response = await self.http.request(method, url)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise TransportError(
-                f"could not connect for {endpoint}: {type(exc).__name__}: {redact(str(exc))}",
-                endpoint=endpoint,
-                maybe_sent=False,
-            ) from None
         except httpx.TransportError as exc:
+            if _proves_not_sent(exc):
+                raise TransportError(
+                    f"could not connect for {endpoint}: {type(exc).__name__}: {redact(str(exc))}",
+                    endpoint=endpoint,
+                    maybe_sent=False,
+                ) from None
             raise TransportError(
                 f"request to {endpoint} failed: {type(exc).__name__}: {redact(str(exc))}",
                 endpoint=endpoint,

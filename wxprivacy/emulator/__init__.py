@@ -4,7 +4,8 @@
 superseded tokens) and per-authorizer privacy guidelines in memory, and answers the component
 endpoints with WeChat's bodies and errcodes. Reach it in-process through :meth:`Emulator.transport`
 (httpx), as ASGI through :attr:`Emulator.asgi_app`, or over HTTP with :func:`serve` /
-``python -m wxprivacy.emulator``. The emulator never imports the wxprivacy client.
+``python -m wxprivacy.emulator`` (or :func:`start_server` inside a running event loop). The
+emulator never imports the wxprivacy client.
 
 Example::
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from ._emulator import Emulator
 from ._faults import TOKEN_PATHS, Faults
 from ._payloads import EmulatorResponse
-from ._serve import serve
+from ._serve import EmulatorServer, serve, start_server
 from ._state import Authorizer, PrivacyVersion
 
 __all__ = [
@@ -27,7 +28,9 @@ __all__ = [
     "Authorizer",
     "Emulator",
     "EmulatorResponse",
+    "EmulatorServer",
     "Faults",
     "PrivacyVersion",
     "serve",
+    "start_server",
 ]

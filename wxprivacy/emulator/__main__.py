@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="endpoint path eligible for faults (repeatable; default: all but the token endpoints)",
     )
     parser.add_argument("--timeout-delay", type=float, default=30.0, help="seconds")
+    parser.add_argument(
+        "--server",
+        choices=("asyncio", "uvicorn"),
+        default="asyncio",
+        help="the built-in asyncio HTTP/1.1 server (fastest) or uvicorn",
+    )
     parser.add_argument("--log-level", default="warning")
     return parser
 
@@ -84,7 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    serve(emulator, args.host, args.port, log_level=args.log_level, on_ready=announce)
+    serve(
+        emulator,
+        args.host,
+        args.port,
+        log_level=args.log_level,
+        on_ready=announce,
+        server=args.server,
+    )
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from fixture_data import fixture_bytes
+from transports import wire_transport
 
 COMPONENT_APPID = "wx0000000000000000"
 APPSECRET = "s3cr3t-appsecret-value"
@@ -38,8 +39,9 @@ class FakeWeChat:
         self.refresh_tokens: dict[str, str] = {}
         self.privacy_body = fixture_bytes("getprivacysetting_full.json")
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+    def transport(self) -> httpx.AsyncBaseTransport:
+        # in-process by default; over real sockets under the ``over_each_transport`` fixture
+        return wire_transport(self.handle)
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=self.transport())

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep, raw
 from fixture_data import fixture_bytes
+from transports import over_each_transport  # noqa: F401 - the fixture below
 
 from wxprivacy import (
     ComponentClient,
@@ -23,6 +24,8 @@ from wxprivacy import (
     WxPrivacyError,
 )
 from wxprivacy.emulator import Emulator
+
+pytestmark = pytest.mark.usefixtures("over_each_transport")
 
 GP = "/cgi-bin/component/getprivacysetting"
 AT = "/cgi-bin/component/api_authorizer_token"

@@ -9,6 +9,7 @@ import logging
 import httpx
 import pytest
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep
+from transports import over_each_transport  # noqa: F401 - the fixture below
 
 from wxprivacy import (
     ComponentClient,
@@ -19,6 +20,8 @@ from wxprivacy import (
     ReauthorizationRequiredError,
     TokenInvalidError,
 )
+
+pytestmark = pytest.mark.usefixtures("over_each_transport")
 
 CT = "/cgi-bin/component/api_component_token"
 AT = "/cgi-bin/component/api_authorizer_token"

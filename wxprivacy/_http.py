@@ -84,7 +84,8 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         shards: how many pools (>= 1).
         connections_per_shard: connections each pool keeps open at most (>= 1).
         keepalive_expiry: seconds an idle connection stays open.
-        **kwargs: passed to every ``httpx.AsyncHTTPTransport`` (``verify``, ``http2``, ...).
+        **kwargs: passed to every ``httpx.AsyncHTTPTransport`` (``verify``, ``http2``, ...);
+            one SSL context is built from ``verify``/``cert``/``trust_env`` and shared.
 
     Raises:
         InvalidArgumentError: ``shards`` or ``connections_per_shard`` below 1.
@@ -105,7 +106,15 @@ class ShardedTransport(httpx.AsyncBaseTransport):
             max_keepalive_connections=connections_per_shard,
             keepalive_expiry=keepalive_expiry,
         )
-        self._pools = [httpx.AsyncHTTPTransport(limits=limits, **kwargs) for _ in range(shards)]
+        ssl_context = httpx.create_ssl_context(
+            verify=kwargs.pop("verify", True),
+            cert=kwargs.pop("cert", None),
+            trust_env=kwargs.pop("trust_env", True),
+        )
+        self._pools = [
+            httpx.AsyncHTTPTransport(limits=limits, verify=ssl_context, **kwargs)
+            for _ in range(shards)
+        ]
         self._in_flight = [0] * shards
 
     @property

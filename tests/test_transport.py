@@ -1,0 +1,232 @@
+"""The transport argument, the sharded httpx pool and the emulator's HTTP server, over sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from httpx_aiohttp import AiohttpTransport
+
+from wxprivacy import (
+    ComponentClient,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    PrivacySetting,
+    ResponseFormatError,
+    RetryPolicy,
+    TransportError,
+)
+from wxprivacy._http import ShardedTransport, create_http_client
+from wxprivacy.emulator import Emulator, EmulatorServer, Faults, start_server
+
+GP = "/cgi-bin/component/getprivacysetting"
+KINDS = ["httpx", "aiohttp"]
+ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[Emulator, EmulatorServer]]:
+    emu = Emulator(authorizers=40, seed=11)
+    async with await start_server(emu) as server:
+        yield emu, server
+
+
+async def client_for(
+    emu: Emulator, url: str, kind: str | None, **kwargs: object
+) -> ComponentClient:
+    client = ComponentClient(
+        emu.component_appid,
+        emu.component_appsecret,
+        base_url=url,
+        transport=kind,  # type: ignore[arg-type]
+        **kwargs,  # type: ignore[arg-type]
+    )
+    await client.set_component_verify_ticket(emu.component_verify_ticket)
+    for appid in emu.authorizer_appids:
+        await client.set_authorizer_refresh_token(appid, emu.refresh_token(appid))
+    return client
+
+
+async def test_default_transport_is_aiohttp() -> None:
+    async with ComponentClient("wx0000000000000000", "secret") as client:
+        assert isinstance(client._wire.http._transport, AiohttpTransport)
+
+
+async def test_httpx_transport_is_sixteen_pools_of_four() -> None:
+    async with ComponentClient("wx0000000000000000", "secret", transport="httpx") as client:
+        transport = client._wire.http._transport
+        assert isinstance(transport, ShardedTransport)
+        assert transport.in_flight == [0] * 16
+
+
+async def test_unknown_transport_is_rejected() -> None:
+    with pytest.raises(InvalidArgumentError, match="transport must be one of 'aiohttp', 'httpx'"):
+        ComponentClient("wx0000000000000000", "secret", transport="requests")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="transport must be one of"):
+        create_http_client("h2")  # type: ignore[arg-type]
+
+
+async def test_transport_with_a_callers_client_is_rejected() -> None:
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(InvalidArgumentError, match="either http_client or transport"):
+            ComponentClient("wx0000000000000000", "secret", http_client=http, transport="httpx")
+
+
+@pytest.mark.parametrize("kind", [*KINDS, None])
+async def test_batch_over_real_http_matches_ground_truth(
+    served: tuple[Emulator, EmulatorServer], kind: str | None
+) -> None:
+    emu, server = served
+    async with await client_for(emu, server.url, kind) as client:
+        results = await client.get_privacy_settings(emu.authorizer_appids, concurrency=8)
+    assert list(results) == emu.authorizer_appids
+    for appid, result in results.items():
+        if isinstance(result, PrivacySetting):
+            assert sorted(result.undeclared_keys) == emu.expected_undeclared(appid)
+        else:
+            assert isinstance(result, PermissionDeniedError), result
+    assert emu.calls[GP] == 40
+    assert emu.calls["/cgi-bin/component/api_authorizer_token"] == 40
+    assert emu.calls["/cgi-bin/component/api_component_token"] == 1
+
+
+async def test_sharded_pool_spreads_requests_over_its_pools(
+    served: tuple[Emulator, EmulatorServer],
+) -> None:
+    emu, server = served
+    emu.latency = 0.05
+    transport = ShardedTransport(shards=4, connections_per_shard=2)
+    peaks: list[list[int]] = []
+
+    async def one(http: httpx.AsyncClient) -> None:
+        response = await http.get(server.url + "/cgi-bin/component/nothing_here")
+        peaks.append(transport.in_flight)
+        assert response.status_code == 404
+
+    async with httpx.AsyncClient(transport=transport) as http:
+        await asyncio.gather(*(one(http) for _ in range(16)))
+        assert transport.in_flight == [0, 0, 0, 0]
+    # 16 requests over 4 pools: the least busy pool takes each, so none holds more than 4
+    assert max(max(p) for p in peaks) <= 4
+    assert emu.calls["/cgi-bin/component/nothing_here"] == 16
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_reset_mid_response_may_have_been_sent(
+    served: tuple[Emulator, EmulatorServer], kind: str
+) -> None:
+    emu, server = served
+    emu.faults = Faults(reset=1.0, paths=[GP])
+    once = RetryPolicy(max_attempts=1)
+    async with await client_for(emu, server.url, kind, retry=once) as client:
+        with pytest.raises(TransportError) as info:
+            await client.get_privacy_setting(emu.authorizer_appids[0])
+    assert info.value.maybe_sent is True
+    assert emu.faults_injected["reset"] == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_refused_connection_proves_nothing_was_sent(kind: str) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, never listening: connections are refused
+        emu = Emulator(authorizers=1)
+        once = RetryPolicy(max_attempts=1)
+        async with await client_for(emu, f"http://127.0.0.1:{port}", kind, retry=once) as client:
+            with pytest.raises(TransportError) as info:
+                await client.get_privacy_setting(emu.authorizer_appids[0])
+    assert info.value.maybe_sent is False
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_held_back_answer_is_a_read_timeout(
+    served: tuple[Emulator, EmulatorServer], kind: str
+) -> None:
+    emu, server = served
+    emu.faults = Faults(timeout=1.0, paths=[GP], timeout_delay=5.0)
+    once = RetryPolicy(max_attempts=1)
+    async with await client_for(
+        emu, server.url, kind, retry=once, timeout=httpx.Timeout(0.3)
+    ) as client:
+        with pytest.raises(TransportError, match="Timeout") as info:
+            await client.get_privacy_setting(emu.authorizer_appids[0])
+    assert info.value.maybe_sent is True
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_truncated_body_is_a_format_error(
+    served: tuple[Emulator, EmulatorServer], kind: str
+) -> None:
+    emu, server = served
+    emu.faults = Faults(truncated=1.0, paths=[GP])
+    configured = [a for a in emu.authorizer_appids if emu.profile(a) == "configured"][0]
+    async with await client_for(emu, server.url, kind) as client:
+        with pytest.raises(ResponseFormatError):
+            await client.get_privacy_setting(configured)
+    assert emu.calls[GP] == 1  # a body WeChat did send is not re-requested
+
+
+async def test_server_keeps_connections_alive_and_honours_close(
+    served: tuple[Emulator, EmulatorServer],
+) -> None:
+    _, server = served
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        for _ in range(2):  # two requests on one connection
+            writer.write(b"GET /_emulator/calls HTTP/1.1\r\nhost: x\r\n\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            assert b'"calls"' in await reader.readexactly(length)
+        writer.write(b"GET /nowhere HTTP/1.1\r\nconnection: close\r\n\r\n")
+        answer = await reader.read()  # the server closes after answering
+        assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n")
+        assert b"connection: close" in answer
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_server_rejects_chunked_and_garbage(served: tuple[Emulator, EmulatorServer]) -> None:
+    _, server = served
+    host, port = server.url.removeprefix("http://").split(":")
+    for raw, status in (
+        (b"POST /x HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n", b"411"),
+        (b"NONSENSE\r\n\r\n", b"400"),
+    ):
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(raw)
+        assert (await reader.read()).startswith(b"HTTP/1.1 " + status)
+        writer.close()
+        await writer.wait_closed()
+
+
+@pytest.mark.parametrize("server", ["asyncio", "uvicorn"])
+async def test_both_servers_run_from_the_command_line(server: str) -> None:
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "wxprivacy.emulator", "--port", "0", "--authorizers", "3", "--server", server),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), timeout=20)).decode()
+        url = line.split()[-1]
+        async with httpx.AsyncClient(base_url=url) as http:
+            state = (await http.get("/_emulator/state")).json()
+        assert len(state["authorizers"]) == 3
+    finally:
+        proc.terminate()
+        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=10)
+    assert proc.returncode == 0, stderr.decode(errors="replace")

@@ -24,8 +24,8 @@ from urllib.parse import quote
 
 import httpx
 
-from ._errors import InvalidArgumentError, TransportError
-from ._retry import RetryPolicy
+from ._errors import InvalidArgumentError, TransportError, WxPrivacyError
+from ._retry import RetryPolicy, is_retryable
 from ._wire import decode_response, redact
 
 __all__ = [
@@ -287,9 +287,21 @@ class WireClient:
             url = f"{url}?{token[0]}={quote(token[1], safe='')}"
         if self.retry.max_attempts == 1:
             return await self._once(method, url, endpoint, content, files)
+        # The first attempt runs outside tenacity (building its controller costs more than a
+        # parse); a retryable failure is then replayed as tenacity's first attempt, so waits,
+        # log lines and the attempt count are exactly the policy's.
+        try:
+            return await self._once(method, url, endpoint, content, files)
+        except WxPrivacyError as exc:
+            if not is_retryable(exc, idempotent=idempotent):
+                raise
+            first: WxPrivacyError | None = exc
         retrying = self.retry.retrying(endpoint=endpoint, idempotent=idempotent, sleep=self._sleep)
         async for attempt in retrying:
             with attempt:
+                if first is not None:
+                    failed, first = first, None
+                    raise failed
                 return await self._once(method, url, endpoint, content, files)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 

@@ -7,7 +7,7 @@ of :class:`BaseClient`; :class:`ComponentClient` combines them.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -16,6 +16,7 @@ import httpx
 from . import _serde
 from ._errors import ComponentCredentialError, InvalidArgumentError, TokenInvalidError
 from ._http import DEFAULT_TIMEOUT, DEFAULT_TRANSPORT, Transport, WireClient, create_http_client
+from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._stores import TICKET_TTL, MemoryTokenStore, TokenStore
 from ._tokens import DEFAULT_REFRESH_MARGIN, AccessToken, TokenManager
@@ -69,11 +70,18 @@ class BaseClient:
         timeout: seconds (or an ``httpx.Timeout``) for the client it creates itself.
         refresh_margin: seconds before expiry at which tokens are refreshed.
         clock: returns the current Unix time in seconds (tests inject a fake).
-        sleep: awaitable sleep in seconds used between retries (tests inject a fake).
+        sleep: awaitable sleep in seconds used between retries and by the rate limiter (tests
+            inject a fake).
+        rate_limits: requests per minute per endpoint path for this component, e.g.
+            ``{"/cgi-bin/component/getprivacysetting": 1000}`` (every attempt counts, retries
+            included); ``None`` (the default) limits nothing. Whatever the limits, after WeChat
+            answers 45011 for an endpoint, further calls to it wait until the next minute
+            (WeChat would refuse them), and batches re-queue the authorizers it refused.
 
     Raises:
         InvalidArgumentError: an empty appid or appsecret; an unknown ``transport``, one given
-            with ``http_client``, or ``"aiohttp"`` without httpx-aiohttp installed.
+            with ``http_client``, or ``"aiohttp"`` without httpx-aiohttp installed; a rate limit
+            that is not an int >= 1.
     """
 
     def __init__(
@@ -90,6 +98,7 @@ class BaseClient:
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        rate_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.component_appid = check_appid("component_appid", component_appid)
         if not isinstance(component_appsecret, str) or not component_appsecret:
@@ -107,8 +116,14 @@ class BaseClient:
             http_client = create_http_client(transport or DEFAULT_TRANSPORT, timeout=timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         self._clock = clock
+        self.rate_limiter = RateLimiter(rate_limits, clock=clock, sleep=sleep)
         self._wire = WireClient(
-            http_client, base_url=base_url, retry=self.retry, clock=clock, sleep=sleep
+            http_client,
+            base_url=base_url,
+            retry=self.retry,
+            clock=clock,
+            sleep=sleep,
+            limiter=self.rate_limiter,
         )
         self._tokens = TokenManager(
             self.component_appid, self.token_store, self, clock=clock, refresh_margin=refresh_margin

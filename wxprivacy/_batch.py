@@ -2,17 +2,26 @@
 
 Keys are pulled from the input lazily, so a batch over 100,000 authorizers holds at most
 ``concurrency`` of them in flight at once, and one key's failure never loses another's result.
+
+A key whose work failed with 45011 (:class:`MinuteQuotaExceededError`, the per-minute quota) is
+put back at the head of the queue, at most ``max_requeues`` times; the client's rate limiter
+holds the endpoint until the next minute meanwhile (see ``_ratelimit.py``), so the re-queued key
+waits instead of failing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from typing import TypeVar
+from typing import Final, TypeVar
 
-from ._errors import InvalidArgumentError, WxPrivacyError
+from ._errors import InvalidArgumentError, MinuteQuotaExceededError, WxPrivacyError
 
-__all__ = ["as_completed_bounded", "check_concurrency"]
+__all__ = ["DEFAULT_MAX_REQUEUES", "as_completed_bounded", "check_concurrency"]
+
+DEFAULT_MAX_REQUEUES: Final = 3
+"""Times one key is re-queued after 45011 before its error is yielded."""
 
 R = TypeVar("R")
 
@@ -45,25 +54,36 @@ async def as_completed_bounded(
     keys: Iterable[str] | AsyncIterable[str],
     work: Callable[[str], Awaitable[R]],
     concurrency: int,
+    *,
+    max_requeues: int = DEFAULT_MAX_REQUEUES,
 ) -> AsyncIterator[tuple[str, R | WxPrivacyError]]:
     """Yield ``(key, result or error)`` for every key, at most ``concurrency`` running at once.
 
     Exceptions other than cancellation are returned as :class:`WxPrivacyError` values (a
-    non-wxprivacy exception is wrapped, with the original as ``__cause__``). Closing the iterator
-    early cancels the work still running.
+    non-wxprivacy exception is wrapped, with the original as ``__cause__``). A key that failed
+    with :class:`MinuteQuotaExceededError` runs again (before any new key), up to
+    ``max_requeues`` times; each key is yielded exactly once. Closing the iterator early cancels
+    the work still running.
     """
     check_concurrency(concurrency)
     source = _aiter(keys)
     running: dict[asyncio.Future[R], str] = {}
+    requeued: deque[str] = deque()
+    requeues: dict[str, int] = {}
     exhausted = False
     try:
         while True:
-            while not exhausted and len(running) < concurrency:
-                try:
-                    key = await anext(source)
-                except StopAsyncIteration:
-                    exhausted = True
+            while len(running) < concurrency:
+                if requeued:
+                    key = requeued.popleft()
+                elif exhausted:
                     break
+                else:
+                    try:
+                        key = await anext(source)
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
                 running[asyncio.ensure_future(work(key))] = key
             if not running:
                 return
@@ -71,6 +91,13 @@ async def as_completed_bounded(
             for task in done:
                 key = running.pop(task)
                 exc = task.exception()
+                if isinstance(exc, MinuteQuotaExceededError):
+                    count = requeues.get(key, 0)
+                    if count < max_requeues:
+                        requeues[key] = count + 1
+                        requeued.append(key)
+                        continue
+                requeues.pop(key, None)
                 yield key, (task.result() if exc is None else _as_error(exc))
     finally:
         for task in running:

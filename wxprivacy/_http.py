@@ -24,7 +24,13 @@ from urllib.parse import quote
 
 import httpx
 
-from ._errors import InvalidArgumentError, TransportError, WxPrivacyError
+from ._errors import (
+    InvalidArgumentError,
+    MinuteQuotaExceededError,
+    TransportError,
+    WxPrivacyError,
+)
+from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, is_retryable
 from ._wire import decode_response, redact
 
@@ -240,6 +246,7 @@ class WireClient:
         retry: the retry policy.
         clock: returns the current Unix time in seconds.
         sleep: awaitable sleep in seconds used between retries (tests pass a fake).
+        limiter: awaited before every attempt (rate limits, 45011 pauses); told of every 45011.
     """
 
     def __init__(
@@ -250,8 +257,10 @@ class WireClient:
         retry: RetryPolicy,
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.http = http_client
+        self.limiter = limiter
         self.base_url = base_url.rstrip("/")
         self.retry = retry
         self._clock = clock
@@ -313,6 +322,9 @@ class WireClient:
         content: bytes | None,
         files: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
+        limiter = self.limiter
+        if limiter is not None:
+            await limiter.acquire(endpoint)
         try:
             if files is not None:
                 response = await self.http.request(method, url, files=files)
@@ -333,6 +345,11 @@ class WireClient:
                 f"request to {endpoint} failed: {type(exc).__name__}: {redact(str(exc))}",
                 endpoint=endpoint,
             ) from None
-        return decode_response(
-            response.status_code, response.content, endpoint=endpoint, now=self._clock()
-        )
+        try:
+            return decode_response(
+                response.status_code, response.content, endpoint=endpoint, now=self._clock()
+            )
+        except MinuteQuotaExceededError as exc:
+            if limiter is not None:
+                limiter.pause(endpoint, exc.retry_at.timestamp())
+            raise

@@ -1,0 +1,180 @@
+"""Per-endpoint rate limits, 45011 pauses, and batches that re-queue what the quota refused."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from wxprivacy import (
+    ComponentClient,
+    InvalidArgumentError,
+    MinuteQuotaExceededError,
+    PermissionDeniedError,
+    PrivacySetting,
+)
+from wxprivacy._batch import DEFAULT_MAX_REQUEUES, as_completed_bounded
+from wxprivacy._errors import WxPrivacyError
+from wxprivacy._ratelimit import WINDOW, RateLimiter
+from wxprivacy.emulator import Emulator, Faults
+
+GP = "/cgi-bin/component/getprivacysetting"
+START = 1_699_999_990.0  # ten seconds into a minute
+
+
+class FakeTime:
+    """A clock and a sleep that advances it (and yields to the loop once)."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+def at_most_per_window(starts: list[float], limit: int) -> bool:
+    starts = sorted(starts)
+    return all(
+        sum(1 for t in starts[i:] if t < start + WINDOW) <= limit for i, start in enumerate(starts)
+    )
+
+
+async def test_sliding_window_never_exceeds_the_limit() -> None:
+    time = FakeTime()
+    limiter = RateLimiter({GP: 3}, clock=time.clock, sleep=time.sleep)
+    starts: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire(GP)
+        starts.append(time.now)
+
+    await asyncio.gather(*(one() for _ in range(10)))
+    assert len(starts) == 10
+    assert at_most_per_window(starts, 3)
+    assert starts[:3] == [START] * 3 and max(starts) == START + 3 * WINDOW
+    assert time.sleeps == [WINDOW, WINDOW, WINDOW]
+
+
+async def test_unlimited_endpoints_never_wait() -> None:
+    time = FakeTime()
+    limiter = RateLimiter({GP: 1}, clock=time.clock, sleep=time.sleep)
+    for _ in range(100):
+        await limiter.acquire("/cgi-bin/component/api_get_authorizer_list")
+    assert time.sleeps == []
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, True, "10"])
+def test_bad_limits_are_rejected(bad: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="rate limit for"):
+        RateLimiter({GP: bad}, clock=FakeTime().clock)  # type: ignore[dict-item]
+
+
+async def test_pause_holds_the_endpoint_and_is_never_shortened() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
+    limiter.pause(GP, START + 50)
+    limiter.pause(GP, START + 20)  # earlier: ignored
+    assert limiter.paused_until(GP) == START + 50
+    assert limiter.paused_until("/other") is None
+    await limiter.acquire("/other")
+    assert time.sleeps == []
+    await limiter.acquire(GP)
+    assert time.sleeps == [50.0] and time.now == START + 50
+    assert limiter.paused_until(GP) is None
+    await limiter.acquire(GP)
+    assert time.sleeps == [50.0]
+
+
+async def client_over(emu: Emulator, time: FakeTime, **kwargs: object) -> ComponentClient:
+    http = httpx.AsyncClient(transport=emu.transport())
+    client = ComponentClient(
+        emu.component_appid,
+        emu.component_appsecret,
+        http_client=http,
+        clock=time.clock,
+        sleep=time.sleep,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    await client.set_component_verify_ticket(emu.component_verify_ticket)
+    for appid in emu.authorizer_appids:
+        await client.set_authorizer_refresh_token(appid, emu.refresh_token(appid))
+    return client
+
+
+async def test_client_rate_limit_spaces_a_batch() -> None:
+    emu, time = Emulator(authorizers=12, seed=2), FakeTime()
+    client = await client_over(emu, time, rate_limits={GP: 5})
+    starts: list[float] = []
+    original = client.rate_limiter.acquire
+
+    async def recording(endpoint: str) -> None:
+        await original(endpoint)
+        if endpoint == GP:
+            starts.append(time.now)
+
+    client.rate_limiter.acquire = recording  # type: ignore[method-assign]
+    results = await client.get_privacy_settings(emu.authorizer_appids, concurrency=8)
+    assert len(results) == 12 and emu.calls[GP] == 12
+    assert at_most_per_window(starts, 5)
+    assert time.now - START == pytest.approx(2 * WINDOW)
+
+
+def check_every_authorizer_once(
+    emu: Emulator, seen: list[tuple[str, PrivacySetting | WxPrivacyError]]
+) -> None:
+    appids = [appid for appid, _ in seen]
+    assert sorted(appids) == sorted(emu.authorizer_appids)  # none lost, none duplicated
+    for appid, result in seen:
+        if emu.profile(appid) == "no_permission":
+            assert isinstance(result, PermissionDeniedError)
+        else:
+            assert isinstance(result, PrivacySetting), result
+            assert sorted(result.undeclared_keys) == emu.expected_undeclared(appid)
+
+
+async def test_batch_pauses_on_45011_and_requeues_the_refused() -> None:
+    emu, time = Emulator(authorizers=120, seed=5), FakeTime()
+    client = await client_over(emu, time)
+    emu.faults = Faults(minute_quota=0.1, paths=[GP])
+    seen = [item async for item in client.iter_privacy_settings(emu.authorizer_appids)]
+    check_every_authorizer_once(emu, seen)
+    refused = emu.faults_injected["minute_quota"]
+    assert refused > 5
+    # every refusal was sent again exactly once; nothing else was
+    assert emu.calls[GP] == 120 + refused
+    # the endpoint was held until the next minute began (START is 10 s into a minute)
+    assert time.sleeps[0] == pytest.approx(50.0)
+    assert all(s <= WINDOW for s in time.sleeps)
+
+
+async def test_requeues_are_bounded() -> None:
+    emu, time = Emulator(authorizers=4, seed=5), FakeTime()
+    client = await client_over(emu, time)
+    emu.faults = Faults(minute_quota=1.0, paths=[GP])
+    results = await client.get_privacy_settings(emu.authorizer_appids, concurrency=2)
+    assert all(isinstance(r, MinuteQuotaExceededError) for r in results.values())
+    assert emu.calls[GP] == 4 * (1 + DEFAULT_MAX_REQUEUES)
+
+
+async def test_generic_batch_requeues_only_minute_quota() -> None:
+    attempts: dict[str, int] = {}
+
+    async def work(key: str) -> str:
+        attempts[key] = attempts.get(key, 0) + 1
+        if key == "quota" and attempts[key] < 3:
+            raise MinuteQuotaExceededError(45011, "minute quota", now=START)
+        if key == "other":
+            raise ValueError("boom")
+        return key.upper()
+
+    seen = dict([item async for item in as_completed_bounded(["a", "quota", "other"], work, 2)])
+    assert seen["a"] == "A" and seen["quota"] == "QUOTA"
+    assert isinstance(seen["other"], WxPrivacyError)
+    assert attempts == {"a": 1, "quota": 3, "other": 1}

@@ -203,7 +203,9 @@ async def run_audit(
 
     Wraps ``api_get_authorizer_list`` (500 per page) and ``getprivacysetting``. With ``resume``,
     authorizers already in ``out`` are not fetched again. Listed refresh tokens are stored when the
-    token store has none for that authorizer.
+    token store has none for that authorizer. Each record is written whole the moment its fetch
+    completes; when the run is interrupted (SIGINT, cancellation) ``out`` holds every finished
+    authorizer and nothing else, ready for ``resume``.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -239,7 +241,9 @@ async def run_audit(
             if not page.list or offset >= page.total_count:
                 return
 
-    with bar, out.open("ab" if resume else "wb") as fh:
+    # Unbuffered: each record reaches the file in one write as soon as it is known, so an
+    # interrupt (SIGINT cancels this coroutine; even SIGKILL) leaves only whole lines behind.
+    with bar, out.open("ab" if resume else "wb", buffering=0) as fh:
         results = client.iter_privacy_settings(appids(), privacy_ver, concurrency=concurrency)
         async for appid, result in results:
             record = record_for(appid, result, privacy_ver=privacy_ver)

@@ -11,13 +11,16 @@ How a page is run (one test per page):
   :class:`~wxprivacy.emulator.Emulator`, and ``WXPRIVACY_COMPONENT_APPID``,
   ``WXPRIVACY_COMPONENT_APPSECRET`` and ``WXPRIVACY_COMPONENT_VERIFY_TICKET`` hold the emulator's
   credentials. Hidden blocks see it as ``emulator``.
-- Redis examples use the real server at ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``);
-  ``WXPRIVACY_REDIS_URL`` points at database 14 of that server, which is flushed before and after
-  each page that mentions Redis.
+- Redis examples use the real server at ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``): on
+  a page that mentions ``WXPRIVACY_REDIS_URL``, that variable points at database 14 of the server,
+  which is flushed before and after the page.
 - A ``text`` block titled ``Output`` must equal what the python block before it printed.
 - ``console`` blocks: each ``$ wxprivacy ...`` command runs in-process in a temporary directory;
-  the output lines shown under it must all appear in the real output. Other commands
-  (``pip install``, ``pytest``, ``nox``) are not run here: CI runs them itself.
+  the output lines shown under it must all appear in the real output. A ``$ python -m ... &``
+  command starts in the background (its first line of output must be the one shown) and is
+  stopped when the page is done. Other commands (``pip install``, ``pytest``, ``export``) are not
+  run here: CI runs the installs and the tests itself.
+- A page with ``<!-- docs-test: no-routing -->`` builds its own emulators; nothing is rerouted.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
-import io
 import inspect
+import io
 import os
 import re
 import shlex
-from collections.abc import Iterator
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,17 @@ FENCE = re.compile(
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
+SNIPPET = re.compile(r'^--8<-- "(?P<path>[^"]+)"$')
+
+
+def _expand(line: str) -> str:
+    """Inline a pymdownx.snippets line (``--8<-- "path"``), as the site build does."""
+    match = SNIPPET.match(line.strip())
+    if match is None:
+        return line
+    return (DOCS.parent / match.group("path")).read_text("utf-8").rstrip("\n")
+
+
 def blocks(markdown: str) -> list[tuple[str, str, bool, int]]:
     """Every fenced block as ``(lang, code, hidden, line)``, in page order."""
     hidden_spans = [m.span() for m in COMMENT.finditer(markdown)]
@@ -56,7 +71,7 @@ def blocks(markdown: str) -> list[tuple[str, str, bool, int]]:
         hidden = any(a <= start < b for a, b in hidden_spans)
         indent = match.group("indent")
         lines = match.group("body").splitlines()
-        code = "\n".join(line.removeprefix(indent) for line in lines) + "\n"
+        code = "\n".join(_expand(line.removeprefix(indent)) for line in lines) + "\n"
         lang = match.group("lang")
         if lang == "text" and 'title="Output"' in match.group("info"):
             lang = "output"
@@ -85,8 +100,12 @@ def test_blocks_are_extracted_with_their_visibility() -> None:
 
 
 @pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    emu = Emulator(authorizers=20, seed=7)
+def emulator() -> Emulator:
+    return Emulator(authorizers=20, seed=7)
+
+
+def _route_to(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every ``httpx.AsyncClient`` without an explicit transport to ``emu``."""
     original_init = httpx.AsyncClient.__init__
 
     def init(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
@@ -98,7 +117,6 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     monkeypatch.setenv("WXPRIVACY_COMPONENT_APPID", emu.component_appid)
     monkeypatch.setenv("WXPRIVACY_COMPONENT_APPSECRET", emu.component_appsecret)
     monkeypatch.setenv("WXPRIVACY_COMPONENT_VERIFY_TICKET", emu.component_verify_ticket)
-    yield emu
 
 
 def _redis_url() -> str:
@@ -127,7 +145,24 @@ def _run_python(code: str, namespace: dict[str, Any], loop: asyncio.AbstractEven
     return out.getvalue()
 
 
-def _run_console(code: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _start_background(argv: list[str], shown: list[str]) -> subprocess.Popen[str]:
+    """Start ``python -m ...`` in the background; wait for the first line it is shown to print."""
+    assert argv[0] == "python", f"only python commands run in the background: {argv}"
+    proc = subprocess.Popen(
+        [sys.executable, *argv[1:]], stdout=subprocess.PIPE, text=True, cwd=DOCS.parent
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline().rstrip()
+    if shown and first != shown[0]:
+        proc.terminate()
+        proc.wait(10)
+        raise AssertionError(f"{argv} printed {first!r}, the page shows {shown[0]!r}")
+    return proc
+
+
+def _run_console(
+    code: str, cwd: Path, monkeypatch: pytest.MonkeyPatch, background: list[subprocess.Popen[str]]
+) -> None:
     from typer.testing import CliRunner
 
     from wxprivacy.cli import app
@@ -143,6 +178,9 @@ def _run_console(code: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
     for command, shown in commands:
         argv = shlex.split(command)
+        if argv[-1] == "&":
+            background.append(_start_background(argv[:-1], shown))
+            continue
         if argv[0] != "wxprivacy":
             continue
         result = runner.invoke(app, argv[1:])
@@ -159,7 +197,7 @@ def test_page_examples_run(
     page: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     text = page.read_text("utf-8")
-    uses_redis = "redis" in text.lower()
+    uses_redis = "WXPRIVACY_REDIS_URL" in text
     if uses_redis:
         url = _redis_url()
         monkeypatch.setenv("WXPRIVACY_REDIS_URL", url)
@@ -169,6 +207,9 @@ def test_page_examples_run(
             if os.environ.get("CI"):
                 raise
             pytest.skip(f"no Redis: {exc}")
+    if "<!-- docs-test: no-routing -->" not in text:
+        _route_to(emulator, monkeypatch)
+    background: list[subprocess.Popen[str]] = []
     loop = asyncio.new_event_loop()
     namespace: dict[str, Any] = {"__name__": "__docs__", "emulator": emulator}
     monkeypatch.chdir(tmp_path)
@@ -181,8 +222,13 @@ def test_page_examples_run(
             elif lang == "output":
                 assert printed == code, f"{namespace['__file__']}: the block printed {printed!r}"
             elif lang == "console":
-                _run_console(code, tmp_path, monkeypatch)
+                _run_console(code, tmp_path, monkeypatch, background)
     finally:
+        for proc in background:
+            proc.terminate()
+            proc.wait(10)
+            if proc.stdout is not None:
+                proc.stdout.close()
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         if uses_redis:

@@ -8,6 +8,9 @@ Used as an mkdocs hook (``hooks:`` in ``mkdocs.yml``): a page that contains a ma
 - ``local-errors``: the exceptions raised without an errcode (transport, store, format, ...);
 - ``cli``: every command of ``wxprivacy.cli.app`` with its usage, help text and options.
 
+It also strips the Sphinx roles (``:class:``, ``:meth:``) that some docstrings use from the
+rendered API reference, where mkdocstrings would show them as text.
+
 The functions are plain and importable, so the tests check the output against the code too.
 """
 
@@ -18,6 +21,8 @@ import re
 from typing import Any, Final
 
 MARKER: Final = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
+SPHINX_ROLE: Final = re.compile(r":(?:class|meth|func|attr|data|exc|mod|obj):\s*(?=<code>)")
+"""A Sphinx role left in front of an inline literal by a reST-flavoured docstring."""
 
 RETRY_TEXT: Final = {
     "transient": "yes, with backoff",
@@ -131,3 +136,8 @@ def render(markdown: str) -> str:
 def on_page_markdown(markdown: str, **_: Any) -> str:
     """mkdocs hook: fill in the generated sections of a page."""
     return render(markdown)
+
+
+def on_page_content(html: str, **_: Any) -> str:
+    """mkdocs hook: drop Sphinx roles (``:class:``) the docstrings put before inline code."""
+    return SPHINX_ROLE.sub("", html)

@@ -47,3 +47,10 @@ def test_markers_are_replaced_and_unknown_markers_fail() -> None:
     assert "| `61023` |" in rendered
     with pytest.raises(KeyError):
         docsgen.render("<!-- generated: nothing-by-that-name -->")
+
+
+def test_sphinx_roles_are_dropped_from_rendered_html() -> None:
+    html = "a :class:<code>MemoryTokenStore</code> and :meth: <code>aclose</code>; ratio 1:2"
+    assert docsgen.on_page_content(html) == (
+        "a <code>MemoryTokenStore</code> and <code>aclose</code>; ratio 1:2"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import AuthorizerListItem, ComponentClient
 from ._errors import (
     ComponentCredentialError,
@@ -30,6 +32,9 @@ from ._stores import MemoryTokenStore, TokenStore
 from ._tokens import AccessToken
 from .models import PrivacySetting
 
+if TYPE_CHECKING:
+    from .redis import RedisTokenStore
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -50,6 +55,7 @@ __all__ = [
     "PrivacySetting",
     "QuotaExceededError",
     "ReauthorizationRequiredError",
+    "RedisTokenStore",
     "ResponseFormatError",
     "RetryPolicy",
     "SystemBusyError",
@@ -61,3 +67,13 @@ __all__ = [
     "WeChatAPIError",
     "WxPrivacyError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # RedisTokenStore is imported on first use, so `import wxprivacy` works without redis.
+    if name == "RedisTokenStore":
+        from .redis import RedisTokenStore
+
+        globals()[name] = RedisTokenStore
+        return RedisTokenStore
+    raise AttributeError(f"module 'wxprivacy' has no attribute {name!r}")

@@ -337,6 +337,25 @@ class ComponentClient:
             if not items or (isinstance(total, int) and offset >= total):
                 return
 
+    async def reload_refresh_tokens(self, *, page_size: int = 500) -> int:
+        """Store every authorizer's current refresh token from ``api_get_authorizer_list``.
+
+        The recovery after a ``61023`` (refresh token invalid) or a lost store: pages through
+        ``POST /cgi-bin/component/api_get_authorizer_list`` and writes each non-empty
+        ``refresh_token`` to the token store (entries without one are left as they are).
+
+        Returns:
+            How many refresh tokens were stored.
+
+        Raises:
+            As :meth:`iter_authorizers`; TokenStoreError when the store fails.
+        """
+        stored = 0
+        async for item in self.iter_authorizers(page_size=page_size, store_refresh_tokens=True):
+            if item.refresh_token:
+                stored += 1
+        return stored
+
     # -- privacy guidelines ----------------------------------------------------------------------
 
     async def get_privacy_setting(

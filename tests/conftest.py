@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def load_fixture(name: str) -> Any:
-    """Return the parsed JSON fixture ``tests/fixtures/<name>``."""
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def fixture_bytes(name: str) -> bytes:
-    """Return the raw bytes of ``tests/fixtures/<name>``."""
-    return (FIXTURES / name).read_bytes()
 
 
 @pytest.fixture

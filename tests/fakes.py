@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from conftest import fixture_bytes
+from fixture_data import fixture_bytes
 
 COMPONENT_APPID = "wx0000000000000000"
 APPSECRET = "s3cr3t-appsecret-value"

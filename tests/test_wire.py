@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import fixture_bytes
+from fixture_data import fixture_bytes
 
 from wxprivacy import (
     PrivacyConfigError,

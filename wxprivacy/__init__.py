@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._client import AuthorizerListItem, ComponentClient
+from ._authorization import AuthorizerListItem, AuthorizerPage
+from ._client import ComponentClient
 from ._errors import (
     ComponentCredentialError,
     InvalidArgumentError,
@@ -40,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AccessToken",
     "AuthorizerListItem",
+    "AuthorizerPage",
     "ComponentClient",
     "ComponentCredentialError",
     "InvalidArgumentError",

@@ -8,15 +8,11 @@ from typing import Any
 
 import pytest
 import redis.asyncio as redis_asyncio
-from conftest import REDIS_URL
 from fakes import COMPONENT_APPID, TICKET, FakeWeChat, errcode
-from rfixtures import (  # noqa: F401
-    Clock,
+from rhelpers import (
+    REDIS_URL,
     appid,
-    new_client_fixture,
-    new_store_fixture,
     seed,
-    store_fixture,
 )
 
 import wxprivacy

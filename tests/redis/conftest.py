@@ -1,8 +1,4 @@
-"""Fixtures for the RedisTokenStore tests: stores on the shared test prefix, clients, a clock.
-
-Test modules import the fixtures they use from here, with `# noqa: F401` (a second conftest.py
-would shadow the top-level one, which tests/fakes.py imports by name).
-"""
+"""Fixtures for the RedisTokenStore tests: stores on the per-test key prefix, and clients."""
 
 from __future__ import annotations
 
@@ -10,32 +6,17 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from conftest import REDIS_URL
-from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, no_sleep
+from fakes import APPSECRET, COMPONENT_APPID, FakeWeChat, no_sleep
+from rhelpers import REDIS_URL
 
 from wxprivacy import ComponentClient
 from wxprivacy.redis import RedisTokenStore
 
-
-class Clock:
-    """A settable Unix clock, seconds."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def appid(i: int) -> str:
-    return f"wxa{i:015d}"
-
-
 StoreFactory = Callable[..., RedisTokenStore]
 
 
-@pytest.fixture(name="new_store")
-async def new_store_fixture(redis_prefix: str) -> AsyncIterator[StoreFactory]:
+@pytest.fixture
+async def new_store(redis_prefix: str) -> AsyncIterator[StoreFactory]:
     """``new_store(**options)``: a RedisTokenStore with its own connection, on the test prefix."""
     made: list[RedisTokenStore] = []
 
@@ -51,8 +32,8 @@ async def new_store_fixture(redis_prefix: str) -> AsyncIterator[StoreFactory]:
         await store.aclose()
 
 
-@pytest.fixture(name="store")
-async def store_fixture(new_store: StoreFactory) -> RedisTokenStore:
+@pytest.fixture
+async def store(new_store: StoreFactory) -> RedisTokenStore:
     """A RedisTokenStore on the test prefix (local cache on, default settings)."""
     return new_store()
 
@@ -60,8 +41,8 @@ async def store_fixture(new_store: StoreFactory) -> RedisTokenStore:
 ClientFactory = Callable[..., ComponentClient]
 
 
-@pytest.fixture(name="new_client")
-async def new_client_fixture() -> AsyncIterator[ClientFactory]:
+@pytest.fixture
+async def new_client() -> AsyncIterator[ClientFactory]:
     """``new_client(fake, store, **kw)``: a ComponentClient on a FakeWeChat; closed afterwards."""
     made: list[ComponentClient] = []
 
@@ -77,10 +58,3 @@ async def new_client_fixture() -> AsyncIterator[ClientFactory]:
     for client in made:
         await client.aclose()
         await client._wire.http.aclose()
-
-
-async def seed(client: ComponentClient, appids: int = 1) -> None:
-    """Store the ticket and ``refresh-<i>`` for authorizers ``appid(0..appids-1)``."""
-    await client.set_component_verify_ticket(TICKET)
-    for i in range(appids):
-        await client.set_authorizer_refresh_token(appid(i), f"refresh-{i}")

@@ -1,0 +1,63 @@
+"""The public surface of ``wxprivacy.emulator`` and its command line."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import wxprivacy.emulator as emulator_pkg
+from wxprivacy.emulator import Emulator, Faults
+from wxprivacy.emulator.__main__ import build_parser, main
+
+
+def test_all_is_sorted_complete_and_documented() -> None:
+    names = emulator_pkg.__all__
+    constants = [n for n in names if n.isupper()]
+    others = [n for n in names if not n.isupper()]
+    assert names == sorted(constants) + sorted(others, key=str.lower)
+    public = {n for n in vars(emulator_pkg) if not n.startswith("_")} - {"annotations"}
+    assert public == set(names)
+    for name in names:
+        value = getattr(emulator_pkg, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), name
+
+
+def test_public_methods_are_documented() -> None:
+    for name, member in inspect.getmembers(Emulator):
+        if not name.startswith("_"):
+            assert inspect.getdoc(member), name
+
+
+def test_constructor_keeps_the_agreed_signature() -> None:
+    params = inspect.signature(Emulator).parameters
+    assert list(params)[:2] == ["component_appid", "component_appsecret"]
+    for name in ("authorizers", "seed", "token_ttl", "grace", "rotate_refresh_tokens", "faults"):
+        assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
+    assert {"latency", "clock"} <= set(params)
+    fault_params = inspect.signature(Faults).parameters
+    assert list(fault_params)[:7] == [
+        "system_error",
+        "minute_quota",
+        "http_5xx",
+        "timeout",
+        "reset",
+        "truncated",
+        "paths",
+    ]
+
+
+def test_cli_parses_every_fault_flag() -> None:
+    args = build_parser().parse_args(
+        ["--port", "0", "--authorizers", "500", "--latency", "0.05", "--fault-system-error", "0.05"]
+        + ["--fault-minute-quota", "0.01", "--fault-http-5xx", "0.01", "--fault-timeout", "0.01"]
+        + ["--fault-reset", "0.01", "--fault-truncated", "0.01", "--fault-path", "/x"]
+    )
+    assert args.port == 0 and args.authorizers == 500 and args.fault_system_error == 0.05
+    assert args.fault_truncated == 0.01 and args.fault_path == ["/x"]
+
+
+def test_cli_rejects_impossible_fault_odds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--fault-system-error", "0.7", "--fault-reset", "0.7"]) == 2
+    assert "more than 1" in capsys.readouterr().err

@@ -1,0 +1,264 @@
+"""BaseClient: construction, credentials, the token endpoints and the two authenticated calls.
+
+Endpoint groups live in their own modules (``_authorization.py``, ``_privacy.py``) as subclasses
+of :class:`BaseClient`; :class:`ComponentClient` combines them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Final, Self
+
+import httpx
+
+from . import _serde
+from ._errors import ComponentCredentialError, InvalidArgumentError, TokenInvalidError
+from ._http import DEFAULT_TIMEOUT, WireClient
+from ._retry import RetryPolicy
+from ._stores import TICKET_TTL, MemoryTokenStore, TokenStore
+from ._tokens import DEFAULT_REFRESH_MARGIN, AccessToken, TokenManager
+from ._wire import require_seconds, require_str
+
+__all__ = ["DEFAULT_BASE_URL", "BaseClient", "check_appid", "endpoints"]
+
+DEFAULT_BASE_URL: Final = "https://api.weixin.qq.com"
+
+
+class endpoints:  # noqa: N801 - a namespace of constants
+    """The WeChat paths this client calls."""
+
+    COMPONENT_TOKEN: Final = "/cgi-bin/component/api_component_token"
+    AUTHORIZER_TOKEN: Final = "/cgi-bin/component/api_authorizer_token"
+    AUTHORIZER_LIST: Final = "/cgi-bin/component/api_get_authorizer_list"
+    GET_PRIVACY_SETTING: Final = "/cgi-bin/component/getprivacysetting"
+
+
+def check_appid(name: str, value: str) -> str:
+    """Return ``value`` if it is a non-empty string, else raise InvalidArgumentError naming it."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+class BaseClient:
+    """Async client for a WeChat third-party platform ("component").
+
+    Tokens come from ``token_store`` and are refreshed on demand: the component token from the
+    stored ``component_verify_ticket``, each authorizer token from its stored
+    ``authorizer_refresh_token``. Use one client per application (``async with`` it, or call
+    :meth:`aclose`); it is safe for any number of concurrent tasks.
+
+    Args:
+        component_appid: the platform's appid.
+        component_appsecret: the platform's appsecret (never logged or shown in ``repr``).
+        token_store: where tickets and tokens live; a :class:`MemoryTokenStore` when ``None``.
+        http_client: an ``httpx.AsyncClient`` owned by the caller (never closed here); when
+            ``None`` the client creates its own and closes it in :meth:`aclose`.
+        base_url: scheme and host of the API.
+        retry: retry policy for transient failures; ``RetryPolicy()`` (4 attempts, 0.5 s
+            initial backoff, 8 s cap) when ``None``.
+        timeout: seconds (or an ``httpx.Timeout``) for the client it creates itself.
+        refresh_margin: seconds before expiry at which tokens are refreshed.
+        clock: returns the current Unix time in seconds (tests inject a fake).
+        sleep: awaitable sleep in seconds used between retries (tests inject a fake).
+
+    Raises:
+        InvalidArgumentError: an empty appid or appsecret.
+    """
+
+    def __init__(
+        self,
+        component_appid: str,
+        component_appsecret: str,
+        *,
+        token_store: TokenStore | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.component_appid = check_appid("component_appid", component_appid)
+        if not isinstance(component_appsecret, str) or not component_appsecret:
+            raise InvalidArgumentError("component_appsecret must be a non-empty string")
+        self._appsecret = component_appsecret
+        self.token_store: TokenStore = (
+            token_store if token_store is not None else MemoryTokenStore()
+        )
+        self._owns_http = http_client is None
+        if http_client is None:
+            http_client = httpx.AsyncClient(timeout=timeout)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._clock = clock
+        self._wire = WireClient(
+            http_client, base_url=base_url, retry=self.retry, clock=clock, sleep=sleep
+        )
+        self._tokens = TokenManager(
+            self.component_appid, self.token_store, self, clock=clock, refresh_margin=refresh_margin
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ComponentClient(component_appid={self.component_appid!r}, "
+            f"base_url={self._wire.base_url!r}, token_store={self.token_store!r})"
+        )
+
+    @property
+    def base_url(self) -> str:
+        """Scheme and host the client sends to."""
+        return self._wire.base_url
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this client created it (a caller's client is left open)."""
+        if self._owns_http:
+            await self._wire.http.aclose()
+
+    # -- feeding credentials ---------------------------------------------------------------------
+
+    async def set_component_verify_ticket(self, ticket: str) -> None:
+        """Store the ``component_verify_ticket`` pushed to the authorization-event URL (12 h).
+
+        Raises:
+            InvalidArgumentError: the ticket is empty.
+        """
+        await self.token_store.set_verify_ticket(self.component_appid, ticket, TICKET_TTL)
+
+    async def set_authorizer_refresh_token(self, authorizer_appid: str, refresh_token: str) -> None:
+        """Store an authorizer's ``authorizer_refresh_token`` (e.g. from ``api_query_auth``).
+
+        Raises:
+            InvalidArgumentError: an empty appid or refresh token.
+        """
+        check_appid("authorizer_appid", authorizer_appid)
+        await self.token_store.set_refresh_token(
+            self.component_appid, authorizer_appid, refresh_token
+        )
+
+    async def remove_authorizer(self, authorizer_appid: str) -> None:
+        """Forget an authorizer's tokens (after it revoked the authorization)."""
+        await self.token_store.delete_authorizer(self.component_appid, authorizer_appid)
+
+    async def component_access_token(self) -> str:
+        """Return a valid ``component_access_token`` (for endpoints this SDK does not wrap).
+
+        Raises:
+            MissingVerifyTicketError: no ticket stored. WeChatAPIError: the token endpoint refused.
+        """
+        return (await self._tokens.component_token()).value
+
+    async def authorizer_access_token(self, authorizer_appid: str) -> str:
+        """Return a valid ``authorizer_access_token`` (for endpoints this SDK does not wrap).
+
+        Raises:
+            MissingRefreshTokenError: no refresh token stored. WeChatAPIError: WeChat refused.
+        """
+        return (
+            await self._tokens.authorizer_token(check_appid("authorizer_appid", authorizer_appid))
+        ).value
+
+    # -- token endpoints (TokenFetcher) ----------------------------------------------------------
+
+    async def fetch_component_token(self, ticket: str) -> AccessToken:
+        """POST ``/cgi-bin/component/api_component_token``; return the new component token."""
+        endpoint = endpoints.COMPONENT_TOKEN
+        body = {
+            "component_appid": self.component_appid,
+            "component_appsecret": self._appsecret,
+            "component_verify_ticket": ticket,
+        }
+        sent_at = self._clock()
+        try:
+            data = await self._wire.call("POST", endpoint, content=_serde.dumps(body))
+        except TokenInvalidError as exc:
+            # At the token endpoint itself, 40001 means a wrong appsecret: never "refresh" it.
+            raise ComponentCredentialError(
+                exc.errcode,
+                exc.errmsg + " (check component_appsecret)",
+                rid=exc.rid,
+                endpoint=endpoint,
+            ) from None
+        value = require_str(data, "component_access_token", endpoint=endpoint)
+        expires_in = require_seconds(data, "expires_in", endpoint=endpoint, default=7200)
+        return AccessToken(value, sent_at + expires_in)
+
+    async def fetch_authorizer_token(
+        self, component_access_token: str, authorizer_appid: str, refresh_token: str
+    ) -> tuple[AccessToken, str | None]:
+        """POST ``/cgi-bin/component/api_authorizer_token``; return the token and refresh token."""
+        endpoint = endpoints.AUTHORIZER_TOKEN
+        body = {
+            "component_appid": self.component_appid,
+            "authorizer_appid": authorizer_appid,
+            "authorizer_refresh_token": refresh_token,
+        }
+        sent_at = self._clock()
+        data = await self._wire.call(
+            "POST",
+            endpoint,
+            token=("component_access_token", component_access_token),
+            content=_serde.dumps(body),
+        )
+        value = require_str(data, "authorizer_access_token", endpoint=endpoint)
+        expires_in = require_seconds(data, "expires_in", endpoint=endpoint, default=7200)
+        rotated = data.get("authorizer_refresh_token")
+        return AccessToken(value, sent_at + expires_in), rotated if isinstance(
+            rotated, str
+        ) and rotated else None
+
+    # -- generic calls ---------------------------------------------------------------------------
+
+    async def _component_call(
+        self, endpoint: str, body: dict[str, Any], *, idempotent: bool = True
+    ) -> dict[str, Any]:
+        content = _serde.dumps(body)
+
+        async def call(token: str) -> dict[str, Any]:
+            return await self._wire.call(
+                "POST",
+                endpoint,
+                token=("component_access_token", token),
+                content=content,
+                idempotent=idempotent,
+            )
+
+        return await self._tokens.with_component_token(call)
+
+    async def _authorizer_call(
+        self,
+        authorizer_appid: str,
+        method: str,
+        endpoint: str,
+        body: Any = None,
+        *,
+        files: dict[str, Any] | None = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        check_appid("authorizer_appid", authorizer_appid)
+        content = None if body is None else _serde.dumps(body)
+
+        async def call(token: str) -> dict[str, Any]:
+            return await self._wire.call(
+                method,
+                endpoint,
+                token=("access_token", token),
+                content=content,
+                files=files,
+                idempotent=idempotent,
+            )
+
+        return await self._tokens.with_authorizer_token(authorizer_appid, call)

@@ -1,0 +1,354 @@
+"""The :class:`Emulator`: a stateful, in-memory WeChat component API."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._faults import Faults, draw_fault
+from ._handlers import HANDLERS, error
+from ._payloads import EmulatorResponse, dumps, json_response
+from ._seed import seed_specs
+from ._state import Authorizer, EmulatorState, PrivacyVersion
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["CONTROL_PREFIX", "Emulator"]
+
+CONTROL_PREFIX = "/_emulator/"
+"""Paths under this prefix control the emulator; they are never counted nor faulted."""
+
+_HTML_5XX = {
+    502: b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+    b"</h1></center><hr><center>nginx</center></body></html>",
+    503: b"<html><head><title>503 Service Temporarily Unavailable</title></head><body><center>"
+    b"<h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center>"
+    b"</body></html>",
+}
+
+
+class Emulator:
+    """A stateful WeChat Open Platform emulator (component token chain + privacy guidelines).
+
+    Args:
+        component_appid: the third-party platform appid clients must send.
+        component_appsecret: its AppSecret (a wrong one gets 40001, as on WeChat).
+        authorizers: how many synthetic authorizers to seed (see ``wxprivacy.emulator._seed``).
+        seed: seeds authorizers, tokens and the fault sequence: same seed, same behaviour.
+        token_ttl: ``expires_in`` in seconds of component and authorizer access tokens.
+        grace: seconds a superseded access token, or a rotated refresh token, keeps working.
+        rotate_refresh_tokens: api_authorizer_token returns a new refresh token every time.
+        faults: fault probabilities, or ``None`` for none.
+        latency: seconds added to every WeChat response (``asyncio.sleep``).
+        clock: the wall clock, Unix seconds (float); inject a fake one in tests.
+
+    Attributes:
+        calls: requests received per WeChat path, faulted and failed ones included.
+        faults_injected: faults injected per kind (``"system_error"``, ``"timeout"``, ...).
+        faults: the active :class:`Faults` (may be replaced at any time).
+        latency: seconds added to every response (may be changed at any time).
+    """
+
+    def __init__(
+        self,
+        component_appid: str = "wx0000000000000000",
+        component_appsecret: str = "emulator-secret",
+        *,
+        authorizers: int = 0,
+        seed: int = 0,
+        token_ttl: float = 7200,
+        grace: float = 300.0,
+        rotate_refresh_tokens: bool = False,
+        faults: Faults | None = None,
+        latency: float = 0.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._state = EmulatorState(
+            component_appid,
+            component_appsecret,
+            token_ttl=token_ttl,
+            grace=grace,
+            rotate_refresh_tokens=rotate_refresh_tokens,
+            clock=clock,
+            seed=seed,
+        )
+        self._fault_rng = random.Random(f"wxprivacy-emulator-faults-{seed}")
+        self.faults = faults
+        self.latency = latency
+        self.calls: Counter[str] = Counter()
+        self.faults_injected: Counter[str] = Counter()
+        self._asgi: Any = None
+        for spec in seed_specs(authorizers, seed):
+            self._add(
+                Authorizer(
+                    appid=spec.appid,
+                    refresh_token=self._state.new_refresh_token(),
+                    auth_time=spec.auth_time,
+                    permission_18=spec.permission_18,
+                    dev=PrivacyVersion.from_partial(spec.dev, code_exist=True),
+                    live=None
+                    if spec.live is None
+                    else PrivacyVersion.from_partial(spec.live, code_exist=True),
+                    kind=spec.kind,
+                )
+            )
+
+    # -- credentials --------------------------------------------------------------------------
+
+    @property
+    def component_appid(self) -> str:
+        """The component appid."""
+        return self._state.component_appid
+
+    @property
+    def component_appsecret(self) -> str:
+        """The component AppSecret."""
+        return self._state.component_appsecret
+
+    @property
+    def component_verify_ticket(self) -> str:
+        """The newest verify ticket (what the 10-minute callback push would deliver)."""
+        return self._state.ticket
+
+    def push_ticket(self) -> str:
+        """Issue and return a fresh verify ticket; older ones stay valid 12 hours from issue."""
+        return self._state.push_ticket()
+
+    @property
+    def authorizer_appids(self) -> list[str]:
+        """Authorizer appids in seeding/adding order (revoked ones included)."""
+        return list(self._state.authorizers)
+
+    def refresh_token(self, authorizer_appid: str) -> str:
+        """Return the current ``authorizer_refresh_token``. Raises ``KeyError`` if unknown."""
+        return self._state.authorizers[authorizer_appid].refresh_token
+
+    def authorizer(self, authorizer_appid: str) -> Authorizer:
+        """Return the live state of one authorizer (mutate its versions, then call ``changed()``).
+
+        Raises:
+            KeyError: unknown appid.
+        """
+        return self._state.authorizers[authorizer_appid]
+
+    # -- authorizers ----------------------------------------------------------------------------
+
+    def add_authorizer(
+        self,
+        authorizer_appid: str,
+        *,
+        setting: Mapping[str, Any] | None = None,
+        live_setting: Mapping[str, Any] | None = None,
+        permission_18: bool = True,
+        code_exist: bool = True,
+        refresh_token: str | None = None,
+        auth_time: int | None = None,
+    ) -> None:
+        """Add (or replace) an authorizer.
+
+        Args:
+            authorizer_appid: its appid.
+            setting: the development version (``privacy_ver=2``) in getprivacysetting shape
+                (``code_exist``, ``privacy_list``, ``setting_list``, ``update_time``,
+                ``owner_setting``, ``sdk_privacy_info_list``); missing fields get the observed
+                "unconfigured" defaults. ``None``: an unconfigured Mini Program.
+            live_setting: the live version (``privacy_ver=1``) in the same shape; ``None``: no
+                live version (86074).
+            permission_18: whether permission set 18 is granted (else 61007).
+            code_exist: ``code_exist`` when ``setting`` does not give it.
+            refresh_token: its refresh token (default: a fresh random one).
+            auth_time: Unix seconds of authorization (default: now).
+
+        Raises:
+            ValueError: ``setting`` has unknown fields.
+        """
+        self._add(
+            Authorizer(
+                appid=authorizer_appid,
+                refresh_token=refresh_token or self._state.new_refresh_token(),
+                auth_time=int(self._state.clock()) if auth_time is None else auth_time,
+                permission_18=permission_18,
+                dev=PrivacyVersion.from_partial(dict(setting or {}), code_exist=code_exist),
+                live=None
+                if live_setting is None
+                else PrivacyVersion.from_partial(dict(live_setting), code_exist=code_exist),
+            )
+        )
+
+    def _add(self, authorizer: Authorizer) -> None:
+        self._state.tokens.invalidate("authorizer", authorizer.appid)
+        self._state.authorizers[authorizer.appid] = authorizer
+
+    def set_privacy_setting(
+        self, authorizer_appid: str, setting: Mapping[str, Any], *, privacy_ver: int = 2
+    ) -> None:
+        """Replace one version of an authorizer's guideline (what getprivacysetting returns).
+
+        Args:
+            setting: getprivacysetting-shaped fields; missing ones get "unconfigured" defaults.
+            privacy_ver: 2 development (default) or 1 live.
+        """
+        authorizer = self._state.authorizers[authorizer_appid]
+        version = PrivacyVersion.from_partial(dict(setting), code_exist=True)
+        if privacy_ver == 1:
+            authorizer.live = version
+        else:
+            authorizer.dev = version
+
+    def revoke_authorization(self, authorizer_appid: str) -> None:
+        """Simulate the owner revoking the authorization: tokens die (40001), refresh -> 61003."""
+        self._state.authorizers[authorizer_appid].authorized = False
+        self._state.tokens.invalidate("authorizer", authorizer_appid)
+
+    def expected_undeclared(self, authorizer_appid: str, privacy_ver: int = 2) -> list[str]:
+        """Ground truth: the sorted ``privacy_list`` keys missing from ``setting_list``.
+
+        Returns ``[]`` when the version does not exist.
+        """
+        version = self._state.authorizers[authorizer_appid].version(privacy_ver)
+        return [] if version is None else version.undeclared()
+
+    def profile(self, authorizer_appid: str) -> str:
+        """Ground truth: the seeding profile (``"configured"``, ``"undeclared"``, ``"no_code"``,
+        ``"no_permission"``, ``"no_contact"``), or ``"custom"`` for added authorizers."""
+        return self._state.authorizers[authorizer_appid].kind
+
+    # -- tokens ---------------------------------------------------------------------------------
+
+    def component_access_token(self) -> str | None:
+        """The current component access token, or ``None`` before the first issue."""
+        return self._state.tokens.current("component", self._state.component_appid)
+
+    def authorizer_access_token(self, authorizer_appid: str) -> str | None:
+        """The current authorizer access token of ``authorizer_appid``, or ``None``."""
+        return self._state.tokens.current("authorizer", authorizer_appid)
+
+    def invalidate_component_token(self) -> None:
+        """Make the current component token (and any in grace) answer 40001 from now on."""
+        self._state.tokens.invalidate("component", self._state.component_appid)
+
+    def invalidate_authorizer_token(self, authorizer_appid: str) -> None:
+        """Make the authorizer's access tokens answer 40001 from now on."""
+        self._state.tokens.invalidate("authorizer", authorizer_appid)
+
+    def expire_tokens(self) -> None:
+        """Make every access token issued so far answer 42001."""
+        self._state.tokens.expire_all()
+
+    def reset_calls(self) -> None:
+        """Zero :attr:`calls` and :attr:`faults_injected`."""
+        self.calls.clear()
+        self.faults_injected.clear()
+
+    # -- the core -------------------------------------------------------------------------------
+
+    async def handle(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        body: bytes,
+        headers: Mapping[str, str],
+    ) -> EmulatorResponse:
+        """Answer one request (sans-I/O: the adapters call this).
+
+        Args:
+            method: the HTTP method (not checked for WeChat paths; WeChat wants POST).
+            path: the URL path, e.g. ``/cgi-bin/component/getprivacysetting``.
+            query: query parameters (first value of each).
+            body: the raw request body.
+            headers: request headers (unused; for future endpoints).
+
+        Returns:
+            The response. ``fault`` is ``"timeout"`` or ``"reset"`` when the adapter must act
+            out a network failure instead of sending it.
+        """
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(method, path)
+        self.calls[path] += 1
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
+        handler = HANDLERS.get(path)
+        if handler is None:
+            return EmulatorResponse(404, {"content-type": "text/plain"}, b"404 Not Found")
+        faults = self.faults
+        if faults is not None and faults.total > 0 and faults.applies_to(path):
+            kind = draw_fault(faults, self._fault_rng)
+            if kind is not None:
+                self.faults_injected[kind] += 1
+                return self._fault(
+                    kind, handler(self._state, query, body) if kind == "truncated" else None
+                )
+        return handler(self._state, query, body)
+
+    def _fault(self, kind: str, real: EmulatorResponse | None) -> EmulatorResponse:
+        if kind == "system_error":
+            return error(self._state, -1)
+        if kind == "minute_quota":
+            return error(self._state, 45011)
+        if kind == "http_5xx":
+            status = self._fault_rng.choice((502, 503))
+            return EmulatorResponse(status, {"content-type": "text/html"}, _HTML_5XX[status])
+        if kind == "truncated":
+            assert real is not None
+            return EmulatorResponse(200, real.headers, real.body[: len(real.body) // 2])
+        response = error(self._state, -1)
+        response.fault = kind
+        return response
+
+    def _control(self, method: str, path: str) -> EmulatorResponse:
+        name = path[len(CONTROL_PREFIX) :]
+        if name == "calls" and method == "GET":
+            payload: Any = {"calls": dict(self.calls), "faults": dict(self.faults_injected)}
+        elif name == "reset_calls" and method == "POST":
+            self.reset_calls()
+            payload = {"ok": True}
+        elif name == "state" and method == "GET":
+            payload = self.snapshot()
+        else:
+            return EmulatorResponse(404, {"content-type": "text/plain"}, b"404 Not Found")
+        return json_response(dumps(payload))
+
+    def snapshot(self) -> dict[str, Any]:
+        """Credentials a test in another process needs (``GET /_emulator/state``).
+
+        Returns:
+            ``{"component_appid", "component_appsecret", "component_verify_ticket",
+            "authorizers": [{"authorizer_appid", "refresh_token", "profile", "undeclared"}]}``.
+        """
+        return {
+            "component_appid": self.component_appid,
+            "component_appsecret": self.component_appsecret,
+            "component_verify_ticket": self.component_verify_ticket,
+            "authorizers": [
+                {
+                    "authorizer_appid": a.appid,
+                    "refresh_token": a.refresh_token,
+                    "profile": a.kind,
+                    "undeclared": a.dev.undeclared(),
+                }
+                for a in self._state.authorizers.values()
+            ],
+        }
+
+    # -- adapters -------------------------------------------------------------------------------
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An in-process httpx transport: ``httpx.AsyncClient(transport=emu.transport())``."""
+        from ._transport import EmulatorTransport
+
+        return EmulatorTransport(self)
+
+    @property
+    def asgi_app(self) -> Callable[..., Any]:
+        """An ASGI 3 application serving this emulator (created once)."""
+        if self._asgi is None:
+            from ._asgi import EmulatorASGIApp
+
+            self._asgi = EmulatorASGIApp(self)
+        return self._asgi  # type: ignore[no-any-return]

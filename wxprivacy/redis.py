@@ -501,7 +501,10 @@ async def _hold(lease: LeaseLock) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        _AUTHORITATIVE.reset(marker)
+        try:
+            _AUTHORITATIVE.reset(marker)
+        except ValueError:  # left in another context than it was entered in
+            _AUTHORITATIVE.set(False)
         try:
             if not await lease.release():
                 logger.warning("refresh lock %s had expired before its release", lease.key)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from _proxy import TcpProxy
 from fakes import APPSECRET, COMPONENT_APPID, FakeWeChat, no_sleep
 from rhelpers import REDIS_URL
 
@@ -58,3 +59,26 @@ async def new_client() -> AsyncIterator[ClientFactory]:
     for client in made:
         await client.aclose()
         await client._wire.http.aclose()
+
+
+async def _start_proxy(redis_client: Any, *, blackhole: bool = False) -> TcpProxy:
+    kwargs = redis_client.connection_pool.connection_kwargs
+    proxy = TcpProxy(kwargs.get("host", "127.0.0.1"), kwargs.get("port", 6379), blackhole=blackhole)
+    await proxy.start()
+    return proxy
+
+
+@pytest.fixture
+async def proxy(redis_client: Any) -> AsyncIterator[TcpProxy]:
+    """A TcpProxy in front of the test Redis (``proxy.url``; ``down()`` / ``up()``)."""
+    started = await _start_proxy(redis_client)
+    yield started
+    await started.close()
+
+
+@pytest.fixture
+async def blackhole(redis_client: Any) -> AsyncIterator[TcpProxy]:
+    """A TCP endpoint that accepts Redis connections and never answers."""
+    started = await _start_proxy(redis_client, blackhole=True)
+    yield started
+    await started.close()

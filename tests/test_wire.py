@@ -87,9 +87,9 @@ def test_errcode_as_string_is_coerced() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "needle"),
     [
-        (200, b"", "empty response body"),
-        (200, b"   ", "empty response body"),
-        (200, b"<html>502 Bad Gateway</html>", "not JSON"),
+        (200, b"", "empty response from"),
+        (200, b"   ", "empty response from"),
+        (200, b"<html>502 Bad Gateway</html>", "is not valid JSON"),
         (200, b"[1, 2]", "JSON list, not an object"),
         (200, b'"ok"', "JSON str, not an object"),
         (200, b'{"errcode": "forty", "errmsg": "x"}', "errcode"),

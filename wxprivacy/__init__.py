@@ -31,7 +31,14 @@ from ._errors import (
 from ._retry import RetryPolicy
 from ._stores import MemoryTokenStore, TokenStore
 from ._tokens import AccessToken
-from .models import PrivacySetting
+from .models import (
+    OwnerSetting,
+    PrivacyDesc,
+    PrivacyDescItem,
+    PrivacySetting,
+    SdkPrivacyInfo,
+    SettingItem,
+)
 
 if TYPE_CHECKING:
     from .redis import RedisTokenStore
@@ -51,8 +58,11 @@ __all__ = [
     "MissingCredentialError",
     "MissingRefreshTokenError",
     "MissingVerifyTicketError",
+    "OwnerSetting",
     "PermissionDeniedError",
     "PrivacyConfigError",
+    "PrivacyDesc",
+    "PrivacyDescItem",
     "PrivacyInterfaceError",
     "PrivacySetting",
     "QuotaExceededError",
@@ -60,6 +70,8 @@ __all__ = [
     "RedisTokenStore",
     "ResponseFormatError",
     "RetryPolicy",
+    "SdkPrivacyInfo",
+    "SettingItem",
     "SystemBusyError",
     "TokenInvalidError",
     "TokenStore",

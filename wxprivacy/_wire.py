@@ -5,13 +5,11 @@ Nothing here performs I/O, so the whole error mapping is testable without HTTP.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-import orjson
-
+from . import _serde
 from ._errors import ResponseFormatError, TransportError, error_for
 
 __all__ = [
@@ -57,27 +55,19 @@ def snippet(body: bytes) -> str:
 
 
 def loads(body: bytes, *, endpoint: str = "", status_code: int | None = None) -> Any:
-    """Parse a JSON body: orjson, then ``json`` with ``strict=False`` (raw control characters).
+    """Parse a JSON body with :func:`wxprivacy._serde.loads`, adding the endpoint and status.
 
     Raises:
         ResponseFormatError: the body is empty, not UTF-8, or not JSON.
     """
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    where = f" from {endpoint}" if endpoint else ""
-    status = f" (HTTP {status_code})" if status_code is not None else ""
-    if not body.strip():
+        return _serde.loads(body)
+    except ResponseFormatError as exc:
+        where = f" from {endpoint}" if endpoint else ""
+        status = f" (HTTP {status_code})" if status_code is not None else ""
+        text = str(exc)
         raise ResponseFormatError(
-            f"empty response body{where}{status}", endpoint=endpoint, status_code=status_code
-        )
-    try:
-        text = body.decode("utf-8-sig")
-        return json.loads(text, strict=False)
-    except (UnicodeDecodeError, ValueError):
-        raise ResponseFormatError(
-            f"response{where}{status} is not JSON: {snippet(body)!r}",
+            f"{text.replace('response body', 'response' + where + status, 1)}",
             endpoint=endpoint,
             status_code=status_code,
         ) from None

@@ -1,0 +1,106 @@
+"""The models on their own: construction, immutability, defaults and the derived properties."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+import pytest
+
+from wxprivacy.models import (
+    OwnerSetting,
+    PrivacyDesc,
+    PrivacyDescItem,
+    PrivacySetting,
+    SdkPrivacyInfo,
+    SettingItem,
+)
+
+
+def test_defaults_are_empty() -> None:
+    setting = PrivacySetting()
+    assert setting.code_exist is False
+    assert setting.privacy_list == ()
+    assert setting.setting_list == ()
+    assert setting.update_time is None
+    assert setting.owner_setting is None
+    assert setting.privacy_desc is None
+    assert setting.sdk_privacy_info_list == ()
+    assert dict(setting.extras) == {}
+    assert OwnerSetting().store_region is None
+    assert SettingItem(privacy_key="UserInfo").privacy_text == ""
+
+
+def test_lists_become_tuples() -> None:
+    setting = PrivacySetting(
+        privacy_list=["UserInfo"],
+        setting_list=[SettingItem(privacy_key="UserInfo")],
+        sdk_privacy_info_list=[SdkPrivacyInfo(sdk_list=[SettingItem(privacy_key="Location")])],
+    )
+    assert setting.privacy_list == ("UserInfo",)
+    assert isinstance(setting.setting_list, tuple)
+    assert isinstance(setting.sdk_privacy_info_list[0].sdk_list, tuple)
+    desc = PrivacyDesc(privacy_desc_list=(PrivacyDescItem(privacy_key="Email") for _ in range(2)))
+    assert len(desc.privacy_desc_list) == 2
+
+
+def test_a_string_is_not_a_list_of_keys() -> None:
+    with pytest.raises(TypeError):
+        PrivacySetting(privacy_list="UserInfo")  # type: ignore[arg-type]
+
+
+def test_models_are_frozen_keyword_only_and_hashable() -> None:
+    item = SettingItem(privacy_key="UserInfo", privacy_text="展示头像")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        item.privacy_text = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        SettingItem("UserInfo")  # type: ignore[misc]
+    assert hash(item) == hash(SettingItem(privacy_key="UserInfo", privacy_text="展示头像"))
+    assert hash(PrivacySetting(setting_list=[item], extras={"x": [1]})) is not None
+
+
+def test_extras_take_part_in_equality_but_not_repr() -> None:
+    plain = SettingItem(privacy_key="UserInfo")
+    extra = SettingItem(privacy_key="UserInfo", extras={"privacy_ext": 1})
+    assert plain != extra
+    assert extra == SettingItem(privacy_key="UserInfo", extras={"privacy_ext": 1})
+    assert "extras" not in repr(extra)
+
+
+@pytest.mark.parametrize(
+    ("contacts", "expected"),
+    [
+        ({}, False),
+        ({"contact_phone": "   "}, False),
+        ({"contact_phone": "400-000-0000"}, True),
+        ({"contact_email": "a@example.com"}, True),
+        ({"contact_qq": "11111111"}, True),
+        ({"contact_weixin": "wx"}, True),
+        ({"notice_method": "弹窗", "store_expire_timestamp": "30天"}, False),
+    ],
+)
+def test_owner_has_contact(contacts: dict[str, str], expected: bool) -> None:
+    assert OwnerSetting(**contacts).has_contact is expected
+    assert PrivacySetting(owner_setting=OwnerSetting(**contacts)).has_contact is expected
+
+
+def test_setting_without_owner_has_no_contact() -> None:
+    assert PrivacySetting().has_contact is False
+
+
+def test_declared_and_undeclared_keys() -> None:
+    setting = PrivacySetting(
+        privacy_list=["UserInfo", "Location", "Clipboard", "Location", "自定义", "UserInfo"],
+        setting_list=[
+            SettingItem(privacy_key="UserInfo"),
+            SettingItem(privacy_key="PhoneNumber"),
+        ],
+    )
+    assert setting.declared_keys == frozenset({"UserInfo", "PhoneNumber"})
+    assert setting.undeclared_keys == ("Location", "Clipboard", "自定义")
+    assert PrivacySetting().undeclared_keys == ()
+
+
+def test_update_time_is_kept_as_given() -> None:
+    when = dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
+    assert PrivacySetting(update_time=when).update_time == when

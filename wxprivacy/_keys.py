@@ -1,0 +1,188 @@
+"""Key folding for the converter in :mod:`wxprivacy._serde`, and its path-carrying error.
+
+WeChat's English doc pages spell keys as ``privacy_Desc``, ``Notice_method``, ``contact_WeChat``
+or ``"contact_qq "``; the live API uses lower snake_case. :class:`KeyFolder` maps any of these to
+the official name and sets aside what it cannot place, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import repeat
+from types import MappingProxyType
+from typing import Any, Final
+
+from ._errors import ResponseFormatError
+
+__all__ = ["ALIASES", "EXTRAS_KEY", "KeyFolder", "WireError", "describe", "format_path"]
+
+#: The key under which folded data hands ``extras`` to a generated structure function. A JSON
+#: key can never collide with it unnoticed: it is not canonical, so such a key lands in extras.
+EXTRAS_KEY: Final = "\x00extras"
+
+#: Folded spellings that mean another official key.
+ALIASES: Final[Mapping[str, str]] = {"contact_wechat": "contact_weixin"}
+
+_MAX_PLANS: Final = 256
+
+
+def describe(value: Any) -> str:
+    """Name the JSON kind of ``value`` for an error message ("object", "array", "string"...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {value!r}".lower()
+    if isinstance(value, int | float):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string {shown!r}"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list | tuple):
+        return "array"
+    return type(value).__name__
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """Render path segments as ``setting_list[2].privacy_key`` (``""`` for the root)."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+class WireError(ResponseFormatError):
+    """A value that does not fit its field; the path grows as the error travels up.
+
+    Raised by the converter's hooks. :func:`wxprivacy._serde.structure` re-raises it as a plain
+    :class:`ResponseFormatError`; code calling the converter directly still catches it as one.
+
+    Attributes:
+        problem: what is wrong, without the path.
+        path: the segments leading to the value, outermost first (names and list indices).
+    """
+
+    def __init__(self, problem: str, path: Iterable[str | int] = ()) -> None:
+        self.problem = problem
+        self.path: list[str | int] = list(path)
+        super().__init__(problem)
+
+    @property
+    def field_path(self) -> str | None:
+        """The rendered path, e.g. ``setting_list[2].privacy_key``; ``None`` at the root."""
+        return format_path(self.path) or None
+
+    @field_path.setter
+    def field_path(self, value: str | None) -> None:
+        """Ignore the base class's assignment: the path is kept as segments."""
+
+    def __str__(self) -> str:
+        where = self.field_path
+        return f"{where}: {self.problem}" if where else self.problem
+
+
+class KeyFolder:
+    """Map the keys of one JSON object onto a model's official field names.
+
+    Keys are compared after stripping white space and lower-casing; :data:`ALIASES` apply. When
+    two keys name the same field, the exact official spelling wins, else the first one seen; the
+    loser is kept in extras under its original key. Keys in ``drop`` (after folding) are removed.
+
+    Args:
+        names: the official field names of the model.
+        drop: folded keys to discard (the response envelope at the top level).
+    """
+
+    def __init__(self, names: Iterable[str], *, drop: Iterable[str] = ()) -> None:
+        table = {name: name for name in names}
+        for alias, target in ALIASES.items():
+            if target in table:
+                table[alias] = target
+        self._table: Final[dict[str, str]] = table
+        self._drop: Final[frozenset[str]] = frozenset(drop)
+        # Key order -> canonical names, for key sets that only need renaming. Odd-case bodies
+        # repeat one spelling per list, so a plan is reused for every item.
+        self._plans: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
+
+    def plan(self, keys: tuple[Any, ...]) -> tuple[str, ...] | None:
+        """Return the canonical name of each key when folding is a pure rename, else ``None``.
+
+        Args:
+            keys: the keys of one object, in order.
+        """
+        try:
+            return self._plans[keys]
+        except KeyError:
+            pass
+        plan = self._make_plan(keys)
+        if len(self._plans) < _MAX_PLANS:
+            self._plans[keys] = plan
+        return plan
+
+    def rename_all(self, objs: list[dict[Any, Any]]) -> list[dict[str, Any]] | None:
+        """Fold a list of objects that all have the same keys in the same order, at once.
+
+        Returns ``None`` when they differ in shape or need more than renaming.
+        """
+        shapes = set(map(tuple, objs))
+        if len(shapes) != 1:
+            return None
+        plan = self.plan(shapes.pop())
+        if plan is None:
+            return None
+        # All in C: one dict per object from the shared plan and the object's values.
+        return list(map(dict, map(zip, repeat(plan), map(dict.values, objs))))
+
+    def _make_plan(self, keys: tuple[Any, ...]) -> tuple[str, ...] | None:
+        names = []
+        for key in keys:
+            name = self._table.get(key)
+            if name is None and type(key) is str:
+                name = self._table.get(key.strip().lower())
+            if name is None:
+                return None
+            names.append(name)
+        return tuple(names) if len(set(names)) == len(names) else None
+
+    def fold(self, obj: Mapping[Any, Any]) -> dict[str, Any]:
+        """Return ``obj`` with official keys; unplaced keys go under :data:`EXTRAS_KEY`.
+
+        Args:
+            obj: a decoded JSON object.
+
+        Returns:
+            A new dict; ``EXTRAS_KEY`` maps to a read-only mapping when anything was set aside.
+        """
+        plan = self.plan(tuple(obj))
+        if plan is not None:
+            return dict(zip(plan, obj.values()))  # noqa: B905 - same length by construction
+        table = self._table
+        out: dict[str, Any] = {}
+        source: dict[str, Any] = {}
+        extras: dict[Any, Any] = {}
+        for key, value in obj.items():
+            name = table.get(key)
+            if name is None and type(key) is str:
+                folded = key.strip().lower()
+                name = table.get(folded)
+                if name is None and folded in self._drop:
+                    continue
+            if name is None:
+                extras[key] = value
+                continue
+            if name not in source:
+                out[name] = value
+                source[name] = key
+            elif key == name:
+                extras[source[name]] = out[name]
+                out[name] = value
+                source[name] = key
+            else:
+                extras[key] = value
+        if extras:
+            out[EXTRAS_KEY] = MappingProxyType(extras)
+        return out

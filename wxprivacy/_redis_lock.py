@@ -8,17 +8,20 @@ it alone. A holder that dies (process killed, machine gone) blocks others for at
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Final, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Final
 
-from ._errors import LockTimeoutError
+from ._errors import LockTimeoutError, TokenStoreError
 
-__all__ = ["RELEASE_LUA", "LeaseLock"]
+__all__ = ["LOCK_HELD", "RELEASE_LUA", "LeaseLock", "hold"]
 
-T = TypeVar("T")
+logger = logging.getLogger("wxprivacy.redis")
 Runner = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 RELEASE_LUA: Final = """
@@ -26,6 +29,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+"""
+
+LOCK_HELD: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "wxprivacy_redis_lock_held", default=False
+)
+"""True in a task while it holds a refresh lock through :func:`hold`.
+
+The store then reads from Redis, never from its in-process cache, so the double-checked read
+after acquiring sees what another process may have written meanwhile.
 """
 
 _FIRST_POLL: Final = 0.002
@@ -106,3 +118,31 @@ class LeaseLock:
             lambda: self._release_script(keys=[self.key], args=[self._token]),
         )
         return bool(deleted)
+
+
+@asynccontextmanager
+async def hold(lease: LeaseLock) -> AsyncIterator[None]:
+    """Acquire ``lease``, mark :data:`LOCK_HELD` for the body, release on the way out.
+
+    A failed release is logged, not raised (the lease frees the lock anyway), so it never hides
+    the body's own outcome.
+
+    Raises:
+        LockTimeoutError, TokenStoreError: from :meth:`LeaseLock.acquire`.
+    """
+    await lease.acquire()
+    marker = LOCK_HELD.set(True)
+    try:
+        yield
+    finally:
+        try:
+            LOCK_HELD.reset(marker)
+        except ValueError:  # left in another context than it was entered in
+            LOCK_HELD.set(False)
+        try:
+            if not await lease.release():
+                logger.warning("refresh lock %s had expired before its release", lease.key)
+        except TokenStoreError as exc:
+            logger.warning(
+                "could not release refresh lock %s (%s); its lease frees it", lease.key, exc
+            )

@@ -20,26 +20,33 @@ This module is the only one that imports ``redis`` (``pip install wxprivacy[redi
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
 try:
     import redis.asyncio as redis_asyncio
-    from redis.exceptions import RedisError
 except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without the extra
     raise ModuleNotFoundError(
         "RedisTokenStore needs the redis package: pip install 'wxprivacy[redis]'", name=exc.name
     ) from exc
 
-from ._errors import InvalidArgumentError, TokenStoreError
+from ._errors import TokenStoreError
 from ._local_cache import LocalTokenCache
-from ._redis_lock import RELEASE_LUA, LeaseLock
+from ._redis_lock import LOCK_HELD, RELEASE_LUA, LeaseLock, hold
+from ._redis_ops import (
+    INVALIDATE_LUA,
+    check_part,
+    check_seconds,
+    check_secret,
+    export_hash,
+    import_hash,
+    run_op,
+    text,
+)
 from ._stores import TICKET_TTL
 from ._tokens import AccessToken
 
@@ -50,44 +57,6 @@ T = TypeVar("T")
 
 _STORE: Final = "RedisTokenStore"
 _MAX_LOCAL_CACHE_TTL: Final = 60.0
-_IMPORT_CHUNK: Final = 500
-
-# Compare-and-delete of an access-token hash: one atomic step on the server.
-_INVALIDATE_LUA: Final = """
-if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
-# Set while this task holds one of the store's refresh locks: reads then go to Redis, never to the
-# in-process cache, so the double-checked read sees what another process may have just written.
-_AUTHORITATIVE: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "wxprivacy_redis_authoritative", default=False
-)
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _check_part(name: str, value: str) -> str:
-    if not isinstance(value, str) or not value or any(c in value for c in "{}\r\n "):
-        raise InvalidArgumentError(f"{name} must be a non-empty string without braces or spaces")
-    return value
-
-
-def _check_seconds(name: str, value: float, *, low: float, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-        raise InvalidArgumentError(f"{name} must be a number of seconds >= {low:g}, got {value!r}")
-    if high is not None and value > high:
-        raise InvalidArgumentError(f"{name} must be at most {high:g} seconds, got {value!r}")
-    return float(value)
-
-
-def _check_secret(kind: str, value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(f"{kind} must be a non-empty string")
 
 
 class RedisTokenStore:
@@ -125,16 +94,16 @@ class RedisTokenStore:
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.key_prefix = _check_part("key_prefix", key_prefix)
-        self.lock_lease = _check_seconds("lock_lease", lock_lease, low=0.001)
-        self.lock_wait = _check_seconds("lock_wait", lock_wait, low=0.0)
-        self.timeout = _check_seconds("timeout", timeout, low=0.001)
-        ttl = _check_seconds("local_cache_ttl", local_cache_ttl, low=0, high=_MAX_LOCAL_CACHE_TTL)
+        self.key_prefix = check_part("key_prefix", key_prefix)
+        self.lock_lease = check_seconds("lock_lease", lock_lease, low=0.001)
+        self.lock_wait = check_seconds("lock_wait", lock_wait, low=0.0)
+        self.timeout = check_seconds("timeout", timeout, low=0.001)
+        ttl = check_seconds("local_cache_ttl", local_cache_ttl, low=0, high=_MAX_LOCAL_CACHE_TTL)
         self._redis = redis
         self._owns_redis = False
         self._clock = clock
         self._local = LocalTokenCache(ttl, clock)
-        self._invalidate_script = redis.register_script(_INVALIDATE_LUA)
+        self._invalidate_script = redis.register_script(INVALIDATE_LUA)
         self._release_script = redis.register_script(RELEASE_LUA)
 
     @classmethod
@@ -197,31 +166,23 @@ class RedisTokenStore:
 
     def key(self, component_appid: str, *parts: str) -> str:
         """Return the Redis key ``<prefix>:{<component_appid>}:<parts...>``."""
-        _check_part("component_appid", component_appid)
+        check_part("component_appid", component_appid)
         return ":".join((self.key_prefix, "{" + component_appid + "}", *parts))
 
     def _access_key(self, component_appid: str, authorizer_appid: str) -> str:
-        _check_part("authorizer_appid", authorizer_appid)
+        check_part("authorizer_appid", authorizer_appid)
         return self.key(component_appid, "authorizer", authorizer_appid, "access")
 
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _run(self, what: str, op: Callable[[], Awaitable[T]]) -> T:
-        try:
-            async with asyncio.timeout(self.timeout):
-                return await op()
-        except TimeoutError:
-            raise TokenStoreError(
-                f"{what} timed out after {self.timeout:g} s", store=_STORE
-            ) from None
-        except (RedisError, OSError) as exc:
-            raise TokenStoreError(f"{what} failed ({type(exc).__name__})", store=_STORE) from exc
+        return await run_op(what, op, limit=self.timeout, store=_STORE)
 
     def _ttl_ms(self, token: AccessToken) -> int:
         return max(1, int((token.expires_at - self._clock()) * 1000))
 
     async def _read_token(self, key: str, what: str) -> AccessToken | None:
-        if not _AUTHORITATIVE.get():
+        if not LOCK_HELD.get():
             cached = self._local.get(key)
             if cached is not None:
                 return cached
@@ -232,7 +193,7 @@ class RedisTokenStore:
             self._local.discard(key)
             return None
         try:
-            token = AccessToken(_text(value), float(_text(expires_at)))
+            token = AccessToken(text(value), float(text(expires_at)))
         except ValueError:
             raise TokenStoreError(f"the stored {what} is malformed", store=_STORE) from None
         if token.expires_at <= self._clock():
@@ -263,7 +224,7 @@ class RedisTokenStore:
         """
         key = self.key(component_appid, "ticket")
         value = await self._run("reading the verify ticket", lambda: self._redis.get(key))
-        return None if value is None else _text(value)
+        return None if value is None else text(value)
 
     async def set_verify_ticket(self, component_appid: str, ticket: str, ttl: float) -> None:
         """Store the ticket for ``ttl`` seconds, never less than 12 h.
@@ -271,7 +232,7 @@ class RedisTokenStore:
         Raises:
             InvalidArgumentError: the ticket is empty. TokenStoreError: Redis failed.
         """
-        _check_secret("component_verify_ticket", ticket)
+        check_secret("component_verify_ticket", ticket)
         key = self.key(component_appid, "ticket")
         seconds = max(int(ttl), int(TICKET_TTL))
         await self._run(
@@ -347,12 +308,12 @@ class RedisTokenStore:
         Raises:
             TokenStoreError: Redis failed or timed out.
         """
-        _check_part("authorizer_appid", authorizer_appid)
+        check_part("authorizer_appid", authorizer_appid)
         key = self.key(component_appid, "refresh_tokens")
         value = await self._run(
             "reading a refresh token", lambda: self._redis.hget(key, authorizer_appid)
         )
-        return None if value is None else _text(value)
+        return None if value is None else text(value)
 
     async def set_refresh_token(
         self, component_appid: str, authorizer_appid: str, refresh_token: str
@@ -362,8 +323,8 @@ class RedisTokenStore:
         Raises:
             InvalidArgumentError: an empty refresh token. TokenStoreError: Redis failed.
         """
-        _check_secret("authorizer_refresh_token", refresh_token)
-        _check_part("authorizer_appid", authorizer_appid)
+        check_secret("authorizer_refresh_token", refresh_token)
+        check_part("authorizer_appid", authorizer_appid)
         key = self.key(component_appid, "refresh_tokens")
         await self._run(
             "storing a refresh token",
@@ -383,7 +344,7 @@ class RedisTokenStore:
             InvalidArgumentError: an empty refresh token (nothing is written).
             TokenStoreError: Redis failed or timed out (then neither is written).
         """
-        _check_secret("authorizer_refresh_token", refresh_token)
+        check_secret("authorizer_refresh_token", refresh_token)
         access_key = self._access_key(component_appid, authorizer_appid)
         refresh_key = self.key(component_appid, "refresh_tokens")
 
@@ -425,14 +386,7 @@ class RedisTokenStore:
             TokenStoreError: Redis failed or timed out.
         """
         key = self.key(component_appid, "refresh_tokens")
-
-        async def scan() -> dict[str, str]:
-            found: dict[str, str] = {}
-            async for field, value in self._redis.hscan_iter(key, count=1000):
-                found[_text(field)] = _text(value)
-            return found
-
-        return await self._run("exporting refresh tokens", scan)
+        return await self._run("exporting refresh tokens", lambda: export_hash(self._redis, key))
 
     async def import_refresh_tokens(
         self, component_appid: str, mapping: Mapping[str, str], *, overwrite: bool = False
@@ -446,29 +400,7 @@ class RedisTokenStore:
             TokenStoreError: Redis failed or timed out (earlier chunks of 500 stay written).
         """
         key = self.key(component_appid, "refresh_tokens")
-        entries = [
-            (appid, token)
-            for appid, token in mapping.items()
-            if isinstance(appid, str) and appid.strip() and isinstance(token, str) and token.strip()
-        ]
-        if len(entries) < len(mapping):
-            logger.warning("skipped %d empty refresh-token entries", len(mapping) - len(entries))
-        written = 0
-        for start in range(0, len(entries), _IMPORT_CHUNK):
-            chunk = entries[start : start + _IMPORT_CHUNK]
-
-            async def write(chunk: list[tuple[str, str]] = chunk) -> list[Any]:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for appid, token in chunk:
-                        if overwrite:
-                            pipe.hset(key, appid, token)
-                        else:
-                            pipe.hsetnx(key, appid, token)
-                    return await pipe.execute()
-
-            results = await self._run("importing refresh tokens", write)
-            written += len(chunk) if overwrite else sum(1 for r in results if r)
-        return written
+        return await import_hash(self._redis, key, mapping, overwrite=overwrite, run=self._run)
 
     # -- lock ------------------------------------------------------------------------------------
 
@@ -491,24 +423,4 @@ class RedisTokenStore:
             release_script=self._release_script,
             store=_STORE,
         )
-        return _hold(lease)
-
-
-@asynccontextmanager
-async def _hold(lease: LeaseLock) -> AsyncIterator[None]:
-    await lease.acquire()
-    marker = _AUTHORITATIVE.set(True)
-    try:
-        yield
-    finally:
-        try:
-            _AUTHORITATIVE.reset(marker)
-        except ValueError:  # left in another context than it was entered in
-            _AUTHORITATIVE.set(False)
-        try:
-            if not await lease.release():
-                logger.warning("refresh lock %s had expired before its release", lease.key)
-        except TokenStoreError as exc:
-            logger.warning(
-                "could not release refresh lock %s (%s); its lease frees it", lease.key, exc
-            )
+        return hold(lease)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -324,3 +327,24 @@ def test_bad_arguments() -> None:
     ):
         with pytest.raises(InvalidArgumentError):
             RedisTokenStore(client, **kwargs)
+
+
+def test_import_wxprivacy_works_without_redis() -> None:
+    code = (
+        "import sys; sys.modules['redis'] = None\n"
+        "import wxprivacy\n"
+        "assert wxprivacy.MemoryTokenStore\n"
+        "try:\n"
+        "    wxprivacy.RedisTokenStore\n"
+        "except ModuleNotFoundError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).resolve().parents[2],
+        check=True,
+    )
+    assert "pip install 'wxprivacy[redis]'" in done.stdout

@@ -34,4 +34,7 @@ def typecheck(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """Run the audit against an in-process emulator seeded with 500 authorizers."""
     session.install("-e", ".[cli]")
-    session.run("wxprivacy", "audit", "--emulator", "500", "--out", "audit.jsonl")
+    # Exit status 1 is expected: the emulated fleet includes Mini Programs that fail (61007).
+    session.run(
+        "wxprivacy", "audit", "--emulator", "500", "--out", "audit.jsonl", success_codes=[0, 1]
+    )

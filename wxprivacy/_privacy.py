@@ -15,7 +15,7 @@ __all__ = ["PrivacyAPI", "check_privacy_ver"]
 
 def check_privacy_ver(privacy_ver: int) -> int:
     """Return ``privacy_ver`` if it is 1 (live) or 2 (development); else InvalidArgumentError."""
-    if isinstance(privacy_ver, bool) or privacy_ver not in (1, 2):
+    if type(privacy_ver) is not int or privacy_ver not in (1, 2):
         raise InvalidArgumentError(
             f"privacy_ver must be 1 (live version) or 2 (development version), got {privacy_ver!r}"
         )

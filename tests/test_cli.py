@@ -1,0 +1,110 @@
+"""The command line: audit on the emulator (summary, JSONL, exit status, resume), get, config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from wxprivacy import ComponentClient
+from wxprivacy.audit import summarize
+from wxprivacy.cli import app, run_audit
+from wxprivacy.emulator import Emulator
+
+runner = CliRunner()
+GP = "/cgi-bin/component/getprivacysetting"
+
+
+def read_jsonl(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_audit_on_500_emulated_authorizers(tmp_path: Path) -> None:
+    out, summary_path = tmp_path / "audit.jsonl", tmp_path / "summary.json"
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            "--emulator",
+            "500",
+            "--out",
+            str(out),
+            "--summary-json",
+            str(summary_path),
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 1, result.output  # some emulated Mini Programs lack permission 18
+    records = read_jsonl(out)
+    assert len(records) == 500
+    assert len({r["authorizer_appid"] for r in records}) == 500
+    emu = Emulator(authorizers=500, seed=0)  # same seed: the same fleet
+    expected_undeclared = {a: sorted(emu.expected_undeclared(a)) for a in emu.authorizer_appids}
+    expected_undeclared = {a: k for a, k in expected_undeclared.items() if k}
+    summary = json.loads(summary_path.read_text())
+    no_permission = [a for a in emu.authorizer_appids if emu.profile(a) == "no_permission"]
+    assert summary["total"] == 500
+    assert summary["errors_by_errcode"] == {"61007": len(no_permission)}
+    got = {a: sorted(k) for a, k in summary["undeclared"].items()}
+    assert got == {a: k for a, k in expected_undeclared.items() if a not in no_permission}
+    assert "Audited 500 authorizers" in result.stdout
+    assert "Undeclared privacy keys" in result.stdout
+    assert "61007" in result.stdout
+
+
+async def test_resume_skips_finished_authorizers(tmp_path: Path) -> None:
+    out = tmp_path / "audit.jsonl"
+    emu = Emulator(authorizers=120, seed=1)
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = ComponentClient(emu.component_appid, emu.component_appsecret, http_client=http)
+        await client.set_component_verify_ticket(emu.component_verify_ticket)
+        await run_audit(client, out, progress=False)
+        lines = out.read_bytes().splitlines(keepends=True)
+        out.write_bytes(b"".join(lines[:50]) + lines[50][:20])  # interrupted mid-line
+        emu.reset_calls()
+        summary = await run_audit(client, out, resume=True, progress=False)
+    records = read_jsonl(out)
+    assert len(records) == 120
+    assert len({r["authorizer_appid"] for r in records}) == 120
+    assert emu.calls[GP] == 70
+    assert summary.total == 120
+    assert summarize(records).as_dict() == summary.as_dict()
+
+
+def test_get_prints_one_guideline(tmp_path: Path) -> None:
+    emu = Emulator(authorizers=10, seed=0)
+    appid = next(a for a in emu.authorizer_appids if emu.profile(a) != "no_permission")
+    result = runner.invoke(app, ["get", appid, "--emulator", "10"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["code_exist"] in (0, 1)
+    assert "owner_setting" in data
+
+
+def test_get_rejects_bad_version() -> None:
+    result = runner.invoke(app, ["get", "wx1", "--emulator", "1", "--ver", "3"])
+    assert result.exit_code == 2
+
+
+def test_audit_without_credentials_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("WXPRIVACY_COMPONENT_APPID", raising=False)
+    monkeypatch.delenv("WXPRIVACY_COMPONENT_APPSECRET", raising=False)
+    result = runner.invoke(app, ["audit", "--out", str(tmp_path / "x.jsonl")])
+    assert result.exit_code == 2
+    assert "WXPRIVACY_COMPONENT_APPSECRET" in result.output
+
+
+def test_audit_without_ticket_explains_where_it_comes_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("WXPRIVACY_COMPONENT_APPID", "wx0000000000000000")
+    monkeypatch.setenv("WXPRIVACY_COMPONENT_APPSECRET", "secret-value-xyz")
+    result = runner.invoke(app, ["audit", "--out", str(tmp_path / "x.jsonl"), "--no-progress"])
+    assert result.exit_code == 2
+    assert "component_verify_ticket" in result.output
+    assert "secret-value-xyz" not in result.output

@@ -1,0 +1,142 @@
+"""Compliance audit of privacy guidelines: one JSON record per authorizer, and a summary.
+
+The audit answers the questions a platform operator asks of a fleet of Mini Programs:
+
+- which ones use privacy interfaces (``privacy_list``, detected by WeChat in the uploaded code)
+  that their guideline does not declare in ``setting_list`` (WeChat blocks those calls at run time);
+- which have no contact method in ``owner_setting`` (the guideline cannot be saved without one);
+- which have no code uploaded (``code_exist`` 0, so ``privacy_list`` says nothing);
+- which could not be read, grouped by errcode.
+
+Used by ``wxprivacy audit``; usable on its own with :meth:`ComponentClient.iter_privacy_settings`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+import attrs
+import orjson
+
+from . import _serde
+from ._errors import WeChatAPIError, WxPrivacyError
+from .models import PrivacySetting
+
+__all__ = ["AuditSummary", "error_record", "record_for", "summarize"]
+
+NON_API_ERRCODE: Final = "local"
+"""The key used in ``AuditSummary.errors_by_errcode`` for errors that carry no errcode."""
+
+
+def error_record(error: WxPrivacyError) -> dict[str, Any]:
+    """The JSON shape of an error: ``{"type", "message", "errcode"?, "errmsg"?, "rid"?}``."""
+    record: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    if isinstance(error, WeChatAPIError):
+        record.update(errcode=error.errcode, errmsg=error.errmsg, rid=error.rid)
+    return record
+
+
+def record_for(
+    authorizer_appid: str, result: PrivacySetting | WxPrivacyError, *, privacy_ver: int
+) -> dict[str, Any]:
+    """Build the JSON-lines record for one authorizer.
+
+    Returns:
+        ``{"authorizer_appid", "privacy_ver", "ok": True, "undeclared_keys": [...],
+        "has_contact": bool, "code_exist": bool, "setting": {...official keys...}}`` on success, or
+        ``{"authorizer_appid", "privacy_ver", "ok": False, "error": {...}}`` on failure.
+    """
+    if isinstance(result, WxPrivacyError):
+        return {
+            "authorizer_appid": authorizer_appid,
+            "privacy_ver": privacy_ver,
+            "ok": False,
+            "error": error_record(result),
+        }
+    return {
+        "authorizer_appid": authorizer_appid,
+        "privacy_ver": privacy_ver,
+        "ok": True,
+        "undeclared_keys": list(result.undeclared_keys),
+        "has_contact": result.has_contact,
+        "code_exist": result.code_exist,
+        "setting": _serde.unstructure(result),
+    }
+
+
+def dumps_line(record: Mapping[str, Any]) -> bytes:
+    """One JSON line (UTF-8, raw Chinese, newline-terminated)."""
+    return orjson.dumps(record) + b"\n"
+
+
+@attrs.define
+class AuditSummary:
+    """Counts gathered over an audit; feed records with :meth:`add`.
+
+    Attributes:
+        total: authorizers seen.
+        ok: guidelines read successfully.
+        undeclared: ``{authorizer_appid: [privacy_key, ...]}`` for those using undeclared keys.
+        undeclared_key_counts: how many Mini Programs use each undeclared key.
+        no_contact: appids whose ``owner_setting`` has no contact method.
+        no_code: appids with ``code_exist`` false.
+        errors_by_errcode: ``{errcode or "local": count}``.
+        error_appids: ``{errcode or "local": [authorizer_appid, ...]}``.
+    """
+
+    total: int = 0
+    ok: int = 0
+    undeclared: dict[str, list[str]] = attrs.Factory(dict)
+    undeclared_key_counts: Counter[str] = attrs.Factory(Counter)
+    no_contact: list[str] = attrs.Factory(list)
+    no_code: list[str] = attrs.Factory(list)
+    errors_by_errcode: Counter[int | str] = attrs.Factory(Counter)
+    error_appids: dict[int | str, list[str]] = attrs.Factory(dict)
+
+    @property
+    def failed(self) -> int:
+        """Authorizers whose guideline could not be read."""
+        return self.total - self.ok
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Count one record as built by :func:`record_for` (or read back from the JSONL file)."""
+        appid = record["authorizer_appid"]
+        self.total += 1
+        if not record.get("ok"):
+            code = record.get("error", {}).get("errcode", NON_API_ERRCODE)
+            key: int | str = code if code is not None else NON_API_ERRCODE
+            self.errors_by_errcode[key] += 1
+            self.error_appids.setdefault(key, []).append(appid)
+            return
+        self.ok += 1
+        keys = record.get("undeclared_keys") or []
+        if keys:
+            self.undeclared[appid] = list(keys)
+            self.undeclared_key_counts.update(keys)
+        if not record.get("has_contact"):
+            self.no_contact.append(appid)
+        if not record.get("code_exist"):
+            self.no_code.append(appid)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (used by ``wxprivacy audit --summary-json``)."""
+        return {
+            "total": self.total,
+            "ok": self.ok,
+            "failed": self.failed,
+            "undeclared": self.undeclared,
+            "undeclared_key_counts": dict(self.undeclared_key_counts.most_common()),
+            "no_contact": self.no_contact,
+            "no_code": self.no_code,
+            "errors_by_errcode": {str(k): v for k, v in self.errors_by_errcode.most_common()},
+        }
+
+
+def summarize(records: Iterable[Mapping[str, Any]]) -> AuditSummary:
+    """Build an :class:`AuditSummary` from records."""
+    summary = AuditSummary()
+    for record in records:
+        summary.add(record)
+    return summary

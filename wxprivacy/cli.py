@@ -1,0 +1,407 @@
+"""The ``wxprivacy`` command line (install the ``cli`` extra): audit, get, emulator, demo.
+
+Configuration comes from flags or the environment: ``WXPRIVACY_COMPONENT_APPID``,
+``WXPRIVACY_COMPONENT_APPSECRET``, ``WXPRIVACY_BASE_URL``, ``WXPRIVACY_REDIS_URL``,
+``WXPRIVACY_REDIS_PREFIX``, ``WXPRIVACY_COMPONENT_VERIFY_TICKET``. The verify ticket is read from
+the token store (the Redis your callback handler writes to), unless given explicitly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from . import _serde
+from ._cli_report import print_summary
+from ._client import ComponentClient
+from ._errors import WxPrivacyError
+from ._stores import TokenStore
+from .audit import AuditSummary, dumps_line, record_for
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="wxprivacy",
+    help="Audit and manage WeChat Mini Program privacy guidelines as a third-party platform.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+AppidOpt = Annotated[
+    str | None,
+    typer.Option("--component-appid", envvar="WXPRIVACY_COMPONENT_APPID", help="Platform appid."),
+]
+SecretOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--component-appsecret",
+        envvar="WXPRIVACY_COMPONENT_APPSECRET",
+        help="Platform appsecret (prefer the environment variable).",
+        show_default=False,
+    ),
+]
+BaseUrlOpt = Annotated[
+    str,
+    typer.Option("--base-url", envvar="WXPRIVACY_BASE_URL", help="API scheme and host."),
+]
+RedisOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--redis-url",
+        envvar="WXPRIVACY_REDIS_URL",
+        help="Token store shared with your callback handler (holds the verify ticket).",
+    ),
+]
+PrefixOpt = Annotated[
+    str,
+    typer.Option("--redis-prefix", envvar="WXPRIVACY_REDIS_PREFIX", help="Redis key prefix."),
+]
+TicketOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ticket",
+        envvar="WXPRIVACY_COMPONENT_VERIFY_TICKET",
+        help="component_verify_ticket to use instead of the stored one.",
+        show_default=False,
+    ),
+]
+EmulatorOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--emulator",
+        min=0,
+        help="Use an in-process WeChat emulator seeded with N authorizers (no credentials).",
+    ),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Emulator seed (same seed, same fleet).")]
+VerOpt = Annotated[
+    int,
+    typer.Option("--ver", "--privacy-ver", min=1, max=2, help="2 development version, 1 live."),
+]
+
+
+class Settings:
+    """Where the CLI gets its client from (flags and environment, already parsed)."""
+
+    def __init__(
+        self,
+        *,
+        component_appid: str | None,
+        component_appsecret: str | None,
+        base_url: str,
+        redis_url: str | None,
+        redis_prefix: str,
+        ticket: str | None,
+        emulator: int | None,
+        seed: int,
+    ) -> None:
+        self.component_appid = component_appid
+        self.component_appsecret = component_appsecret
+        self.base_url = base_url
+        self.redis_url = redis_url
+        self.redis_prefix = redis_prefix
+        self.ticket = ticket
+        self.emulator = emulator
+        self.seed = seed
+
+
+@asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[ComponentClient]:
+    """Build the client: over an in-process emulator, or with real credentials.
+
+    Raises:
+        typer.BadParameter: credentials are missing.
+    """
+    if settings.emulator is not None:
+        import httpx
+
+        from .emulator import Emulator
+
+        emu = Emulator(authorizers=settings.emulator, seed=settings.seed)
+        async with httpx.AsyncClient(transport=emu.transport()) as http:
+            async with ComponentClient(
+                emu.component_appid, emu.component_appsecret, http_client=http
+            ) as client:
+                await client.set_component_verify_ticket(emu.component_verify_ticket)
+                yield client
+        return
+    if not settings.component_appid or not settings.component_appsecret:
+        raise typer.BadParameter(
+            "set --component-appid and WXPRIVACY_COMPONENT_APPSECRET (or use --emulator N)"
+        )
+    store: TokenStore | None = None
+    if settings.redis_url:
+        import importlib
+
+        redis_module = importlib.import_module("wxprivacy.redis")
+        store = redis_module.RedisTokenStore.from_url(
+            settings.redis_url, key_prefix=settings.redis_prefix
+        )
+    try:
+        async with ComponentClient(
+            settings.component_appid,
+            settings.component_appsecret,
+            token_store=store,
+            base_url=settings.base_url,
+        ) as client:
+            if settings.ticket:
+                await client.set_component_verify_ticket(settings.ticket)
+            yield client
+    finally:
+        if store is not None:
+            await store.aclose()
+
+
+def _settings(**kwargs: Any) -> Settings:
+    return Settings(**kwargs)
+
+
+def _read_done(out: Path, summary: AuditSummary) -> set[str]:
+    """Appids already in ``out`` (for --resume); a torn last line is dropped from the file."""
+    done: set[str] = set()
+    if not out.exists():
+        return done
+    good_bytes = 0
+    with out.open("rb") as fh:
+        for line in fh:
+            try:
+                record = orjson.loads(line)
+                appid = record["authorizer_appid"]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                break
+            if not line.endswith(b"\n"):
+                break
+            good_bytes += len(line)
+            if appid not in done:
+                done.add(appid)
+                summary.add(record)
+    with out.open("r+b") as fh:
+        fh.truncate(good_bytes)
+    return done
+
+
+async def run_audit(
+    client: ComponentClient,
+    out: Path,
+    *,
+    privacy_ver: int = 2,
+    concurrency: int = 16,
+    resume: bool = False,
+    progress: bool = True,
+) -> AuditSummary:
+    """List every authorizer, fetch every guideline concurrently, write JSONL, return the summary.
+
+    Wraps ``api_get_authorizer_list`` (500 per page) and ``getprivacysetting``. With ``resume``,
+    authorizers already in ``out`` are not fetched again. Listed refresh tokens are stored when the
+    token store has none for that authorizer.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    summary = AuditSummary()
+    done = _read_done(out, summary) if resume else set()
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not progress,
+        transient=False,
+    )
+    task = bar.add_task("auditing", total=None, completed=len(done))
+    store = client.token_store
+    comp = client.component_appid
+
+    async def appids() -> AsyncIterator[str]:
+        offset = 0
+        while True:
+            page = await client.list_authorizers(offset, 500)
+            bar.update(task, total=page.total_count)
+            for item in page.list:
+                appid = item.authorizer_appid
+                if appid in done:
+                    continue
+                if item.refresh_token and not await store.get_refresh_token(comp, appid):
+                    await store.set_refresh_token(comp, appid, item.refresh_token)
+                done.add(appid)
+                yield appid
+            offset += len(page.list)
+            if not page.list or offset >= page.total_count:
+                return
+
+    with bar, out.open("ab" if resume else "wb") as fh:
+        results = client.iter_privacy_settings(appids(), privacy_ver, concurrency=concurrency)
+        async for appid, result in results:
+            record = record_for(appid, result, privacy_ver=privacy_ver)
+            fh.write(dumps_line(record))
+            summary.add(record)
+            bar.advance(task)
+    return summary
+
+
+@app.command()
+def audit(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON-lines output file.")] = Path(
+        "audit.jsonl"
+    ),
+    privacy_ver: VerOpt = 2,
+    concurrency: Annotated[int, typer.Option(min=1, max=512, help="Requests in flight.")] = 16,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip authorizers already in --out.")
+    ] = False,
+    summary_json: Annotated[
+        Path | None, typer.Option("--summary-json", help="Also write the summary as JSON here.")
+    ] = None,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Hide the progress bar.")
+    ] = False,
+    emulator: EmulatorOpt = None,
+    seed: SeedOpt = 0,
+    component_appid: AppidOpt = None,
+    component_appsecret: SecretOpt = None,
+    base_url: BaseUrlOpt = "https://api.weixin.qq.com",
+    redis_url: RedisOpt = None,
+    redis_prefix: PrefixOpt = "wxprivacy",
+    ticket: TicketOpt = None,
+) -> None:
+    """Audit every authorizer's privacy guideline; write JSONL and print a compliance summary.
+
+    Exit status 1 when any authorizer could not be read.
+    """
+    settings = _settings(
+        component_appid=component_appid,
+        component_appsecret=component_appsecret,
+        base_url=base_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        ticket=ticket,
+        emulator=emulator,
+        seed=seed,
+    )
+
+    async def go() -> AuditSummary:
+        async with open_client(settings) as client:
+            return await run_audit(
+                client,
+                out,
+                privacy_ver=privacy_ver,
+                concurrency=concurrency,
+                resume=resume,
+                progress=not no_progress,
+            )
+
+    try:
+        summary = asyncio.run(go())
+    except WxPrivacyError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err_console.print(
+            f"interrupted: {out} holds every finished authorizer; rerun with --resume"
+        )
+        raise typer.Exit(130) from None
+    print_summary(out_console, summary, out=out)
+    if summary_json is not None:
+        summary_json.write_bytes(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def get(
+    authorizer_appid: Annotated[str, typer.Argument(help="The Mini Program's appid.")],
+    ver: VerOpt = 2,
+    emulator: EmulatorOpt = None,
+    seed: SeedOpt = 0,
+    component_appid: AppidOpt = None,
+    component_appsecret: SecretOpt = None,
+    base_url: BaseUrlOpt = "https://api.weixin.qq.com",
+    redis_url: RedisOpt = None,
+    redis_prefix: PrefixOpt = "wxprivacy",
+    ticket: TicketOpt = None,
+) -> None:
+    """Print one privacy guideline as JSON (getprivacysetting)."""
+    settings = _settings(
+        component_appid=component_appid,
+        component_appsecret=component_appsecret,
+        base_url=base_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        ticket=ticket,
+        emulator=emulator,
+        seed=seed,
+    )
+
+    async def go() -> dict[str, Any]:
+        async with open_client(settings) as client:
+            if settings.emulator is not None:
+                async for _ in client.iter_authorizers(store_refresh_tokens=True):
+                    pass
+            setting = await client.get_privacy_setting(authorizer_appid, ver)
+            return _serde.unstructure(setting)
+
+    try:
+        data = asyncio.run(go())
+    except WxPrivacyError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@app.command("emulator")
+def emulator_command(
+    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8080,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    authorizers: Annotated[int, typer.Option(min=0, help="Synthetic authorizers to seed.")] = 100,
+    seed: SeedOpt = 0,
+    latency: Annotated[float, typer.Option(min=0, help="Seconds added to every answer.")] = 0.0,
+) -> None:
+    """Serve the WeChat emulator over HTTP for other processes and languages."""
+    from .emulator import Emulator, serve
+
+    emu = Emulator(authorizers=authorizers, seed=seed, latency=latency)
+    err_console.print(
+        f"emulating component {emu.component_appid} with {authorizers} authorizers; "
+        f"GET /_emulator/state for the ticket and refresh tokens"
+    )
+    serve(emu, host=host, port=port)
+
+
+@app.command()
+def demo(
+    authorizers: Annotated[int, typer.Option(min=1, help="Emulated authorizers.")] = 500,
+    out: Annotated[Path, typer.Option("--out", "-o")] = Path("audit-demo.jsonl"),
+    concurrency: Annotated[int, typer.Option(min=1, max=512)] = 16,
+) -> None:
+    """Run the audit against an in-process emulator (same as ``audit --emulator N``)."""
+    audit(
+        out=out,
+        privacy_ver=2,
+        concurrency=concurrency,
+        resume=False,
+        summary_json=None,
+        no_progress=False,
+        emulator=authorizers,
+        seed=0,
+        component_appid=None,
+        component_appsecret=None,
+        base_url="https://api.weixin.qq.com",
+        redis_url=None,
+        redis_prefix="wxprivacy",
+        ticket=None,
+    )
+
+
+def main() -> None:
+    """Entry point of the ``wxprivacy`` script."""
+    app()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._authorization import AuthorizerListItem, AuthorizerPage
 from ._client import ComponentClient
 from ._errors import (
@@ -38,6 +40,9 @@ from .models import (
     SettingItem,
 )
 
+if TYPE_CHECKING:
+    from .redis import RedisTokenStore
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -62,6 +67,7 @@ __all__ = [
     "PrivacySetting",
     "QuotaExceededError",
     "ReauthorizationRequiredError",
+    "RedisTokenStore",
     "ResponseFormatError",
     "RetryPolicy",
     "SdkPrivacyInfo",
@@ -75,3 +81,13 @@ __all__ = [
     "WeChatAPIError",
     "WxPrivacyError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # RedisTokenStore is imported on first use, so `import wxprivacy` works without redis.
+    if name == "RedisTokenStore":
+        from .redis import RedisTokenStore
+
+        globals()[name] = RedisTokenStore
+        return RedisTokenStore
+    raise AttributeError(f"module 'wxprivacy' has no attribute {name!r}")

@@ -33,3 +33,24 @@ class ComponentClient(PrivacyAPI, AuthorizationAPI):
     Raises:
         InvalidArgumentError: an empty appid or appsecret.
     """
+
+    async def reload_refresh_tokens(self, *, page_size: int = 500) -> int:
+        """Store every authorizer's current refresh token from ``api_get_authorizer_list``.
+
+        The recovery after a ``61023`` (refresh token invalid) or a lost store: pages through
+        ``POST /cgi-bin/component/api_get_authorizer_list`` (``page_size`` per request, at most
+        500) and writes each non-empty ``refresh_token`` to the token store; entries without one
+        leave the stored token as it is.
+
+        Returns:
+            How many refresh tokens were stored.
+
+        Raises:
+            InvalidArgumentError: page_size out of range. TokenStoreError: the store failed.
+            WeChatAPIError, TransportError, ResponseFormatError: as for any call.
+        """
+        stored = 0
+        async for item in self.iter_authorizers(page_size=page_size, store_refresh_tokens=True):
+            if item.refresh_token:
+                stored += 1
+        return stored

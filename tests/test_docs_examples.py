@@ -13,7 +13,8 @@ How a page is run (one test per page):
   credentials. Hidden blocks see it as ``emulator``.
 - Redis examples use the real server at ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``): on
   a page that mentions ``WXPRIVACY_REDIS_URL``, that variable points at database 14 of the server,
-  which is flushed before and after the page.
+  which is flushed before and after the page, and ``RedisTokenStore.from_url`` connects there
+  whatever URL the example shows.
 - A ``text`` block titled ``Output`` must equal what the python block before it printed.
 - ``console`` blocks: each ``$ wxprivacy ...`` command runs in-process in a temporary directory;
   the output lines shown under it must all appear in the real output. A ``$ python -m ... &``
@@ -124,6 +125,18 @@ def _redis_url() -> str:
     return base.rsplit("/", 1)[0] + "/14" if base.count("/") >= 3 else base + "/14"
 
 
+def _redirect_redis(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``RedisTokenStore.from_url("redis://127.0.0.1:6379/0")`` in an example use ``url``."""
+    from wxprivacy.redis import RedisTokenStore
+
+    original = RedisTokenStore.from_url.__func__  # type: ignore[attr-defined]
+
+    def from_url(cls: type[RedisTokenStore], _url: str, **kwargs: Any) -> RedisTokenStore:
+        return original(cls, url, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(RedisTokenStore, "from_url", classmethod(from_url))
+
+
 def _flush_redis(url: str) -> None:
     import redis
 
@@ -201,6 +214,7 @@ def test_page_examples_run(
     if uses_redis:
         url = _redis_url()
         monkeypatch.setenv("WXPRIVACY_REDIS_URL", url)
+        _redirect_redis(url, monkeypatch)
         try:
             _flush_redis(url)
         except Exception as exc:  # pragma: no cover - depends on the machine

@@ -31,7 +31,7 @@ class ComponentClient(PrivacyAPI, AuthorizationAPI):
         sleep: awaitable sleep in seconds used between retries (tests inject a fake).
 
     Raises:
-        InvalidArgumentError: an empty appid or appsecret.
+        InvalidArgumentError: an empty appid or appsecret, or a base_url that is not http(s).
     """
 
     async def reload_refresh_tokens(self, *, page_size: int = 500) -> int:

@@ -155,8 +155,9 @@ def setprivacysetting(
     Errors: authorizer-token errors, 61007 no permission set 18, 47001 bad JSON or wrong types
     (also, assumed, ``setting_list``/``sdk_privacy_info_list`` with ``privacy_ver=1`` or no
     ``setting_list`` with 2), 86071 privacy_ver not 1/2, 86069 no owner_setting or no contact,
-    86070 no notice_method, 86072 bad store_expire_timestamp, 86073 ext_file_media_id not
-    uploaded by this authorizer, 86074 no live version, 86075 live ext_file_media_id changed.
+    86070 no notice_method, 86072 bad store_expire_timestamp, 86073 ext_file_media_id neither
+    uploaded by this authorizer nor already in one of its versions, 86074 no live version,
+    86075 live ext_file_media_id changed.
     """
     authorizer, problem = _authorizer_with_18(state, query)
     if problem is not None:
@@ -189,7 +190,12 @@ def setprivacysetting(
         live.setting["update_time"] = int(state.clock())
         live.changed()
         return _ok()
-    if media and media not in authorizer.media_ids:
+    known = authorizer.media_ids | {
+        version.setting["owner_setting"].get("ext_file_media_id", "")
+        for version in (authorizer.dev, authorizer.live)
+        if version is not None
+    }
+    if media and media not in known:
         return error(state, 86073)
     items = _items(data.get("setting_list"))
     sdks = _sdks(data["sdk_privacy_info_list"]) if "sdk_privacy_info_list" in data else []

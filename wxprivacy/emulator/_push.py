@@ -17,7 +17,7 @@ __all__ = ["CallbackPush", "build_push"]
 
 @dataclass(frozen=True, slots=True)
 class CallbackPush:
-    """One push to the authorization-event URL, ready to POST.
+    """One push to the authorization-event URL, ready to POST (``repr`` shows only the type).
 
     Attributes:
         info_type: the event's ``InfoType`` (``"component_verify_ticket"``, ``"authorized"``...).
@@ -29,7 +29,7 @@ class CallbackPush:
     """
 
     info_type: str
-    fields: Mapping[str, str]
+    fields: Mapping[str, str] = field(repr=False)
     xml: bytes = field(repr=False)
     query: Mapping[str, str] = field(repr=False)
     body: bytes = field(repr=False)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ._authorization import AuthorizationAPI
+from ._interface import PrivacyInterfaceAPI
 from ._privacy import PrivacyAPI
 
 __all__ = ["ComponentClient"]
 
 
-class ComponentClient(PrivacyAPI, AuthorizationAPI):
+class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
     """Async client for a WeChat third-party platform ("component").
 
     Tokens come from ``token_store`` and are refreshed on demand: the component token from the

@@ -405,3 +405,6 @@ def demo(
 def main() -> None:
     """Entry point of the ``wxprivacy`` script."""
     app()
+
+
+from . import _cli_manage  # noqa: E402, F401  (registers the set and apply-template commands)

@@ -7,7 +7,7 @@ from typing import Final
 
 from . import _serde
 from ._base import BaseClient, endpoints
-from ._batch import as_completed_bounded, check_concurrency
+from ._batch import as_completed_bounded, check_concurrency, check_keys
 from ._errors import InvalidArgumentError, ResponseFormatError, WxPrivacyError
 from ._privacy_validate import ExtFile, read_ext_file, set_privacy_body
 from .models import OwnerSetting, PrivacySetting, SdkPrivacyInfo, SettingItem
@@ -56,7 +56,7 @@ class PrivacyAPI(BaseClient):
         )
         return _serde.structure_response(data, PrivacySetting, endpoint=endpoint)
 
-    async def iter_privacy_settings(
+    def iter_privacy_settings(
         self,
         authorizer_appids: Iterable[str] | AsyncIterable[str],
         privacy_ver: int = 2,
@@ -66,19 +66,21 @@ class PrivacyAPI(BaseClient):
         """Yield ``(authorizer_appid, PrivacySetting or the error)`` as each fetch completes.
 
         Appids are pulled lazily, so 100,000 authorizers never sit in memory at once; at most
-        ``concurrency`` requests run at a time. Wraps ``/cgi-bin/component/getprivacysetting``.
+        ``concurrency`` requests run at a time. Closing the iterator early cancels the fetches
+        still running. Wraps ``/cgi-bin/component/getprivacysetting``.
 
         Raises:
-            InvalidArgumentError: bad privacy_ver or concurrency (before anything is sent).
+            InvalidArgumentError: bad privacy_ver or concurrency, or a single string instead of
+                an iterable of appids (raised here, before anything is sent).
         """
         check_privacy_ver(privacy_ver)
         check_concurrency(concurrency)
+        check_keys(authorizer_appids, "authorizer_appids")
 
         async def fetch(appid: str) -> PrivacySetting:
             return await self.get_privacy_setting(appid, privacy_ver)
 
-        async for item in as_completed_bounded(authorizer_appids, fetch, concurrency):
-            yield item
+        return as_completed_bounded(authorizer_appids, fetch, concurrency)
 
     async def get_privacy_settings(
         self, authorizer_appids: Iterable[str], privacy_ver: int = 2, *, concurrency: int = 16
@@ -94,6 +96,7 @@ class PrivacyAPI(BaseClient):
         Raises:
             InvalidArgumentError: bad privacy_ver or concurrency (before anything is sent).
         """
+        check_keys(authorizer_appids, "authorizer_appids")
         appids = list(dict.fromkeys(authorizer_appids))
         results: dict[str, PrivacySetting | WxPrivacyError] = {}
         async for appid, result in self.iter_privacy_settings(

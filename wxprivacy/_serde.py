@@ -27,6 +27,7 @@ keys folded first. Errors are located after the fact, so the happy path carries 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from itertools import chain, repeat
 from operator import contains, or_
@@ -132,7 +133,7 @@ def loads(body: bytes | bytearray | memoryview) -> Any:
             f"response body is not valid UTF-8 (byte {exc.start}): {_snippet(near)}"
         ) from None
     try:
-        return json.loads(text, strict=False, parse_constant=_reject_constant)
+        value = json.loads(text, strict=False, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ResponseFormatError(
             f"response body is not valid JSON ({exc.msg} at line {exc.lineno} column "
@@ -142,6 +143,25 @@ def loads(body: bytes | bytearray | memoryview) -> Any:
         raise ResponseFormatError(
             f"response body is not valid JSON ({exc}): {_snippet(text)}"
         ) from None
+    if _SURROGATE_ESCAPE.search(text):
+        value = _repair_surrogates(value)
+    return value
+
+
+#: A ``\uD800``–``\uDFFF`` escape: half of a UTF-16 pair, which may stand alone in broken bodies.
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _repair_surrogates(value: Any) -> Any:
+    """Replace lone UTF-16 surrogates (from escapes like ``\ud83d`` without their pair) with
+    U+FFFD, so the text can be written as UTF-8 again; valid pairs are joined."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_repair_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_repair_surrogates(k): _repair_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _json_default(obj: Any) -> Any:

@@ -32,12 +32,21 @@ from ._retry import RetryPolicy
 from ._stores import MemoryTokenStore, TokenStore
 from ._tokens import AccessToken
 from .models import (
+    AuthorizationInfo,
+    AuthorizerDetails,
+    AuthorizerInfo,
+    FuncInfo,
+    FuncscopeCategory,
     OwnerSetting,
+    PreAuthCode,
     PrivacyDesc,
     PrivacyDescItem,
+    PrivacyInterface,
+    PrivacyInterfaceList,
     PrivacySetting,
     SdkPrivacyInfo,
     SettingItem,
+    TypeInfo,
 )
 
 if TYPE_CHECKING:
@@ -47,10 +56,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessToken",
+    "AuthorizationInfo",
+    "AuthorizerDetails",
+    "AuthorizerInfo",
     "AuthorizerListItem",
     "AuthorizerPage",
     "ComponentClient",
     "ComponentCredentialError",
+    "FuncInfo",
+    "FuncscopeCategory",
     "InvalidArgumentError",
     "LockTimeoutError",
     "MemoryTokenStore",
@@ -60,10 +74,13 @@ __all__ = [
     "MissingVerifyTicketError",
     "OwnerSetting",
     "PermissionDeniedError",
+    "PreAuthCode",
     "PrivacyConfigError",
     "PrivacyDesc",
     "PrivacyDescItem",
+    "PrivacyInterface",
     "PrivacyInterfaceError",
+    "PrivacyInterfaceList",
     "PrivacySetting",
     "QuotaExceededError",
     "ReauthorizationRequiredError",
@@ -77,6 +94,7 @@ __all__ = [
     "TokenStore",
     "TokenStoreError",
     "TransportError",
+    "TypeInfo",
     "UploadRejectedError",
     "WeChatAPIError",
     "WxPrivacyError",

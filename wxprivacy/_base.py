@@ -35,6 +35,17 @@ class endpoints:  # noqa: N801 - a namespace of constants
     GET_PRIVACY_SETTING: Final = "/cgi-bin/component/getprivacysetting"
 
 
+def _check_base_url(base_url: str) -> None:
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise InvalidArgumentError(
+            f"base_url must be an http(s) URL such as https://api.weixin.qq.com, got {base_url!r}"
+        )
+
+
 def check_appid(name: str, value: str) -> str:
     """Return ``value`` if it is a non-empty string, else raise InvalidArgumentError naming it."""
     if not isinstance(value, str) or not value.strip():
@@ -65,7 +76,7 @@ class BaseClient:
         sleep: awaitable sleep in seconds used between retries (tests inject a fake).
 
     Raises:
-        InvalidArgumentError: an empty appid or appsecret.
+        InvalidArgumentError: an empty appid or appsecret, or a base_url that is not http(s).
     """
 
     def __init__(
@@ -93,6 +104,7 @@ class BaseClient:
         if http_client is None:
             http_client = httpx.AsyncClient(timeout=timeout)
         self.retry = retry if retry is not None else RetryPolicy()
+        _check_base_url(base_url)
         self._clock = clock
         self._wire = WireClient(
             http_client, base_url=base_url, retry=self.retry, clock=clock, sleep=sleep
@@ -216,9 +228,9 @@ class BaseClient:
         value = require_str(data, "authorizer_access_token", endpoint=endpoint)
         expires_in = require_seconds(data, "expires_in", endpoint=endpoint, default=7200)
         rotated = data.get("authorizer_refresh_token")
-        return AccessToken(value, sent_at + expires_in), rotated if isinstance(
-            rotated, str
-        ) and rotated else None
+        if not isinstance(rotated, str) or not rotated.strip():
+            rotated = None  # absent or blank: keep using the stored refresh token
+        return AccessToken(value, sent_at + expires_in), rotated
 
     # -- generic calls ---------------------------------------------------------------------------
 

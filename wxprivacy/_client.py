@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ._authorization import AuthorizationAPI
+from ._interface import PrivacyInterfaceAPI
 from ._privacy import PrivacyAPI
 
 __all__ = ["ComponentClient"]
 
 
-class ComponentClient(PrivacyAPI, AuthorizationAPI):
+class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
     """Async client for a WeChat third-party platform ("component").
 
     Tokens come from ``token_store`` and are refreshed on demand: the component token from the
@@ -31,7 +32,7 @@ class ComponentClient(PrivacyAPI, AuthorizationAPI):
         sleep: awaitable sleep in seconds used between retries (tests inject a fake).
 
     Raises:
-        InvalidArgumentError: an empty appid or appsecret.
+        InvalidArgumentError: an empty appid or appsecret, or a base_url that is not http(s).
     """
 
     async def reload_refresh_tokens(self, *, page_size: int = 500) -> int:

@@ -13,9 +13,10 @@ from urllib.parse import quote
 
 import httpx
 
-from ._errors import TransportError
+from ._errors import ResponseFormatError, TransportError
+from ._redact import redact
 from ._retry import RetryPolicy
-from ._wire import decode_response, redact
+from ._wire import decode_response
 
 __all__ = ["DEFAULT_TIMEOUT", "JSON_HEADERS", "WireClient"]
 
@@ -142,6 +143,13 @@ class WireClient:
         except httpx.TransportError as exc:
             raise TransportError(
                 f"request to {endpoint} failed: {type(exc).__name__}: {redact(str(exc))}",
+                endpoint=endpoint,
+            ) from None
+        except httpx.HTTPError as exc:
+            # DecodingError (a body that contradicts its Content-Encoding), TooManyRedirects, ...
+            raise ResponseFormatError(
+                f"could not read the response from {endpoint}: {type(exc).__name__}: "
+                f"{redact(str(exc))}",
                 endpoint=endpoint,
             ) from None
         return decode_response(

@@ -4,8 +4,8 @@ Key layout (``P`` is ``key_prefix``, ``C`` the component appid; the braces are l
 Cluster hash tag that keeps every key of one component in one slot)::
 
     P:{C}:ticket                         string  component_verify_ticket, TTL >= 12 h
-    P:{C}:component_token                hash    value, expires_at; TTL = time to expiry
-    P:{C}:authorizer:<appid>:access      hash    value, expires_at; TTL = time to expiry
+    P:{C}:component_token                hash    value, expires_at, refresh_at; TTL = to expiry
+    P:{C}:authorizer:<appid>:access      hash    value, expires_at, refresh_at; TTL = to expiry
     P:{C}:refresh_tokens                 hash    <authorizer appid> -> authorizer_refresh_token,
                                                  no TTL, never written empty
     P:{C}:lock:component                 string  refresh lock (random token, PX lease)
@@ -186,14 +186,19 @@ class RedisTokenStore:
             cached = self._local.get(key)
             if cached is not None:
                 return cached
-        value, expires_at = await self._run(
-            f"reading the {what}", lambda: self._redis.hmget(key, ["value", "expires_at"])
+        value, expires_at, refresh_at = await self._run(
+            f"reading the {what}",
+            lambda: self._redis.hmget(key, ["value", "expires_at", "refresh_at"]),
         )
         if value is None or expires_at is None:
             self._local.discard(key)
             return None
         try:
-            token = AccessToken(text(value), float(text(expires_at)))
+            token = AccessToken(
+                text(value),
+                float(text(expires_at)),
+                refresh_at=None if refresh_at is None else float(text(refresh_at)),
+            )
         except ValueError:
             raise TokenStoreError(f"the stored {what} is malformed", store=_STORE) from None
         if token.expires_at <= self._clock():
@@ -203,7 +208,10 @@ class RedisTokenStore:
 
     def _queue_token(self, pipe: Any, key: str, token: AccessToken) -> None:
         pipe.delete(key)
-        pipe.hset(key, mapping={"value": token.value, "expires_at": repr(token.expires_at)})
+        fields = {"value": token.value, "expires_at": repr(token.expires_at)}
+        if token.refresh_at is not None:
+            fields["refresh_at"] = repr(token.refresh_at)
+        pipe.hset(key, mapping=fields)
         pipe.pexpire(key, self._ttl_ms(token))
 
     async def _invalidate(self, key: str, value: str, what: str) -> bool:

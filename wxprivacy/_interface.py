@@ -66,8 +66,8 @@ class PrivacyInterfaceAPI(BaseClient):
             content: why the Mini Program needs it, at most 300 characters (sent as UTF-8).
             url_list: supporting web page URLs.
             pic_list: supporting picture URLs, at most 10.
-            video_list: a supporting mp4 video URL, at most 1.
-            (Location APIs need at least one of the three lists.)
+            video_list: a supporting mp4 video URL, at most 1. (Location APIs need at least one
+                of the three lists.)
 
         Returns:
             The ``audit_id``.

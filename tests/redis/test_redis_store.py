@@ -168,7 +168,9 @@ async def test_compare_and_delete_races_with_writers(new_store: Any) -> None:
 
 async def test_invalidation_uses_a_lua_script(store: RedisTokenStore, redis_client: Any) -> None:
     await store.set_component_token(C, tok("ctok"))
-    seen = await _monitor(redis_client, lambda: store.invalidate_component_token(C, "ctok"))
+    seen = await _monitor(
+        redis_client, store.key_prefix, lambda: store.invalidate_component_token(C, "ctok")
+    )
     # One script call (EVALSHA, after a SCRIPT LOAD on a fresh server); no client-side GET + DEL.
     assert {cmd.split()[0] for cmd in seen} <= {"EVALSHA", "EVAL"}, seen
 
@@ -178,6 +180,7 @@ async def test_rotated_refresh_token_is_written_with_its_access_token_in_one_mul
 ) -> None:
     seen = await _monitor(
         redis_client,
+        store.key_prefix,
         lambda: store.set_authorizer_tokens(C, appid(1), tok("atok"), "rotated-refresh"),
     )
     assert seen[0] == "MULTI" and seen[-1] == "EXEC", seen
@@ -186,7 +189,7 @@ async def test_rotated_refresh_token_is_written_with_its_access_token_in_one_mul
     assert await store.get_refresh_token(C, appid(1)) == "rotated-refresh"
 
 
-async def _monitor(redis_client: Any, op: Any) -> list[str]:
+async def _monitor(redis_client: Any, prefix: str, op: Any) -> list[str]:
     """Run ``op`` and return the commands its connection sent, as MONITOR printed them."""
     watcher = redis_asyncio.Redis.from_url(REDIS_URL)
     try:
@@ -204,8 +207,9 @@ async def _monitor(redis_client: Any, op: Any) -> list[str]:
                     entries.append(entry)
     finally:
         await watcher.aclose()
-    # Only the store's own connection: other clients may share this Redis.
-    mine = [e for e in entries if "{" + C + "}" in e["command"]]
+    # Only the store's own connection: other clients (other tests, other sessions using the same
+    # component appid) may share this Redis, so match this test's unique key prefix.
+    mine = [e for e in entries if prefix + ":{" + C + "}" in e["command"]]
     assert mine, entries
     port = mine[0]["client_port"]
     setup = ("HELLO", "CLIENT", "SELECT", "SCRIPT")

@@ -1,10 +1,10 @@
-"""Developer sessions: tests, lint, typecheck, demo (and later docs, bench)."""
+"""Developer sessions: tests, lint, typecheck, docs, demo (and later bench)."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -28,6 +28,20 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
     session.install("-e", ".[dev]")
     session.run("mypy", "--strict", "wxprivacy")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/ with --strict (any warning fails the build).
+
+    ``nox -s docs -- serve`` serves it on http://127.0.0.1:8000 instead.
+    """
+    session.install("-e", ".[docs,cli,callback,redis]")
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", "--strict", *session.posargs[1:])
+    else:
+        session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session(python="3.11")

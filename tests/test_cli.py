@@ -64,12 +64,14 @@ async def test_resume_skips_finished_authorizers(tmp_path: Path) -> None:
         await run_audit(client, out, progress=False)
         lines = out.read_bytes().splitlines(keepends=True)
         out.write_bytes(b"".join(lines[:50]) + lines[50][:20])  # interrupted mid-line
+        ok_before = sum(json.loads(line)["ok"] for line in lines[:50])
+        assert ok_before < 50  # some failures among them: those are fetched again
         emu.reset_calls()
         summary = await run_audit(client, out, resume=True, progress=False)
     records = read_jsonl(out)
     assert len(records) == 120
     assert len({r["authorizer_appid"] for r in records}) == 120
-    assert emu.calls[GP] == 70
+    assert emu.calls[GP] == 120 - ok_before
     assert summary.total == 120
     assert summarize(records).as_dict() == summary.as_dict()
 
@@ -105,6 +107,34 @@ def test_audit_without_ticket_explains_where_it_comes_from(
     monkeypatch.setenv("WXPRIVACY_COMPONENT_APPID", "wx0000000000000000")
     monkeypatch.setenv("WXPRIVACY_COMPONENT_APPSECRET", "secret-value-xyz")
     result = runner.invoke(app, ["audit", "--out", str(tmp_path / "x.jsonl"), "--no-progress"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "component_verify_ticket" in result.output
     assert "secret-value-xyz" not in result.output
+
+
+def test_audit_output_path_problem_is_a_clean_error(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["audit", "--emulator", "3", "--out", str(tmp_path), "--no-progress"]
+    )
+    assert result.exit_code == 3
+    assert "cannot write" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_tracebacks_never_show_locals() -> None:
+    # typer's pretty tracebacks would print local variables: the appsecret, tokens.
+    assert app.pretty_exceptions_show_locals is False
+
+
+def test_get_finds_the_refresh_token_in_the_authorizer_list() -> None:
+    emu = Emulator(authorizers=10, seed=0)
+    appid = next(a for a in emu.authorizer_appids if emu.profile(a) != "no_permission")
+    result = runner.invoke(app, ["get", appid, "--emulator", "10"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["code_exist"] in (0, 1)
+
+
+def test_get_for_an_appid_that_is_not_an_authorizer_says_so() -> None:
+    result = runner.invoke(app, ["get", "wx00000000000000ff", "--emulator", "10"])
+    assert result.exit_code == 1
+    assert "is not an authorizer of component" in result.output

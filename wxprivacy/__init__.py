@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._authorization import AuthorizerListItem, AuthorizerPage
 from ._client import ComponentClient
 from ._errors import (
@@ -30,22 +32,39 @@ from ._retry import RetryPolicy
 from ._stores import MemoryTokenStore, TokenStore
 from ._tokens import AccessToken
 from .models import (
+    AuthorizationInfo,
+    AuthorizerDetails,
+    AuthorizerInfo,
+    FuncInfo,
+    FuncscopeCategory,
     OwnerSetting,
+    PreAuthCode,
     PrivacyDesc,
     PrivacyDescItem,
+    PrivacyInterface,
+    PrivacyInterfaceList,
     PrivacySetting,
     SdkPrivacyInfo,
     SettingItem,
+    TypeInfo,
 )
+
+if TYPE_CHECKING:
+    from .redis import RedisTokenStore
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AccessToken",
+    "AuthorizationInfo",
+    "AuthorizerDetails",
+    "AuthorizerInfo",
     "AuthorizerListItem",
     "AuthorizerPage",
     "ComponentClient",
     "ComponentCredentialError",
+    "FuncInfo",
+    "FuncscopeCategory",
     "InvalidArgumentError",
     "LockTimeoutError",
     "MemoryTokenStore",
@@ -55,13 +74,17 @@ __all__ = [
     "MissingVerifyTicketError",
     "OwnerSetting",
     "PermissionDeniedError",
+    "PreAuthCode",
     "PrivacyConfigError",
     "PrivacyDesc",
     "PrivacyDescItem",
+    "PrivacyInterface",
     "PrivacyInterfaceError",
+    "PrivacyInterfaceList",
     "PrivacySetting",
     "QuotaExceededError",
     "ReauthorizationRequiredError",
+    "RedisTokenStore",
     "ResponseFormatError",
     "RetryPolicy",
     "SdkPrivacyInfo",
@@ -71,7 +94,18 @@ __all__ = [
     "TokenStore",
     "TokenStoreError",
     "TransportError",
+    "TypeInfo",
     "UploadRejectedError",
     "WeChatAPIError",
     "WxPrivacyError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # RedisTokenStore is imported on first use, so `import wxprivacy` works without redis.
+    if name == "RedisTokenStore":
+        from .redis import RedisTokenStore
+
+        globals()[name] = RedisTokenStore
+        return RedisTokenStore
+    raise AttributeError(f"module 'wxprivacy' has no attribute {name!r}")

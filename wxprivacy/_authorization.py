@@ -1,16 +1,41 @@
-"""Authorization endpoints: the authorizer list (and, later, pre-auth codes and query_auth)."""
+"""Authorization endpoints: pre-auth codes, the authorization page, query_auth, authorizers."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urlencode, urlsplit
 
 import attrs
 
-from ._base import BaseClient, endpoints
+from . import _serde
+from ._base import BaseClient, check_appid, endpoints
 from ._errors import InvalidArgumentError, ResponseFormatError
+from ._tokens import AccessToken
+from .models import AuthorizationInfo, AuthorizerDetails, PreAuthCode
 
-__all__ = ["AuthorizationAPI", "AuthorizerListItem", "AuthorizerPage"]
+__all__ = [
+    "AUTHORIZATION_PAGE",
+    "AUTHORIZATION_PAGE_MOBILE",
+    "CREATE_PREAUTH_CODE",
+    "GET_AUTHORIZER_INFO",
+    "QUERY_AUTH",
+    "AuthorizationAPI",
+    "AuthorizerListItem",
+    "AuthorizerPage",
+]
+
+logger = logging.getLogger(__name__)
+
+CREATE_PREAUTH_CODE: Final = "/cgi-bin/component/api_create_preauthcode"
+QUERY_AUTH: Final = "/cgi-bin/component/api_query_auth"
+GET_AUTHORIZER_INFO: Final = "/cgi-bin/component/api_get_authorizer_info"
+AUTHORIZATION_PAGE: Final = "https://mp.weixin.qq.com/cgi-bin/componentloginpage"
+"""The authorization page for a desktop browser (the owner scans a QR code)."""
+AUTHORIZATION_PAGE_MOBILE: Final = "https://open.weixin.qq.com/wxaopen/safe/bindcomponent"
+"""The authorization page opened inside WeChat on a phone."""
+_AUTH_TYPES: Final = (1, 2, 3)
 
 
 @attrs.frozen(repr=False)
@@ -48,7 +73,169 @@ class AuthorizerPage:
 
 
 class AuthorizationAPI(BaseClient):
-    """Endpoints about which accounts authorized the platform."""
+    """Endpoints about which accounts authorized the platform, and how they authorize it."""
+
+    async def create_preauth_code(self) -> PreAuthCode:
+        """Create a pre-authorization code for the authorization page.
+
+        Wraps ``POST /cgi-bin/component/api_create_preauthcode?component_access_token=...`` with
+        body ``{"component_appid"}``. Each code is for one authorization; it expires after
+        ``expires_in`` seconds.
+
+        Raises:
+            MissingVerifyTicketError: no verify ticket stored.
+            WeChatAPIError, TransportError: as for any call.
+            ResponseFormatError: the answer has no ``pre_auth_code``.
+        """
+        endpoint = CREATE_PREAUTH_CODE
+        data = await self._component_call(endpoint, {"component_appid": self.component_appid})
+        code = _serde.structure_response(data, PreAuthCode, endpoint=endpoint)
+        if not code.pre_auth_code:
+            raise ResponseFormatError(
+                f"pre_auth_code in the response from {endpoint} is empty",
+                endpoint=endpoint,
+                field_path="pre_auth_code",
+            )
+        return code
+
+    async def authorization_url(
+        self,
+        redirect_uri: str,
+        *,
+        mobile: bool = False,
+        auth_type: int = 3,
+        biz_appid: str | None = None,
+    ) -> str:
+        """Create a pre-auth code and return the authorization page URL to send the owner to.
+
+        Calls :meth:`create_preauth_code` (``/cgi-bin/component/api_create_preauthcode``) and
+        builds ``https://mp.weixin.qq.com/cgi-bin/componentloginpage?...`` (desktop) or
+        ``https://open.weixin.qq.com/wxaopen/safe/bindcomponent?action=bindcomponent&no_scan=1
+        &...#wechat_redirect`` (``mobile=True``, inside WeChat). After authorizing, the browser
+        goes to ``redirect_uri?auth_code=...&expires_in=...``; pass ``auth_code`` to
+        :meth:`query_auth` (the callback's ``authorized`` event carries the same code). The URL
+        contains the pre-auth code: hand it to the browser, do not log it.
+
+        Args:
+            redirect_uri: absolute http(s) URL on the platform's registered domain.
+            mobile: the in-WeChat (phone) page instead of the desktop QR-code page.
+            auth_type: which accounts may authorize: 1 official accounts, 2 Mini Programs,
+                3 both (default).
+            biz_appid: restrict the page to this one account.
+
+        Raises:
+            InvalidArgumentError: a relative or non-http(s) redirect_uri, an auth_type other
+                than 1-3, or an empty biz_appid (nothing is sent).
+            MissingVerifyTicketError, WeChatAPIError, TransportError: from the pre-auth code.
+        """
+        if not isinstance(redirect_uri, str) or urlsplit(redirect_uri).scheme not in (
+            "http",
+            "https",
+        ):
+            raise InvalidArgumentError(
+                f"redirect_uri must be an absolute http(s) URL, got {redirect_uri!r}"
+            )
+        if not urlsplit(redirect_uri).netloc:
+            raise InvalidArgumentError(f"redirect_uri has no host: {redirect_uri!r}")
+        if isinstance(auth_type, bool) or auth_type not in _AUTH_TYPES:
+            raise InvalidArgumentError(f"auth_type must be 1, 2 or 3, got {auth_type!r}")
+        if biz_appid is not None:
+            check_appid("biz_appid", biz_appid)
+        code = await self.create_preauth_code()
+        params: list[tuple[str, str]] = [
+            ("component_appid", self.component_appid),
+            ("pre_auth_code", code.pre_auth_code),
+            ("redirect_uri", redirect_uri),
+            ("auth_type", str(auth_type)),
+        ]
+        if biz_appid is not None:
+            params.append(("biz_appid", biz_appid))
+        if mobile:
+            query = urlencode([("action", "bindcomponent"), ("no_scan", "1"), *params])
+            return f"{AUTHORIZATION_PAGE_MOBILE}?{query}#wechat_redirect"
+        return f"{AUTHORIZATION_PAGE}?{urlencode(params)}"
+
+    async def query_auth(self, authorization_code: str) -> AuthorizationInfo:
+        """Exchange an authorization code and store the authorizer's tokens.
+
+        Wraps ``POST /cgi-bin/component/api_query_auth?component_access_token=...`` with body
+        ``{"component_appid", "authorization_code"}``. The refresh token and access token are
+        stored together with ``token_store.set_authorizer_tokens`` (one atomic step); when
+        WeChat sends only a refresh token, that is stored. Logs a WARNING when permission set 18
+        (needed by every privacy endpoint) was not granted. Used by the callback handler for
+        ``authorized``/``updateauthorized`` events.
+
+        Args:
+            authorization_code: ``auth_code`` from the redirect, or ``AuthorizationCode`` from
+                the callback (valid about an hour; never logged).
+
+        Returns:
+            The authorization: ``authorizer_appid``, ``func_info`` (``func_ids``,
+            ``has_privacy_permission``), and the tokens (hidden from ``repr``).
+
+        Raises:
+            InvalidArgumentError: an empty code (nothing is sent).
+            WeChatAPIError: WeChat refused the code (e.g. expired or used).
+            ResponseFormatError: no ``authorization_info.authorizer_appid`` in the answer.
+            MissingVerifyTicketError, TransportError, TokenStoreError: as for any call.
+        """
+        if not isinstance(authorization_code, str) or not authorization_code.strip():
+            raise InvalidArgumentError("authorization_code must be a non-empty string")
+        endpoint = QUERY_AUTH
+        body = {"component_appid": self.component_appid, "authorization_code": authorization_code}
+        sent_at = self._clock()
+        data = await self._component_call(endpoint, body)
+        raw = data.get("authorization_info")
+        info = _serde.structure_response(
+            raw if raw is not None else {}, AuthorizationInfo, endpoint=endpoint
+        )
+        if not info.authorizer_appid:
+            raise ResponseFormatError(
+                f"authorization_info.authorizer_appid is missing in the response from {endpoint}",
+                endpoint=endpoint,
+                field_path="authorization_info.authorizer_appid",
+            )
+        appid = info.authorizer_appid
+        comp = self.component_appid
+        if info.authorizer_refresh_token and info.authorizer_access_token:
+            expires_in = info.expires_in if info.expires_in > 0 else 7200
+            token = AccessToken(info.authorizer_access_token, sent_at + expires_in)
+            await self.token_store.set_authorizer_tokens(
+                comp, appid, token, info.authorizer_refresh_token
+            )
+        elif info.authorizer_refresh_token:
+            await self.token_store.set_refresh_token(comp, appid, info.authorizer_refresh_token)
+        else:
+            logger.warning(
+                "api_query_auth for %s returned no tokens (the account has no API permission)",
+                appid,
+            )
+        if not info.has_privacy_permission:
+            logger.warning(
+                "authorizer %s did not grant permission set 18 (development management): the "
+                "privacy endpoints will answer 61007; ask the owner to authorize it again",
+                appid,
+            )
+        logger.info("authorizer %s authorized permission sets %s", appid, sorted(info.func_ids))
+        return info
+
+    async def get_authorizer_info(self, authorizer_appid: str) -> AuthorizerDetails:
+        """Read an authorizer's profile and granted permission sets.
+
+        Wraps ``POST /cgi-bin/component/api_get_authorizer_info?component_access_token=...``
+        with body ``{"component_appid", "authorizer_appid"}``. Nothing is stored; the
+        ``authorization_info.authorizer_refresh_token`` in the answer is hidden from ``repr``.
+
+        Raises:
+            InvalidArgumentError: an empty appid (nothing is sent).
+            ReauthorizationRequiredError: 61003, the account has not authorized the platform.
+            WeChatAPIError, TransportError, ResponseFormatError: as for any call.
+        """
+        check_appid("authorizer_appid", authorizer_appid)
+        endpoint = GET_AUTHORIZER_INFO
+        body = {"component_appid": self.component_appid, "authorizer_appid": authorizer_appid}
+        data = await self._component_call(endpoint, body)
+        return _serde.structure_response(data, AuthorizerDetails, endpoint=endpoint)
 
     async def list_authorizers(self, offset: int = 0, count: int = 500) -> AuthorizerPage:
         """Read one page of the platform's authorizers.

@@ -36,6 +36,17 @@ class endpoints:  # noqa: N801 - a namespace of constants
     GET_PRIVACY_SETTING: Final = "/cgi-bin/component/getprivacysetting"
 
 
+def _check_base_url(base_url: str) -> None:
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise InvalidArgumentError(
+            f"base_url must be an http(s) URL such as https://api.weixin.qq.com, got {base_url!r}"
+        )
+
+
 def check_appid(name: str, value: str) -> str:
     """Return ``value`` if it is a non-empty string, else raise InvalidArgumentError naming it."""
     if not isinstance(value, str) or not value.strip():
@@ -63,7 +74,8 @@ class BaseClient:
             collapse with many requests in flight). Measured on 2 cores against the emulator at
             64 requests in flight, 50 ms away: aiohttp about 1.8x the sharded httpx pool and 3x
             a plain ``httpx.AsyncClient`` (``benchmarks/bench_throughput.py``). Not allowed
-            together with ``http_client``.
+            together with ``http_client``. Tests that mock httpcore (``respx``) need
+            ``transport="httpx"`` or their own ``http_client``.
         base_url: scheme and host of the API.
         retry: retry policy for transient failures; ``RetryPolicy()`` (4 attempts, 0.5 s
             initial backoff, 8 s cap) when ``None``.
@@ -79,9 +91,9 @@ class BaseClient:
             (WeChat would refuse them), and batches re-queue the authorizers it refused.
 
     Raises:
-        InvalidArgumentError: an empty appid or appsecret; an unknown ``transport``, one given
-            with ``http_client``, or ``"aiohttp"`` without httpx-aiohttp installed; a rate limit
-            that is not an int >= 1.
+        InvalidArgumentError: an empty appid or appsecret; a base_url that is not http(s); an
+            unknown ``transport``, one given with ``http_client``, or ``"aiohttp"`` without
+            httpx-aiohttp installed; a rate limit that is not an int >= 1.
     """
 
     def __init__(
@@ -107,6 +119,7 @@ class BaseClient:
         self.token_store: TokenStore = (
             token_store if token_store is not None else MemoryTokenStore()
         )
+        _check_base_url(base_url)
         if http_client is not None and transport is not None:
             raise InvalidArgumentError(
                 "pass either http_client or transport: a caller's client brings its own transport"
@@ -244,9 +257,9 @@ class BaseClient:
         value = require_str(data, "authorizer_access_token", endpoint=endpoint)
         expires_in = require_seconds(data, "expires_in", endpoint=endpoint, default=7200)
         rotated = data.get("authorizer_refresh_token")
-        return AccessToken(value, sent_at + expires_in), rotated if isinstance(
-            rotated, str
-        ) and rotated else None
+        if not isinstance(rotated, str) or not rotated.strip():
+            rotated = None  # absent or blank: keep using the stored refresh token
+        return AccessToken(value, sent_at + expires_in), rotated
 
     # -- generic calls ---------------------------------------------------------------------------
 

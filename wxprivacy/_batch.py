@@ -18,7 +18,7 @@ from typing import Final, TypeVar
 
 from ._errors import InvalidArgumentError, MinuteQuotaExceededError, WxPrivacyError
 
-__all__ = ["DEFAULT_MAX_REQUEUES", "as_completed_bounded", "check_concurrency"]
+__all__ = ["DEFAULT_MAX_REQUEUES", "as_completed_bounded", "check_concurrency", "check_keys"]
 
 DEFAULT_MAX_REQUEUES: Final = 3
 """Times one key is re-queued after 45011 before its error is yielded."""
@@ -31,6 +31,14 @@ def check_concurrency(concurrency: int) -> int:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidArgumentError(f"concurrency must be an int >= 1, got {concurrency!r}")
     return concurrency
+
+
+def check_keys(keys: object, name: str) -> None:
+    """Reject a single ``str``/``bytes`` where an iterable of appids is expected."""
+    if isinstance(keys, str | bytes):
+        raise InvalidArgumentError(
+            f"{name} must be an iterable of appids, not a single string ({keys!r:.40})"
+        )
 
 
 def _as_error(exc: BaseException) -> WxPrivacyError:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ._authorization import AuthorizationAPI
+from ._interface import PrivacyInterfaceAPI
 from ._privacy import PrivacyAPI
 
 __all__ = ["ComponentClient"]
 
 
-class ComponentClient(PrivacyAPI, AuthorizationAPI):
+class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
     """Async client for a WeChat third-party platform ("component").
 
     Tokens come from ``token_store`` and are refreshed on demand: the component token from the
@@ -31,5 +32,26 @@ class ComponentClient(PrivacyAPI, AuthorizationAPI):
         sleep: awaitable sleep in seconds used between retries (tests inject a fake).
 
     Raises:
-        InvalidArgumentError: an empty appid or appsecret.
+        InvalidArgumentError: an empty appid or appsecret, or a base_url that is not http(s).
     """
+
+    async def reload_refresh_tokens(self, *, page_size: int = 500) -> int:
+        """Store every authorizer's current refresh token from ``api_get_authorizer_list``.
+
+        The recovery after a ``61023`` (refresh token invalid) or a lost store: pages through
+        ``POST /cgi-bin/component/api_get_authorizer_list`` (``page_size`` per request, at most
+        500) and writes each non-empty ``refresh_token`` to the token store; entries without one
+        leave the stored token as it is.
+
+        Returns:
+            How many refresh tokens were stored.
+
+        Raises:
+            InvalidArgumentError: page_size out of range. TokenStoreError: the store failed.
+            WeChatAPIError, TransportError, ResponseFormatError: as for any call.
+        """
+        stored = 0
+        async for item in self.iter_authorizers(page_size=page_size, store_refresh_tokens=True):
+            if item.refresh_token:
+                stored += 1
+        return stored

@@ -27,12 +27,14 @@ import httpx
 from ._errors import (
     InvalidArgumentError,
     MinuteQuotaExceededError,
+    ResponseFormatError,
     TransportError,
     WxPrivacyError,
 )
 from ._ratelimit import RateLimiter
+from ._redact import redact
 from ._retry import RetryPolicy, is_retryable
-from ._wire import decode_response, redact
+from ._wire import decode_response
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -343,6 +345,13 @@ class WireClient:
                 ) from None
             raise TransportError(
                 f"request to {endpoint} failed: {type(exc).__name__}: {redact(str(exc))}",
+                endpoint=endpoint,
+            ) from None
+        except httpx.HTTPError as exc:
+            # DecodingError (a body that contradicts its Content-Encoding), TooManyRedirects, ...
+            raise ResponseFormatError(
+                f"could not read the response from {endpoint}: {type(exc).__name__}: "
+                f"{redact(str(exc))}",
                 endpoint=endpoint,
             ) from None
         try:

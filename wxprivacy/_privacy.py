@@ -1,16 +1,21 @@
-"""Privacy-guideline endpoints: getprivacysetting, one or many."""
+"""Privacy-guideline endpoints: getprivacysetting (one or many), setprivacysetting, upload."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from typing import Final
 
 from . import _serde
 from ._base import BaseClient, endpoints
-from ._batch import as_completed_bounded, check_concurrency
-from ._errors import InvalidArgumentError, WxPrivacyError
-from .models import PrivacySetting
+from ._batch import as_completed_bounded, check_concurrency, check_keys
+from ._errors import InvalidArgumentError, ResponseFormatError, WxPrivacyError
+from ._privacy_validate import ExtFile, read_ext_file, set_privacy_body
+from .models import OwnerSetting, PrivacySetting, SdkPrivacyInfo, SettingItem
 
-__all__ = ["PrivacyAPI", "check_privacy_ver"]
+__all__ = ["SET_PRIVACY_SETTING", "UPLOAD_PRIVACY_EXT_FILE", "PrivacyAPI", "check_privacy_ver"]
+
+SET_PRIVACY_SETTING: Final = "/cgi-bin/component/setprivacysetting"
+UPLOAD_PRIVACY_EXT_FILE: Final = "/cgi-bin/component/uploadprivacyextfile"
 
 
 def check_privacy_ver(privacy_ver: int) -> int:
@@ -51,7 +56,7 @@ class PrivacyAPI(BaseClient):
         )
         return _serde.structure_response(data, PrivacySetting, endpoint=endpoint)
 
-    async def iter_privacy_settings(
+    def iter_privacy_settings(
         self,
         authorizer_appids: Iterable[str] | AsyncIterable[str],
         privacy_ver: int = 2,
@@ -61,19 +66,21 @@ class PrivacyAPI(BaseClient):
         """Yield ``(authorizer_appid, PrivacySetting or the error)`` as each fetch completes.
 
         Appids are pulled lazily, so 100,000 authorizers never sit in memory at once; at most
-        ``concurrency`` requests run at a time. Wraps ``/cgi-bin/component/getprivacysetting``.
+        ``concurrency`` requests run at a time. Closing the iterator early cancels the fetches
+        still running. Wraps ``/cgi-bin/component/getprivacysetting``.
 
         Raises:
-            InvalidArgumentError: bad privacy_ver or concurrency (before anything is sent).
+            InvalidArgumentError: bad privacy_ver or concurrency, or a single string instead of
+                an iterable of appids (raised here, before anything is sent).
         """
         check_privacy_ver(privacy_ver)
         check_concurrency(concurrency)
+        check_keys(authorizer_appids, "authorizer_appids")
 
         async def fetch(appid: str) -> PrivacySetting:
             return await self.get_privacy_setting(appid, privacy_ver)
 
-        async for item in as_completed_bounded(authorizer_appids, fetch, concurrency):
-            yield item
+        return as_completed_bounded(authorizer_appids, fetch, concurrency)
 
     async def get_privacy_settings(
         self, authorizer_appids: Iterable[str], privacy_ver: int = 2, *, concurrency: int = 16
@@ -89,6 +96,7 @@ class PrivacyAPI(BaseClient):
         Raises:
             InvalidArgumentError: bad privacy_ver or concurrency (before anything is sent).
         """
+        check_keys(authorizer_appids, "authorizer_appids")
         appids = list(dict.fromkeys(authorizer_appids))
         results: dict[str, PrivacySetting | WxPrivacyError] = {}
         async for appid, result in self.iter_privacy_settings(
@@ -96,3 +104,86 @@ class PrivacyAPI(BaseClient):
         ):
             results[appid] = result
         return {appid: results[appid] for appid in appids}
+
+    async def set_privacy_setting(
+        self,
+        authorizer_appid: str,
+        *,
+        owner_setting: OwnerSetting,
+        setting_list: Iterable[SettingItem] = (),
+        sdk_privacy_info_list: Iterable[SdkPrivacyInfo] = (),
+        privacy_ver: int = 2,
+    ) -> None:
+        """Write one Mini Program's user privacy protection guideline.
+
+        Wraps ``POST /cgi-bin/component/setprivacysetting?access_token=<authorizer_access_token>``
+        with a raw UTF-8 JSON body. Takes the models :meth:`get_privacy_setting` returns, so
+        read, ``attrs.evolve``, write works. ``privacy_label`` and ``extras`` are never sent; see
+        :mod:`wxprivacy._privacy_validate` for the exact body. The development version
+        (``privacy_ver=2``) takes effect after the next code release passes audit; the live
+        version (``privacy_ver=1``) only takes ``owner_setting`` changes. Safe to retry.
+
+        Args:
+            authorizer_appid: the Mini Program.
+            owner_setting: contacts (at least one), ``notice_method`` (required),
+                ``store_expire_timestamp`` (``""`` or ``"<digits>天"``), ``ext_file_media_id``
+                (from :meth:`upload_privacy_ext_file`; not with ``privacy_ver=1``).
+            setting_list: the declared keys and purposes; replaces the whole list.
+            sdk_privacy_info_list: third-party SDKs and what they collect.
+            privacy_ver: 2 the development version (default), 1 the live version.
+
+        Raises:
+            InvalidArgumentError: a local check failed (nothing is sent); the message names the
+                field path, e.g. ``owner_setting.store_expire_timestamp``.
+            PrivacyConfigError: WeChat rejected the guideline (86069-86075), e.g. 86074 when
+                ``privacy_ver=1`` and no live version exists.
+            PermissionDeniedError: permission set 18 not granted (48001/61007).
+            MissingRefreshTokenError, TransportError, WeChatAPIError: as for any call.
+        """
+        check_privacy_ver(privacy_ver)
+        body = set_privacy_body(
+            owner_setting=owner_setting,
+            setting_list=setting_list,
+            sdk_privacy_info_list=sdk_privacy_info_list,
+            privacy_ver=privacy_ver,
+        )
+        await self._authorizer_call(authorizer_appid, "POST", SET_PRIVACY_SETTING, body)
+
+    async def upload_privacy_ext_file(self, authorizer_appid: str, file: ExtFile) -> str:
+        """Upload a custom privacy guideline file and return its ``ext_file_media_id``.
+
+        Wraps ``POST /cgi-bin/component/uploadprivacyextfile?access_token=<authorizer token>``
+        as ``multipart/form-data`` with the file in the field ``file``. Put the returned id in
+        ``owner_setting.ext_file_media_id`` and call :meth:`set_privacy_setting` (development
+        version).
+
+        Args:
+            authorizer_appid: the Mini Program.
+            file: a path to a ``.txt`` file, its content as bytes, or a binary file object;
+                at most 100 KB (102,400 bytes).
+
+        Returns:
+            The ``ext_file_media_id`` (a long decimal string).
+
+        Raises:
+            InvalidArgumentError: not ``.txt``, empty, over 100 KB or unreadable (nothing sent).
+            UploadRejectedError: WeChat rejected the file (40006 type, 40126 size).
+            ResponseFormatError: the answer has no ``ext_file_media_id``.
+            PermissionDeniedError, MissingRefreshTokenError, TransportError, WeChatAPIError:
+                as for any call.
+        """
+        name, data = read_ext_file(file)
+        endpoint = UPLOAD_PRIVACY_EXT_FILE
+        answer = await self._authorizer_call(
+            authorizer_appid, "POST", endpoint, files={"file": (name, data, "text/plain")}
+        )
+        media_id = answer.get("ext_file_media_id")
+        if isinstance(media_id, int) and not isinstance(media_id, bool):
+            media_id = str(media_id)
+        if not isinstance(media_id, str) or not media_id:
+            raise ResponseFormatError(
+                f"ext_file_media_id in the response from {endpoint} is missing or not a string",
+                endpoint=endpoint,
+                field_path="ext_file_media_id",
+            )
+        return media_id

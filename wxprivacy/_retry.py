@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import tenacity
 
-from ._errors import InvalidArgumentError, SystemBusyError, TransportError, WxPrivacyError
+from ._errors import InvalidArgumentError, SystemBusyError, TransportError
 
 __all__ = ["RetryPolicy"]
 
@@ -33,8 +33,9 @@ def _check_attempts(_instance: Any, _attribute: Any, value: int) -> None:
 class RetryPolicy:
     """How transient failures are retried: exponential backoff with full jitter (tenacity).
 
-    Retried: transport errors (connect/read timeouts, resets), HTTP 5xx and 429, errcode -1 and
-    61039. Never retried in-band: quota codes (45009, 45011), permission and authorization codes
+    Retried: transport errors (connect/read timeouts, resets), HTTP 5xx and 429, errcode -1.
+    Never retried in-band: quota codes (45009, 45011), 61039 (WeChat asks for about a minute's
+    wait; the error is marked ``retryable``), permission and authorization codes
     (48001, 61003, 61007, 61023, ...), privacy configuration codes (86xxx) and other permanent
     codes. For calls that create something (``apply_privacy_interface``) only failures that prove
     the request was not accepted are retried (connection refused, errcode -1).
@@ -104,12 +105,10 @@ def is_retryable(exc: BaseException | None, *, idempotent: bool = True) -> bool:
     Args:
         exc: the typed error the attempt raised.
         idempotent: ``False`` when re-sending could create a duplicate: only
-            :class:`TransportError` with ``sent=False`` and errcode -1 qualify then.
+            :class:`TransportError` with ``maybe_sent=False`` and errcode -1 qualify then.
     """
     if isinstance(exc, SystemBusyError):
         return True
     if isinstance(exc, TransportError):
         return idempotent or not getattr(exc, "maybe_sent", True)
-    if isinstance(exc, WxPrivacyError) and getattr(exc, "errcode", None) == 61039:
-        return idempotent
     return False

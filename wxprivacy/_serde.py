@@ -7,10 +7,13 @@ values into models and back. The wire rules all live here, not in the models:
   ``"contact_qq "``); ``contact_wechat`` in any case means ``contact_weixin``. When two keys name
   the same field, the exact official spelling wins and the other is kept in ``extras``;
 * keys a model does not know are kept, with their raw values, in its ``extras``;
-  ``errcode``/``errmsg`` at the top level are dropped (the client has read them already);
+  ``errcode``/``errmsg`` at the top level of a response model (``PrivacySetting``,
+  ``PrivacyInterfaceList``, ``PreAuthCode``, ``AuthorizerDetails``, ``AuthorizationInfo``) are
+  dropped (the client has read them already);
 * ``null`` means "use the default"; a missing object is ``None``, a missing list ``()``;
 * numbers sent as strings and the reverse are coerced where the meaning is clear
-  (``"store_region": "1017"``, ``"contact_qq": 11111111``, ``code_exist`` as 0/1/"0"/"1"/bools,
+  (``"store_region": "1017"``, ``"status": "3"``, ``"audit_id": "42"``,
+  ``"contact_qq": 11111111``, ``code_exist`` as 0/1/"0"/"1"/bools,
   ``update_time`` as int or numeric string); ``update_time`` 0 means never (``None``);
 * ``privacy_desc`` may be a bare list of items;
 * anything else of the wrong type raises :class:`ResponseFormatError` whose ``field_path`` names
@@ -24,6 +27,7 @@ keys folded first. Errors are located after the fact, so the happy path carries 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from itertools import chain, repeat
 from operator import contains, or_
@@ -47,7 +51,14 @@ from ._coerce import (
 )
 from ._errors import ResponseFormatError
 from ._keys import EXTRAS_KEY, KeyFolder, WireError, describe
-from .models import PrivacyDesc, PrivacySetting
+from .models import (
+    AuthorizationInfo,
+    AuthorizerDetails,
+    PreAuthCode,
+    PrivacyDesc,
+    PrivacyInterfaceList,
+    PrivacySetting,
+)
 
 __all__ = [
     "converter",
@@ -62,6 +73,10 @@ T = TypeVar("T")
 
 #: Top-level keys of the response envelope: read by the client, never stored.
 _ENVELOPE: Final = frozenset({"errcode", "errmsg"})
+#: Models that are whole response bodies: their envelope keys are dropped, not kept in extras.
+_RESPONSE_MODELS: Final = frozenset(
+    {PrivacySetting, PrivacyInterfaceList, PreAuthCode, AuthorizerDetails, AuthorizationInfo}
+)
 #: Models that may arrive as a bare list, and the field that list fills.
 _BARE_LIST_FIELD: Final[Mapping[type, str]] = {PrivacyDesc: "privacy_desc_list"}
 _SNIPPET: Final = 120
@@ -118,7 +133,7 @@ def loads(body: bytes | bytearray | memoryview) -> Any:
             f"response body is not valid UTF-8 (byte {exc.start}): {_snippet(near)}"
         ) from None
     try:
-        return json.loads(text, strict=False, parse_constant=_reject_constant)
+        value = json.loads(text, strict=False, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ResponseFormatError(
             f"response body is not valid JSON ({exc.msg} at line {exc.lineno} column "
@@ -128,6 +143,25 @@ def loads(body: bytes | bytearray | memoryview) -> Any:
         raise ResponseFormatError(
             f"response body is not valid JSON ({exc}): {_snippet(text)}"
         ) from None
+    if _SURROGATE_ESCAPE.search(text):
+        value = _repair_surrogates(value)
+    return value
+
+
+#: A ``\uD800``–``\uDFFF`` escape: half of a UTF-16 pair, which may stand alone in broken bodies.
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _repair_surrogates(value: Any) -> Any:
+    """Replace lone UTF-16 surrogates (from escapes like ``\ud83d`` without their pair) with
+    U+FFFD, so the text can be written as UTF-8 again; valid pairs are joined."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_repair_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_repair_surrogates(k): _repair_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _json_default(obj: Any) -> Any:
@@ -182,6 +216,8 @@ def _field_hooks(cls: type, conv: cattrs.Converter) -> dict[str, _Hook]:
             hooks[name] = unix_seconds_in
         elif typ == (int | None):
             hooks[name] = optional_int_in
+        elif typ is int:
+            hooks[name] = _int_in
         elif typ == tuple[str, ...]:
             hooks[name] = str_tuple_in
         elif getattr(typ, "__origin__", None) is tuple and attrs.has(typ.__args__[0]):
@@ -193,6 +229,12 @@ def _field_hooks(cls: type, conv: cattrs.Converter) -> dict[str, _Hook]:
         else:
             hooks[name] = conv.get_structure_hook(typ)
     return hooks
+
+
+def _int_in(value: Any, _: Any = None) -> int:
+    """An integer with a default (``status``, ``expires_in``): as ``optional_int_in``; null is 0."""
+    number = optional_int_in(value)
+    return 0 if number is None else number
 
 
 def _fields(cls: Any) -> tuple[attrs.Attribute[Any], ...]:
@@ -277,7 +319,7 @@ def _make_structure_hook(cls: type[T], conv: cattrs.Converter) -> Callable[[Any,
             "dict[str, Any]", {name: override(struct_hook=hook) for name, hook in hooks.items()}
         ),
     )
-    drop = _ENVELOPE if cls is PrivacySetting else frozenset()
+    drop = _ENVELOPE if cls in _RESPONSE_MODELS else frozenset()
     folder = KeyFolder(hooks, drop=drop)
     fast_keys = frozenset(hooks) | drop
     bare_list_field = _BARE_LIST_FIELD.get(cls)

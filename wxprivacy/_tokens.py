@@ -51,17 +51,29 @@ class AccessToken:
     Attributes:
         value: the token string (never shown by ``repr``).
         expires_at: Unix time in seconds at which WeChat stops accepting it.
+        refresh_at: Unix time in seconds from which it should be refreshed; ``None`` means
+            ``expires_at`` minus the manager's refresh margin. Set for short-lived tokens so a
+            lifetime at or below the margin does not cause a refresh on every call.
     """
 
     value: str
     expires_at: float
+    refresh_at: float | None = attrs.field(default=None, kw_only=True)
 
     def __repr__(self) -> str:
         return f"AccessToken(value='***', expires_at={self.expires_at:.0f})"
 
     def is_fresh(self, now: float, margin: float) -> bool:
-        """True while more than ``margin`` seconds remain before expiry."""
+        """True until ``refresh_at`` (or while more than ``margin`` seconds remain)."""
+        if self.refresh_at is not None:
+            return now < self.refresh_at
         return now < self.expires_at - margin
+
+    def with_refresh_time(self, fetched_at: float, margin: float) -> AccessToken:
+        """This token with ``refresh_at`` set: ``margin`` before expiry, or half-way through
+        its lifetime when that is shorter (fetched_at: Unix seconds when it was requested)."""
+        lifetime = max(0.0, self.expires_at - fetched_at)
+        return attrs.evolve(self, refresh_at=self.expires_at - min(margin, lifetime / 2))
 
     def is_usable(self, now: float) -> bool:
         """True while the token may still be sent (30 s of clock skew allowed)."""
@@ -137,7 +149,9 @@ class TokenManager:
                         "feed it from the authorization-event callback "
                         "(set_component_verify_ticket) before calling the API"
                     )
+                fetched_at = self._clock()
                 token = await self._fetcher.fetch_component_token(ticket)
+                token = token.with_refresh_time(fetched_at, self._margin)
             except WxPrivacyError as exc:
                 return self._keep_serving(current, exc, "component_access_token")
             await self.store.set_component_token(self.component_appid, token)
@@ -198,7 +212,9 @@ class TokenManager:
                         component_access_token, authorizer_appid, used
                     )
 
+                fetched_at = self._clock()
                 token, rotated = await self.with_component_token(fetch)
+                token = token.with_refresh_time(fetched_at, self._margin)
             except WxPrivacyError as exc:
                 return self._keep_serving(
                     current, exc, f"authorizer_access_token of {authorizer_appid}"

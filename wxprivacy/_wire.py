@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from . import _serde
 from ._errors import ResponseFormatError, TransportError, error_for
+from ._redact import redact
 
 __all__ = [
     "decode_response",
@@ -20,11 +21,9 @@ __all__ = [
 ]
 
 _RID_RE: Final = re.compile(r"[,\s]*rid:\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8})\s*$")
-_SECRET_QUERY_RE: Final = re.compile(
-    r"((?:component_)?access_token|authorizer_access_token|refresh_token|ticket)=([^&\s\"']+)",
-    re.IGNORECASE,
-)
 SNIPPET_CHARS: Final = 120
+ERRMSG_CHARS: Final = 500
+"""errmsg longer than this is cut (WeChat's are a line; a huge one would flood logs)."""
 
 
 def split_rid(errmsg: str) -> tuple[str, str | None]:
@@ -40,18 +39,13 @@ def split_rid(errmsg: str) -> tuple[str, str | None]:
     return errmsg[: match.start()].strip(), match.group(1)
 
 
-def redact(text: str) -> str:
-    """Replace the value of every ``access_token=``-like query parameter with ``***``."""
-    return _SECRET_QUERY_RE.sub(r"\1=***", text)
-
-
 def snippet(body: bytes) -> str:
     """A short, redacted, printable preview of a response body (at most 120 characters)."""
-    text = body[: SNIPPET_CHARS * 4].decode("utf-8", errors="replace")
+    text = redact(body[: SNIPPET_CHARS * 8].decode("utf-8", errors="replace"))
     text = " ".join(text.split())
     if len(text) > SNIPPET_CHARS:
         text = text[:SNIPPET_CHARS] + "…"
-    return redact(text)
+    return text
 
 
 def loads(body: bytes, *, endpoint: str = "", status_code: int | None = None) -> Any:
@@ -65,7 +59,7 @@ def loads(body: bytes, *, endpoint: str = "", status_code: int | None = None) ->
     except ResponseFormatError as exc:
         where = f" from {endpoint}" if endpoint else ""
         status = f" (HTTP {status_code})" if status_code is not None else ""
-        text = str(exc)
+        text = redact(str(exc))
         raise ResponseFormatError(
             f"{text.replace('response body', 'response' + where + status, 1)}",
             endpoint=endpoint,
@@ -126,6 +120,8 @@ def decode_response(
     if errcode != 0:
         raw_msg = data.get("errmsg", "")
         text, rid = split_rid(raw_msg if isinstance(raw_msg, str) else str(raw_msg))
+        if len(text) > ERRMSG_CHARS:
+            text = text[:ERRMSG_CHARS] + "…"
         raise error_for(errcode, redact(text), rid=rid, endpoint=endpoint, now=now)
     return data
 

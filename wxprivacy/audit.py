@@ -13,6 +13,7 @@ Used by ``wxprivacy audit``; usable on its own with :meth:`ComponentClient.iter_
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
@@ -67,8 +68,16 @@ def record_for(
 
 
 def dumps_line(record: Mapping[str, Any]) -> bytes:
-    """One JSON line (UTF-8, raw Chinese, newline-terminated)."""
-    return orjson.dumps(record) + b"\n"
+    """One JSON line (UTF-8, raw Chinese, newline-terminated); never raises on odd text.
+
+    Text that cannot be encoded as UTF-8 (a lone surrogate) is written with U+FFFD in its place,
+    so one authorizer's broken data never stops an audit.
+    """
+    try:
+        return orjson.dumps(record) + b"\n"
+    except (orjson.JSONEncodeError, TypeError):
+        text = json.dumps(record, ensure_ascii=False, default=str)
+        return text.encode("utf-8", "replace") + b"\n"
 
 
 @attrs.define

@@ -33,7 +33,13 @@ app = typer.Typer(
     help="Audit and manage WeChat Mini Program privacy guidelines as a third-party platform.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,  # tracebacks must never print the appsecret or tokens
 )
+
+EXIT_FAILED_AUTHORIZERS = 1
+"""Exit status when the run finished but some authorizers could not be read."""
+EXIT_FATAL = 3
+"""Exit status when nothing could be done (credentials, ticket, network, files)."""
 out_console = Console()
 err_console = Console(stderr=True)
 
@@ -141,12 +147,9 @@ async def open_client(settings: Settings) -> AsyncIterator[ComponentClient]:
         )
     store: TokenStore | None = None
     if settings.redis_url:
-        import importlib
+        from .redis import RedisTokenStore
 
-        redis_module = importlib.import_module("wxprivacy.redis")
-        store = redis_module.RedisTokenStore.from_url(
-            settings.redis_url, key_prefix=settings.redis_prefix
-        )
+        store = RedisTokenStore.from_url(settings.redis_url, key_prefix=settings.redis_prefix)
     try:
         async with ComponentClient(
             settings.component_appid,
@@ -167,26 +170,31 @@ def _settings(**kwargs: Any) -> Settings:
 
 
 def _read_done(out: Path, summary: AuditSummary) -> set[str]:
-    """Appids already in ``out`` (for --resume); a torn last line is dropped from the file."""
+    """Appids already read successfully in ``out`` (for --resume).
+
+    The file is rewritten with those records only: failed records and a torn last line are
+    dropped, so their authorizers are fetched again and none appears twice.
+    """
     done: set[str] = set()
     if not out.exists():
         return done
-    good_bytes = 0
+    kept: list[bytes] = []
     with out.open("rb") as fh:
         for line in fh:
+            if not line.endswith(b"\n"):
+                break
             try:
                 record = orjson.loads(line)
                 appid = record["authorizer_appid"]
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 break
-            if not line.endswith(b"\n"):
-                break
-            good_bytes += len(line)
-            if appid not in done:
+            if record.get("ok") and appid not in done:
                 done.add(appid)
                 summary.add(record)
-    with out.open("r+b") as fh:
-        fh.truncate(good_bytes)
+                kept.append(line)
+    partial = out.with_name(out.name + ".resume")
+    partial.write_bytes(b"".join(kept))
+    partial.replace(out)
     return done
 
 
@@ -202,10 +210,11 @@ async def run_audit(
     """List every authorizer, fetch every guideline concurrently, write JSONL, return the summary.
 
     Wraps ``api_get_authorizer_list`` (500 per page) and ``getprivacysetting``. With ``resume``,
-    authorizers already in ``out`` are not fetched again. Listed refresh tokens are stored when the
-    token store has none for that authorizer. Each record is written whole the moment its fetch
-    completes; when the run is interrupted (SIGINT, cancellation) ``out`` holds every finished
-    authorizer and nothing else, ready for ``resume``.
+    authorizers already read successfully in ``out`` are not fetched again (failed ones are).
+    The refresh token listed for each authorizer is stored when the token store has none or a
+    different one (the list is WeChat's current value: this also recovers from 61023). Each
+    record is written whole the moment its fetch completes; when the run is interrupted (SIGINT,
+    cancellation) ``out`` holds every finished authorizer and nothing else, ready for ``resume``.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -233,8 +242,9 @@ async def run_audit(
                 appid = item.authorizer_appid
                 if appid in done:
                     continue
-                if item.refresh_token and not await store.get_refresh_token(comp, appid):
-                    await store.set_refresh_token(comp, appid, item.refresh_token)
+                listed = item.refresh_token
+                if listed.strip() and await store.get_refresh_token(comp, appid) != listed:
+                    await store.set_refresh_token(comp, appid, listed)
                 done.add(appid)
                 yield appid
             offset += len(page.list)
@@ -280,7 +290,8 @@ def audit(
 ) -> None:
     """Audit every authorizer's privacy guideline; write JSONL and print a compliance summary.
 
-    Exit status 1 when any authorizer could not be read.
+    Exit status: 0 every guideline read; 1 some authorizers could not be read (see the summary);
+    2 bad usage; 3 nothing could be audited (credentials, ticket, network, output file).
     """
     settings = _settings(
         component_appid=component_appid,
@@ -308,7 +319,10 @@ def audit(
         summary = asyncio.run(go())
     except WxPrivacyError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_FATAL) from None
+    except OSError as exc:
+        err_console.print(f"[red]error:[/red] cannot write {out}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_FATAL) from None
     except KeyboardInterrupt:
         err_console.print(
             f"interrupted: {out} holds every finished authorizer; rerun with --resume"
@@ -316,9 +330,32 @@ def audit(
         raise typer.Exit(130) from None
     print_summary(out_console, summary, out=out)
     if summary_json is not None:
-        summary_json.write_bytes(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
+        try:
+            summary_json.write_bytes(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
+        except OSError as exc:
+            err_console.print(f"[red]error:[/red] cannot write {summary_json}: {exc.strerror}")
+            raise typer.Exit(EXIT_FATAL) from None
     if summary.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED_AUTHORIZERS)
+
+
+class _NotAnAuthorizer(WxPrivacyError):
+    """The appid is not in the platform's authorizer list."""
+
+
+async def _find_refresh_token(client: ComponentClient, authorizer_appid: str) -> None:
+    """Make sure the store has the authorizer's refresh token, looking it up in the list."""
+    store, comp = client.token_store, client.component_appid
+    if await store.get_refresh_token(comp, authorizer_appid):
+        return
+    async for item in client.iter_authorizers():
+        if item.authorizer_appid == authorizer_appid and item.refresh_token.strip():
+            await store.set_refresh_token(comp, authorizer_appid, item.refresh_token)
+            return
+    raise _NotAnAuthorizer(
+        f"{authorizer_appid} is not an authorizer of component {comp} "
+        "(not in api_get_authorizer_list)"
+    )
 
 
 @app.command()
@@ -333,8 +370,21 @@ def get(
     redis_url: RedisOpt = None,
     redis_prefix: PrefixOpt = "wxprivacy",
     ticket: TicketOpt = None,
+    refresh_token: Annotated[
+        str | None,
+        typer.Option(
+            "--refresh-token",
+            envvar="WXPRIVACY_AUTHORIZER_REFRESH_TOKEN",
+            help="The authorizer's refresh token, if the token store has none.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Print one privacy guideline as JSON (getprivacysetting)."""
+    """Print one privacy guideline as JSON (getprivacysetting).
+
+    The authorizer's refresh token comes from --refresh-token, the token store, or else
+    api_get_authorizer_list. Exit status 1 when it cannot be read, 3 on a fatal error.
+    """
     settings = _settings(
         component_appid=component_appid,
         component_appsecret=component_appsecret,
@@ -348,17 +398,21 @@ def get(
 
     async def go() -> dict[str, Any]:
         async with open_client(settings) as client:
-            if settings.emulator is not None:
-                async for _ in client.iter_authorizers(store_refresh_tokens=True):
-                    pass
+            if refresh_token:
+                await client.set_authorizer_refresh_token(authorizer_appid, refresh_token)
+            else:
+                await _find_refresh_token(client, authorizer_appid)
             setting = await client.get_privacy_setting(authorizer_appid, ver)
             return _serde.unstructure(setting)
 
     try:
         data = asyncio.run(go())
-    except WxPrivacyError as exc:
+    except _NotAnAuthorizer as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
+    except WxPrivacyError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_FAILED_AUTHORIZERS) from None
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
@@ -370,7 +424,11 @@ def emulator_command(
     seed: SeedOpt = 0,
     latency: Annotated[float, typer.Option(min=0, help="Seconds added to every answer.")] = 0.0,
 ) -> None:
-    """Serve the WeChat emulator over HTTP for other processes and languages."""
+    """Serve the WeChat emulator over HTTP for other processes and languages.
+
+    Prints ``listening on http://HOST:PORT`` once it accepts connections. For fault injection
+    use ``python -m wxprivacy.emulator --help`` (the --fault-* options).
+    """
     from .emulator import Emulator, serve
 
     emu = Emulator(authorizers=authorizers, seed=seed, latency=latency)
@@ -378,7 +436,7 @@ def emulator_command(
         f"emulating component {emu.component_appid} with {authorizers} authorizers; "
         f"GET /_emulator/state for the ticket and refresh tokens"
     )
-    serve(emu, host=host, port=port)
+    serve(emu, host=host, port=port, on_ready=lambda url: err_console.print(f"listening on {url}"))
 
 
 @app.command()
@@ -387,7 +445,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o")] = Path("audit-demo.jsonl"),
     concurrency: Annotated[int, typer.Option(min=1, max=512)] = 16,
 ) -> None:
-    """Run the audit against an in-process emulator (same as ``audit --emulator N``)."""
+    """Run the audit against an in-process emulator (the same as: audit --emulator N)."""
     audit(
         out=out,
         privacy_ver=2,
@@ -409,3 +467,6 @@ def demo(
 def main() -> None:
     """Entry point of the ``wxprivacy`` script."""
     app()
+
+
+from . import _cli_manage  # noqa: E402, F401  (registers the set and apply-template commands)

@@ -1,4 +1,4 @@
-"""Typed models of the privacy-guideline data returned by ``getprivacysetting``.
+"""Typed models of WeChat's privacy-guideline, privacy-interface and authorization data.
 
 The models are plain frozen attrs classes whose attribute names are the official lower-case WeChat
 keys. They know nothing about the wire: folding odd-case keys, coercing numbers sent as strings and
@@ -22,13 +22,25 @@ from typing import Any, Final
 import attrs
 
 __all__ = [
+    "AuthorizationInfo",
+    "AuthorizerDetails",
+    "AuthorizerInfo",
+    "FuncInfo",
+    "FuncscopeCategory",
     "OwnerSetting",
+    "PreAuthCode",
     "PrivacyDesc",
     "PrivacyDescItem",
+    "PrivacyInterface",
+    "PrivacyInterfaceList",
     "PrivacySetting",
     "SdkPrivacyInfo",
     "SettingItem",
+    "TypeInfo",
 ]
+
+#: ``func_info`` id of permission set 18 (development management), which the privacy APIs need.
+PRIVACY_PERMISSION_SET: Final = 18
 
 #: The shared, read-only default of every ``extras`` attribute.
 EMPTY_EXTRAS: Final[Mapping[str, Any]] = MappingProxyType({})
@@ -207,3 +219,223 @@ class PrivacySetting:
     def has_contact(self) -> bool:
         """Whether ``owner_setting`` exists and has at least one non-blank contact field."""
         return self.owner_setting is not None and self.owner_setting.has_contact
+
+
+# ----------------------------------------------------------------------------- privacy interfaces
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class PrivacyInterface:
+    """One gated front-end API and its application state: ``interface_list[]``.
+
+    Returned by ``GET /wxa/security/get_privacy_interface``. Numbers may arrive as numeric
+    strings; they are coerced.
+
+    Attributes:
+        api_name: the API, case-sensitive, e.g. ``"wx.getLocation"``.
+        api_ch_name: its Chinese name.
+        api_desc: what it does.
+        status: 1 not applied, 2 no permission, 3 under review, 4 rejected, 5 enabled
+            (other values are kept as sent).
+        apply_time: Unix seconds of the last application, ``None`` before any.
+        audit_id: id of the last application, ``None`` before any.
+        fail_reason: why the application was rejected (or the permission is missing).
+        api_link: link to the API's documentation.
+        group_name: the group the API belongs to (e.g. location).
+        extras: keys the model does not know, with their raw JSON values.
+    """
+
+    api_name: str
+    api_ch_name: str = ""
+    api_desc: str = ""
+    status: int = 0
+    apply_time: int | None = None
+    audit_id: int | None = None
+    fail_reason: str = ""
+    api_link: str = ""
+    group_name: str = ""
+    extras: Mapping[str, Any] = _extras_field()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the API may be used (status 5)."""
+        return self.status == 5
+
+    @property
+    def under_review(self) -> bool:
+        """Whether an application is being reviewed (status 3); another one gets 61031."""
+        return self.status == 3
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class PrivacyInterfaceList:
+    """The answer of ``GET /wxa/security/get_privacy_interface``.
+
+    Attributes:
+        interface_list: every gated API WeChat lists for the Mini Program.
+        extras: keys the model does not know, with their raw JSON values.
+    """
+
+    interface_list: tuple[PrivacyInterface, ...] = attrs.field(default=(), converter=_as_tuple)
+    extras: Mapping[str, Any] = _extras_field()
+
+    def get(self, api_name: str) -> PrivacyInterface | None:
+        """Return the entry for ``api_name`` (exact, case-sensitive match), or ``None``."""
+        return next((item for item in self.interface_list if item.api_name == api_name), None)
+
+
+# ----------------------------------------------------------------------------- authorization
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class PreAuthCode:
+    """A pre-authorization code from ``/cgi-bin/component/api_create_preauthcode``.
+
+    Attributes:
+        pre_auth_code: the code (hidden from ``repr``); goes into the authorization page URL.
+        expires_in: its lifetime in seconds, as WeChat returned it (600 or 1800 have been seen).
+        extras: keys the model does not know, with their raw JSON values.
+    """
+
+    pre_auth_code: str = attrs.field(repr=False)
+    expires_in: int = 0
+    extras: Mapping[str, Any] = _extras_field()
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class FuncscopeCategory:
+    """``func_info[].funcscope_category``: one permission set.
+
+    Attributes:
+        id: the permission set id (18 = development management, needed by the privacy APIs).
+        extras: keys the model does not know, with their raw JSON values.
+    """
+
+    id: int = 0
+    extras: Mapping[str, Any] = _extras_field()
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class FuncInfo:
+    """One granted permission set: ``func_info[]``.
+
+    Attributes:
+        funcscope_category: the set, or ``None`` when WeChat did not send it.
+        extras: keys the model does not know (e.g. ``confirm_info``), with their raw values.
+    """
+
+    funcscope_category: FuncscopeCategory | None = None
+    extras: Mapping[str, Any] = _extras_field()
+
+    @property
+    def id(self) -> int | None:
+        """The permission set id, or ``None`` when absent."""
+        return None if self.funcscope_category is None else self.funcscope_category.id
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class AuthorizationInfo:
+    """``authorization_info``: what an authorizer granted, and (from ``api_query_auth``) tokens.
+
+    Returned by ``/cgi-bin/component/api_query_auth`` (with tokens) and inside
+    ``/cgi-bin/component/api_get_authorizer_info`` (refresh token only). Token fields are
+    ``""`` when WeChat sent none and are hidden from ``repr``.
+
+    Attributes:
+        authorizer_appid: the authorized account.
+        authorizer_access_token: its access token (``api_query_auth`` only).
+        expires_in: the access token's lifetime in seconds (0 when absent).
+        authorizer_refresh_token: its long-lived refresh token.
+        func_info: the granted permission sets.
+        extras: keys the model does not know, with their raw JSON values.
+    """
+
+    authorizer_appid: str = ""
+    authorizer_access_token: str = attrs.field(default="", repr=False)
+    expires_in: int = 0
+    authorizer_refresh_token: str = attrs.field(default="", repr=False)
+    func_info: tuple[FuncInfo, ...] = attrs.field(default=(), converter=_as_tuple)
+    extras: Mapping[str, Any] = _extras_field()
+
+    @property
+    def func_ids(self) -> frozenset[int]:
+        """The ids of the granted permission sets."""
+        return frozenset(item.id for item in self.func_info if item.id is not None)
+
+    @property
+    def has_privacy_permission(self) -> bool:
+        """Whether permission set 18 (needed by every privacy endpoint) was granted."""
+        return PRIVACY_PERMISSION_SET in self.func_ids
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class TypeInfo:
+    """``service_type_info`` / ``verify_type_info`` of an authorizer: ``{"id": n}``.
+
+    Attributes:
+        id: the type id (see WeChat's table; ``-1`` is "not verified" for verify_type_info).
+        extras: keys the model does not know, with their raw JSON values.
+    """
+
+    id: int = 0
+    extras: Mapping[str, Any] = _extras_field()
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class AuthorizerInfo:
+    """``authorizer_info`` from ``/cgi-bin/component/api_get_authorizer_info``.
+
+    The CamelCase ``MiniProgramInfo`` object (present only for Mini Programs) stays in
+    ``extras`` untouched; :attr:`mini_program_info` returns it.
+
+    Attributes:
+        nick_name: the account's name (may be ``""``).
+        head_img: URL of its avatar (may be ``""``).
+        service_type_info: account type.
+        verify_type_info: verification type.
+        user_name: the original id (``gh_...``).
+        principal_name: the legal entity.
+        alias: the WeChat id, if any.
+        qrcode_url: URL of its QR code.
+        signature: its description.
+        extras: keys the model does not know, with their raw JSON values.
+    """
+
+    nick_name: str = ""
+    head_img: str = ""
+    service_type_info: TypeInfo | None = None
+    verify_type_info: TypeInfo | None = None
+    user_name: str = ""
+    principal_name: str = ""
+    alias: str = ""
+    qrcode_url: str = ""
+    signature: str = ""
+    extras: Mapping[str, Any] = _extras_field()
+
+    @property
+    def mini_program_info(self) -> Mapping[str, Any] | None:
+        """The raw ``MiniProgramInfo`` object (any key case); ``None`` for other accounts."""
+        for key, value in self.extras.items():
+            if key.strip().lower() == "miniprograminfo" and isinstance(value, Mapping):
+                return value
+        return None
+
+    @property
+    def is_mini_program(self) -> bool:
+        """Whether the account is a Mini Program (``MiniProgramInfo`` is present)."""
+        return self.mini_program_info is not None
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class AuthorizerDetails:
+    """The answer of ``/cgi-bin/component/api_get_authorizer_info``.
+
+    Attributes:
+        authorizer_info: the account's profile, or ``None`` when absent.
+        authorization_info: what it granted (refresh token hidden from ``repr``), or ``None``.
+        extras: keys the model does not know, with their raw JSON values.
+    """
+
+    authorizer_info: AuthorizerInfo | None = None
+    authorization_info: AuthorizationInfo | None = None
+    extras: Mapping[str, Any] = _extras_field()

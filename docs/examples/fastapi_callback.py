@@ -1,24 +1,33 @@
 """A FastAPI app serving the third-party platform's authorization-event URL (授权事件接收URL).
 
-Wire it to your ``ComponentClient`` (or any object implementing ``CallbackTarget``) and serve
-it with uvicorn (needs ``pip install "wxprivacy[callback]" fastapi uvicorn``)::
+The handler feeds a real :class:`wxprivacy.ComponentClient` (it implements ``CallbackTarget``):
+verify tickets are stored, ``authorized``/``updateauthorized`` events are exchanged with
+``api_query_auth`` (the authorizer's refresh and access tokens are stored), ``unauthorized``
+events remove the authorizer's tokens. Serve it with uvicorn (needs
+``pip install "wxprivacy[callback,redis]" fastapi uvicorn``)::
 
-    app = create_app(handler_from_env(client))   # WECHAT_TOKEN, WECHAT_ENCODING_AES_KEY, ...
+    uvicorn --factory fastapi_callback:app_from_env
 
+with WECHAT_COMPONENT_APPID, WECHAT_COMPONENT_APPSECRET, WECHAT_TOKEN, WECHAT_ENCODING_AES_KEY
+(and WXPRIVACY_REDIS_URL so that the workers calling WeChat share the tokens) in the environment,
 then set ``https://<your host>/wechat/component/callback`` as the URL on the platform. WeChat
 POSTs the encrypted event there (a component_verify_ticket every 10 minutes) and expects the plain
-text ``success``. Rejected requests get a bare 400; exceptions raised by the target (for example a
-failed ``api_query_auth``) give a 500, so WeChat delivers the event again.
+text ``success``. Rejected requests get a bare 400; exceptions raised by the client (for example
+a failed ``api_query_auth``) give a 500, so WeChat delivers the event again.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 
+from wxprivacy import ComponentClient, TokenStore
 from wxprivacy.callback import CallbackError, CallbackHandler, CallbackTarget, MessageCrypto
 
 logger = logging.getLogger(__name__)
@@ -26,9 +35,16 @@ logger = logging.getLogger(__name__)
 CALLBACK_PATH = "/wechat/component/callback"
 
 
-def create_app(handler: CallbackHandler) -> FastAPI:
-    """Build the app around ``handler`` (tests inject one whose target is a fake)."""
-    app = FastAPI(title="wxprivacy authorization-event callback")
+def create_app(handler: CallbackHandler, *, client: ComponentClient | None = None) -> FastAPI:
+    """Build the app around ``handler``; ``client`` (if given) is closed when the app stops."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if client is not None:
+            await client.aclose()
+
+    app = FastAPI(title="wxprivacy authorization-event callback", lifespan=lifespan)
 
     @app.post(CALLBACK_PATH, response_class=PlainTextResponse)
     async def component_callback(request: Request) -> PlainTextResponse:
@@ -57,3 +73,27 @@ def handler_from_env(target: CallbackTarget) -> CallbackHandler:
         previous_encoding_aes_key=os.environ.get("WECHAT_PREVIOUS_ENCODING_AES_KEY") or None,
     )
     return CallbackHandler(target, crypto, max_age=300)
+
+
+def client_from_env() -> ComponentClient:
+    """Build the ComponentClient from WECHAT_COMPONENT_APPID and WECHAT_COMPONENT_APPSECRET.
+
+    With WXPRIVACY_REDIS_URL set, tokens live in Redis (shared with every process calling
+    WeChat); otherwise in this process's memory.
+    """
+    store: TokenStore | None = None
+    redis_url = os.environ.get("WXPRIVACY_REDIS_URL")
+    if redis_url:
+        redis_module = importlib.import_module("wxprivacy.redis")
+        store = redis_module.RedisTokenStore.from_url(redis_url)
+    return ComponentClient(
+        os.environ["WECHAT_COMPONENT_APPID"],
+        os.environ["WECHAT_COMPONENT_APPSECRET"],
+        token_store=store,
+    )
+
+
+def app_from_env() -> FastAPI:
+    """The production app: a real ComponentClient behind the callback (``uvicorn --factory``)."""
+    client = client_from_env()
+    return create_app(handler_from_env(client), client=client)

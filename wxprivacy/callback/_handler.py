@@ -111,6 +111,9 @@ class CallbackHandler:
         ``authorized``/``updateauthorized`` → ``target.query_auth``; ``unauthorized`` →
         ``target.remove_authorizer``; other ``InfoType`` values are logged at DEBUG and ignored.
 
+        Exceptions raised by the target propagate unchanged (answer them with HTTP 5xx so WeChat
+        delivers again). On any :class:`CallbackError` the target is not called.
+
         Args:
             query_params: the request's query parameters (``timestamp``, ``nonce``,
                 ``msg_signature``; ``signature`` and ``encrypt_type`` are ignored).
@@ -127,9 +130,6 @@ class CallbackHandler:
             StaleMessageError: ``max_age`` is set and the timestamp is outside the window.
             DecryptError: the ciphertext does not decrypt under any configured key.
             AppIdMismatchError: the message is for another component appid.
-
-            Exceptions raised by the target propagate unchanged (answer them with HTTP 5xx so
-            WeChat delivers again). On any :class:`CallbackError` the target is not called.
         """
         try:
             event = self._open(query_params, body)

@@ -6,19 +6,28 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._faults import Faults, draw_fault
 from ._handlers import HANDLERS, error
 from ._payloads import EmulatorResponse, dumps, json_response
+from ._push import CallbackPush, build_push
 from ._seed import seed_specs
-from ._state import Authorizer, EmulatorState, PrivacyVersion
+from ._state import Authorizer, EmulatorState, PrivacyVersion, new_secret
+from ._surface import AUTH_CODE_TTL, PRIVACY_INTERFACES, interface_entry
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["CONTROL_PREFIX", "Emulator"]
+    from wxprivacy.callback import MessageCrypto
+
+__all__ = ["CONTROL_PREFIX", "DEFAULT_CALLBACK_TOKEN", "DEFAULT_ENCODING_AES_KEY", "Emulator"]
+
+DEFAULT_CALLBACK_TOKEN = "emulator-callback-token"
+"""The message-check Token the emulator signs callback pushes with, unless told otherwise."""
+DEFAULT_ENCODING_AES_KEY = "EmuLatorEncodingAesKey0123456789abcdefghijk"
+"""The 43-character EncodingAESKey the emulator encrypts callback pushes with by default."""
 
 CONTROL_PREFIX = "/_emulator/"
 """Paths under this prefix control the emulator; they are never counted nor faulted."""
@@ -46,6 +55,8 @@ class Emulator:
         faults: fault probabilities, or ``None`` for none.
         latency: seconds added to every WeChat response (``asyncio.sleep``).
         clock: the wall clock, Unix seconds (float); inject a fake one in tests.
+        callback_token: the message-check Token used to sign callback pushes.
+        encoding_aes_key: the 43-character EncodingAESKey used to encrypt callback pushes.
 
     Attributes:
         calls: requests received per WeChat path, faulted and failed ones included.
@@ -67,7 +78,13 @@ class Emulator:
         faults: Faults | None = None,
         latency: float = 0.0,
         clock: Callable[[], float] = time.time,
+        callback_token: str = DEFAULT_CALLBACK_TOKEN,
+        encoding_aes_key: str = DEFAULT_ENCODING_AES_KEY,
     ) -> None:
+        self.callback_token = callback_token
+        self.encoding_aes_key = encoding_aes_key
+        self._crypto: MessageCrypto | None = None
+        self._push_rng = random.Random(f"wxprivacy-emulator-pushes-{seed}")
         self._state = EmulatorState(
             component_appid,
             component_appsecret,
@@ -199,6 +216,132 @@ class Emulator:
             authorizer.live = version
         else:
             authorizer.dev = version
+
+    def authorize(
+        self, authorizer_appid: str, *, permission_sets: Iterable[int] | None = None
+    ) -> str:
+        """Simulate an owner completing the authorization page; return the authorization code.
+
+        A new appid becomes an unconfigured Mini Program (no live version). Every authorization
+        (new or repeated) gives the authorizer a new refresh token at once (the previous one
+        answers 61023 from now on, as a re-authorization does on WeChat) and kills its access
+        tokens. The code works once with ``api_query_auth``, for one hour.
+
+        Args:
+            authorizer_appid: the account.
+            permission_sets: the granted permission set ids; ``None`` keeps the current ones
+                (new accounts: 17, 18, 19, 25, 30, 31). Leave out 18 to get 61007 later.
+        """
+        state = self._state
+        authorizer = state.authorizers.get(authorizer_appid)
+        if authorizer is None:
+            self.add_authorizer(authorizer_appid, code_exist=False)
+            authorizer = state.authorizers[authorizer_appid]
+        else:
+            authorizer.authorized = True
+            authorizer.old_refresh_tokens = {}
+            authorizer.refresh_token = state.new_refresh_token()
+            authorizer.auth_time = int(state.clock())
+            state.tokens.invalidate("authorizer", authorizer_appid)
+        if permission_sets is not None:
+            sets = tuple(sorted(set(permission_sets)))
+            authorizer.permission_18 = 18 in sets
+            authorizer.func_ids = tuple(n for n in sets if n != 18)
+        code = f"queryauthcode@@@{new_secret(state.rng, 40)}"
+        state.auth_codes[code] = (authorizer_appid, state.clock() + AUTH_CODE_TTL)
+        return code
+
+    def granted_permission_sets(self, authorizer_appid: str) -> list[int]:
+        """The permission set ids the authorizer granted, sorted."""
+        return self._state.authorizers[authorizer_appid].granted()
+
+    def review_interface(
+        self, authorizer_appid: str, api_name: str, *, approve: bool = True, reason: str = ""
+    ) -> None:
+        """Finish the review of a privacy-interface application: status 5, or 4 with a reason.
+
+        Raises:
+            KeyError: unknown appid or an API the emulator does not list.
+        """
+        if api_name not in {name for name, _, _ in PRIVACY_INTERFACES}:
+            raise KeyError(api_name)
+        entry = interface_entry(self._state.authorizers[authorizer_appid], api_name)
+        entry["status"] = 5 if approve else 4
+        if approve:
+            entry.pop("fail_reason", None)
+        else:
+            entry["fail_reason"] = reason or "申请理由不充分"
+
+    def uploaded_media_ids(self, authorizer_appid: str) -> set[str]:
+        """The ``ext_file_media_id`` values uploaded for the authorizer."""
+        return set(self._state.authorizers[authorizer_appid].media_ids)
+
+    # -- callback pushes -----------------------------------------------------------------------
+
+    @property
+    def callback_crypto(self) -> MessageCrypto:
+        """The :class:`~wxprivacy.callback.MessageCrypto` the pushes are made with.
+
+        Build your ``CallbackHandler`` with ``MessageCrypto(emu.callback_token,
+        emu.encoding_aes_key, emu.component_appid)`` (or this object). Needs the ``callback``
+        extra.
+        """
+        if self._crypto is None:
+            from wxprivacy.callback import MessageCrypto
+
+            self._crypto = MessageCrypto(
+                self.callback_token, self.encoding_aes_key, self.component_appid
+            )
+        return self._crypto
+
+    def push_event(self, info_type: str, **fields: str | int) -> CallbackPush:
+        """Build a signed, encrypted authorization-event push, as WeChat POSTs it.
+
+        ``AppId``, ``CreateTime`` (now) and ``InfoType`` are filled in; ``fields`` add the
+        event's own elements (e.g. ``AuthorizerAppid="wx..."``). Nothing in the state changes.
+
+        Returns:
+            A :class:`CallbackPush`: ``query`` (timestamp, nonce, signature, encrypt_type,
+            msg_signature), ``body`` (the XML envelope) and the plaintext ``xml``.
+        """
+        now = int(self._state.clock())
+        all_fields: dict[str, str | int] = {
+            "AppId": self.component_appid,
+            "CreateTime": now,
+            "InfoType": info_type,
+            **fields,
+        }
+        return build_push(
+            self.callback_crypto, self.callback_token, all_fields, now, self._push_rng
+        )
+
+    def ticket_push(self) -> CallbackPush:
+        """Issue a fresh verify ticket (see :meth:`push_ticket`) and return its push."""
+        ticket = self.push_ticket()
+        return self.push_event("component_verify_ticket", ComponentVerifyTicket=ticket)
+
+    def authorized_push(
+        self,
+        authorizer_appid: str,
+        *,
+        permission_sets: Iterable[int] | None = None,
+        info_type: str = "authorized",
+    ) -> CallbackPush:
+        """:meth:`authorize` and return the ``authorized`` (or ``updateauthorized``) push."""
+        code = self.authorize(authorizer_appid, permission_sets=permission_sets)
+        expires = self._state.auth_codes[code][1]
+        return self.push_event(
+            info_type,
+            AuthorizerAppid=authorizer_appid,
+            AuthorizationCode=code,
+            AuthorizationCodeExpiredTime=int(expires),
+            PreAuthCode="",
+        )
+
+    def unauthorized_push(self, authorizer_appid: str) -> CallbackPush:
+        """:meth:`revoke_authorization` and return the ``unauthorized`` push."""
+        self.revoke_authorization(authorizer_appid)
+        return self.push_event("unauthorized", AuthorizerAppid=authorizer_appid)
 
     def revoke_authorization(self, authorizer_appid: str) -> None:
         """Simulate the owner revoking the authorization: tokens die (40001), refresh -> 61003."""

@@ -1,7 +1,9 @@
 """Endpoint logic, sans-I/O: ``(state, query, body) -> EmulatorResponse``.
 
-:data:`HANDLERS` maps each WeChat path to its handler; new endpoints (setprivacysetting,
-uploadprivacyextfile, the privacy-interface APIs, api_query_auth) plug in by adding an entry.
+:data:`HANDLERS` maps each WeChat path to its handler. The token chain, the authorizer list and
+getprivacysetting live here; setprivacysetting, uploadprivacyextfile, the privacy-interface APIs,
+the pre-auth code, api_query_auth and api_get_authorizer_info live in :mod:`._surface` and are
+merged in at the end of this module.
 Handlers are synchronous and do no I/O; latency and faults are applied by the caller.
 """
 
@@ -221,3 +223,8 @@ HANDLERS: Final[dict[str, Handler]] = {
     "/cgi-bin/component/getprivacysetting": getprivacysetting,
 }
 """WeChat path -> handler. Unknown paths answer HTTP 404."""
+
+# The surface handlers import the helpers above, so they are merged in last.
+from ._surface import SURFACE_HANDLERS  # noqa: E402
+
+HANDLERS.update(SURFACE_HANDLERS)

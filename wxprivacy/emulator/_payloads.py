@@ -47,8 +47,21 @@ ERRMSGS: Final[Mapping[int, str]] = {
     61011: "invalid component",
     61014: "must use component_access_token for this api",
     61023: "refresh_token is invalid",
+    86069: "owner_setting必填字段字段缺失",
+    86070: "notice_method必填字段字段缺失",
     86071: "privacy_ver参数无效",
+    86072: "store_expire_timestamp参数无效。如果是编码格式不对，也会报这个错",
+    86073: "ext_file_media_id参数无效",
     86074: "现网隐私协议不存在",
+    86075: "现网隐私协议的ext_file_media_id禁止修改",
+    40006: "invalid file type",
+    40126: "invalid text size",
+    41005: "media data missing",
+    61010: "code is expired or invalid",
+    61031: "the previous application is still under review",
+    61032: "video_list must be mp4",
+    61034: "required parameters are missing",
+    61035: "this api does not need to apply",
 }
 """errcode -> the literal errmsg text (before the `` rid: ...`` suffix)."""
 

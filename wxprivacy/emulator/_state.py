@@ -229,6 +229,20 @@ class Authorizer:
     kind: str = "custom"
     authorized: bool = True
     old_refresh_tokens: dict[str, float] = field(default_factory=dict)
+    func_ids: tuple[int, ...] = (17, 19, 25, 30, 31)
+    media_ids: set[str] = field(default_factory=set)
+    interfaces: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def granted(self) -> list[int]:
+        """The granted permission set ids, sorted (18 included when ``permission_18``)."""
+        ids = set(self.func_ids) - {18}
+        if self.permission_18:
+            ids.add(18)
+        return sorted(ids)
+
+    def func_info(self) -> list[dict[str, Any]]:
+        """``func_info`` as WeChat sends it: ``[{"funcscope_category": {"id": n}}, ...]``."""
+        return [{"funcscope_category": {"id": n}} for n in self.granted()]
 
     def refresh_token_ok(self, value: str, now: float) -> bool:
         """Whether ``value`` is the current refresh token or a rotated one still in grace."""
@@ -283,6 +297,10 @@ class EmulatorState:
         self.tickets: dict[str, float] = {}
         self.ticket = ""
         self.authorizers: dict[str, Authorizer] = {}
+        self.preauth_codes: dict[str, float] = {}
+        #: authorization code -> (authorizer appid, Unix seconds it expires at)
+        self.auth_codes: dict[str, tuple[str, float]] = {}
+        self.next_audit_id = 420_000_001
         self.push_ticket()
 
     def push_ticket(self) -> str:
@@ -304,3 +322,13 @@ class EmulatorState:
         live[authorizer.refresh_token] = now + self.grace
         authorizer.old_refresh_tokens = live
         authorizer.refresh_token = self.new_refresh_token()
+
+    def new_media_id(self) -> str:
+        """Return a fresh ``ext_file_media_id``: a 19-digit decimal string."""
+        return str(2_000_000_000_000_000_000 + self.rng.getrandbits(60) % 10**18)
+
+    def new_audit_id(self) -> int:
+        """Return the next ``audit_id`` of a privacy-interface application."""
+        value = self.next_audit_id
+        self.next_audit_id += 1
+        return value

@@ -1,0 +1,39 @@
+"""Shared helpers for the surface tests: a valid owner_setting, clients over fakes and emulators."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, no_sleep
+
+from wxprivacy import ComponentClient, OwnerSetting
+from wxprivacy.emulator import Emulator
+
+APPID = "wxa000000000000000"
+OWNER = OwnerSetting(
+    contact_email="privacy@example.com", notice_method="弹窗提示", store_expire_timestamp="30天"
+)
+
+
+async def make(fake: FakeWeChat) -> ComponentClient:
+    """A client over ``fake`` with a ticket and a refresh token for APPID stored."""
+    client = ComponentClient(COMPONENT_APPID, APPSECRET, http_client=fake.client(), sleep=no_sleep)
+    await client.set_component_verify_ticket(TICKET)
+    await client.set_authorizer_refresh_token(APPID, "refresh-0")
+    return client
+
+
+@asynccontextmanager
+async def emulated(emu: Emulator, *, load: bool = True) -> AsyncIterator[ComponentClient]:
+    """A client over ``emu`` with the ticket stored and (``load``) every refresh token loaded."""
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        async with ComponentClient(
+            emu.component_appid, emu.component_appsecret, http_client=http, sleep=no_sleep
+        ) as client:
+            await client.set_component_verify_ticket(emu.component_verify_ticket)
+            if load:
+                async for _ in client.iter_authorizers(store_refresh_tokens=True):
+                    pass
+            yield client

@@ -1,0 +1,184 @@
+"""One contract for every TokenStore: memory, Redis, and the SQLite example from the docs."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from wxprivacy import (
+    AccessToken,
+    ComponentClient,
+    InvalidArgumentError,
+    MemoryTokenStore,
+    TokenStore,
+)
+from wxprivacy.emulator import Emulator
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "sqlite_store.py"
+C, D = "wx0000000000000000", "wx1111111111111111"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _sqlite_module() -> Any:
+    spec = importlib.util.spec_from_file_location("sqlite_store_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+STORES = ["memory", "sqlite", "redis"]
+
+
+@pytest.fixture(params=STORES)
+async def made(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Any, Clock]]:
+    """(store, clock); the clock drives expiry where the store lets it."""
+    clock = Clock()
+    store: Any
+    if request.param == "memory":
+        store = MemoryTokenStore(clock=clock)
+    elif request.param == "sqlite":
+        store = _sqlite_module().SQLiteTokenStore(str(tmp_path / "tokens.db"), clock=clock)
+    else:
+        from wxprivacy import RedisTokenStore
+
+        redis_client = await _redis_or_skip()
+        prefix = f"wxprivacy-contract-{uuid.uuid4().hex[:12]}"
+        store = RedisTokenStore(redis_client, key_prefix=prefix, clock=clock)
+    try:
+        yield store, clock
+    finally:
+        await store.aclose()
+        if request.param == "redis":
+            keys = [k async for k in redis_client.scan_iter(match=f"{prefix}*")]
+            if keys:
+                await redis_client.delete(*keys)
+            await redis_client.aclose()
+
+
+async def _redis_or_skip() -> Any:
+    """A Redis client on REDIS_URL; skip when unreachable (fail when CI=true)."""
+    redis_asyncio = pytest.importorskip("redis.asyncio")
+    client = redis_asyncio.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
+        await client.aclose()
+        message = f"Redis at {REDIS_URL} is unreachable ({type(exc).__name__})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI=true requires Redis")
+        pytest.skip(message)
+    return client
+
+
+def tok(value: str, expires_at: float = 1_700_007_200.0) -> AccessToken:
+    return AccessToken(value, expires_at)
+
+
+async def test_satisfies_the_protocol(made: tuple[Any, Clock]) -> None:
+    store, _ = made
+    assert isinstance(store, TokenStore)
+
+
+async def test_ticket_round_trip_and_empty_rejected(made: tuple[Any, Clock]) -> None:
+    store, _ = made
+    assert await store.get_verify_ticket(C) is None
+    await store.set_verify_ticket(C, "ticket@@@one", 600)
+    assert await store.get_verify_ticket(C) == "ticket@@@one"
+    assert await store.get_verify_ticket(D) is None
+    with pytest.raises(InvalidArgumentError):
+        await store.set_verify_ticket(C, "  ", 600)
+
+
+async def test_ticket_lives_at_least_twelve_hours(made: tuple[Any, Clock]) -> None:
+    store, clock = made
+    if type(store).__name__ == "RedisTokenStore":
+        pytest.skip("Redis expires keys on its own clock; tests/redis checks the TTL")
+    await store.set_verify_ticket(C, "ticket@@@one", 60)
+    clock.now += 12 * 3600 - 5
+    assert await store.get_verify_ticket(C) == "ticket@@@one"
+
+
+async def test_compare_and_delete_keeps_a_newer_token(made: tuple[Any, Clock]) -> None:
+    store, _ = made
+    await store.set_component_token(C, tok("new"))
+    assert await store.invalidate_component_token(C, "old") is False
+    assert (await store.get_component_token(C)).value == "new"
+    assert await store.invalidate_component_token(C, "new") is True
+    assert await store.get_component_token(C) is None
+    await store.set_authorizer_tokens(C, "wxa", tok("a1"), "r1")
+    assert await store.invalidate_authorizer_token(C, "wxa", "a0") is False
+    assert await store.invalidate_authorizer_token(C, "wxa", "a1") is True
+    assert await store.get_refresh_token(C, "wxa") == "r1"  # the refresh token survives
+
+
+async def test_refresh_tokens_durable_and_never_empty(made: tuple[Any, Clock]) -> None:
+    store, _ = made
+    await store.set_refresh_token(C, "wxa", "r1")
+    for bad in ("", "   "):
+        with pytest.raises(InvalidArgumentError):
+            await store.set_refresh_token(C, "wxa", bad)
+        with pytest.raises(InvalidArgumentError):
+            await store.set_authorizer_tokens(C, "wxa", tok("a"), bad)
+    assert await store.get_refresh_token(C, "wxa") == "r1"
+    await store.set_authorizer_tokens(C, "wxb", tok("b"), "r2")
+    assert await store.export_refresh_tokens(C) == {"wxa": "r1", "wxb": "r2"}
+    assert await store.export_refresh_tokens(D) == {}
+    await store.delete_authorizer(C, "wxa")
+    assert await store.get_refresh_token(C, "wxa") is None
+    assert await store.get_authorizer_token(C, "wxa") is None
+    assert await store.export_refresh_tokens(C) == {"wxb": "r2"}
+
+
+async def test_lock_excludes(made: tuple[Any, Clock]) -> None:
+    store, _ = made
+    inside = 0
+    peak = 0
+
+    async def hold() -> None:
+        nonlocal inside, peak
+        async with store.lock(C, "component"):
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(hold() for _ in range(5)))
+    assert peak == 1
+    async with store.lock(C, "component"), store.lock(D, "component"):
+        pass  # two components never share a lock
+
+
+async def test_client_makes_one_request_per_token_endpoint(made: tuple[Any, Clock]) -> None:
+    store, _ = made
+    emu = Emulator(authorizers=3, seed=2)
+    appid = next(a for a in emu.authorizer_appids if emu.profile(a) != "no_permission")
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = ComponentClient(
+            emu.component_appid, emu.component_appsecret, http_client=http, token_store=store
+        )
+        await client.set_component_verify_ticket(emu.component_verify_ticket)
+        await client.set_authorizer_refresh_token(appid, emu.refresh_token(appid))
+        make_call: Callable[[], Any] = lambda: client.get_privacy_setting(appid)  # noqa: E731
+        await asyncio.gather(*(make_call() for _ in range(40)))
+    assert emu.calls["/cgi-bin/component/api_component_token"] == 1
+    assert emu.calls["/cgi-bin/component/api_authorizer_token"] == 1
+    assert emu.calls["/cgi-bin/component/getprivacysetting"] == 40

@@ -1,0 +1,473 @@
+"""The ``set`` and ``apply-template`` commands: write privacy guidelines from TOML files.
+
+``wxprivacy set APPID --from guideline.toml`` writes one guideline (``setprivacysetting``)::
+
+    privacy_ver = 2                      # optional; 1 = live version (owner_setting only)
+
+    [owner_setting]
+    contact_email = "privacy@example.com"
+    notice_method = "弹窗提示"
+    store_expire_timestamp = "30天"
+
+    [[setting_list]]
+    privacy_key = "UserInfo"
+    privacy_text = "展示会员头像与昵称"
+
+    [[sdk_privacy_info_list]]            # optional
+    sdk_name = "地图SDK"
+    sdk_biz_name = "某某科技有限公司"
+    [[sdk_privacy_info_list.sdk_list]]
+    privacy_key = "Location"
+    privacy_text = "显示附近门店"
+
+``wxprivacy apply-template template.toml [--yes]`` updates the development version of every
+authorizer: each ``privacy_key`` its code uses (``privacy_list``) is declared with the purpose
+from the template; ``[owner_setting]`` in the template only fills fields that are empty::
+
+    [purposes]
+    UserInfo = "展示会员头像与昵称"
+    Location = "查找附近门店"
+
+    [owner_setting]                      # optional
+    contact_email = "privacy@example.com"
+    notice_method = "弹窗提示"
+
+Both print the difference first; ``apply-template`` changes nothing without ``--yes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import attrs
+import typer
+
+from . import _serde
+from ._client import ComponentClient
+from ._errors import InvalidArgumentError, ResponseFormatError, WeChatAPIError, WxPrivacyError
+from ._privacy_validate import set_privacy_body
+from .cli import (
+    AppidOpt,
+    BaseUrlOpt,
+    EmulatorOpt,
+    PrefixOpt,
+    RedisOpt,
+    SecretOpt,
+    SeedOpt,
+    TicketOpt,
+    _settings,
+    app,
+    err_console,
+    open_client,
+    out_console,
+)
+from .models import OwnerSetting, PrivacySetting, SdkPrivacyInfo, SettingItem
+
+__all__ = [
+    "ApplyResult",
+    "Guideline",
+    "Plan",
+    "Template",
+    "load_guideline",
+    "load_template",
+    "plan_template",
+    "run_apply_template",
+]
+
+_OWNER_FIELDS: Final = tuple(f.name for f in attrs.fields(OwnerSetting) if f.name != "extras")
+_GUIDELINE_KEYS: Final = frozenset(
+    {"privacy_ver", "owner_setting", "setting_list", "sdk_privacy_info_list"}
+)
+
+
+@attrs.frozen
+class Guideline:
+    """A guideline read from TOML: the arguments of ``set_privacy_setting``."""
+
+    owner_setting: OwnerSetting
+    setting_list: tuple[SettingItem, ...]
+    sdk_privacy_info_list: tuple[SdkPrivacyInfo, ...]
+    privacy_ver: int
+
+
+@attrs.frozen
+class Template:
+    """A fleet template: purposes per ``privacy_key``, and owner_setting defaults."""
+
+    purposes: Mapping[str, str]
+    owner_defaults: Mapping[str, Any]
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise InvalidArgumentError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgumentError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _unknown_keys(model: Any, path: str) -> None:
+    """Reject keys the model does not know, at any depth (a typo would be dropped silently)."""
+    if model.extras:
+        raise InvalidArgumentError(f"{path}: unknown key(s) {sorted(model.extras)}")
+    for field in attrs.fields(type(model)):
+        value = getattr(model, field.name)
+        if isinstance(value, tuple):
+            for index, item in enumerate(value):
+                if attrs.has(type(item)):
+                    _unknown_keys(item, f"{path}.{field.name}[{index}]".lstrip("."))
+        elif attrs.has(type(value)):
+            _unknown_keys(value, f"{path}.{field.name}".lstrip("."))
+
+
+def _structure(data: Any, cls: type[Any], path: str) -> Any:
+    try:
+        model = _serde.structure(data, cls)
+    except ResponseFormatError as exc:
+        raise InvalidArgumentError(f"{path}: {exc}") from None
+    _unknown_keys(model, path)
+    return model
+
+
+def load_guideline(path: Path) -> Guideline:
+    """Read and check a guideline TOML file (see the module docstring for its shape).
+
+    Raises:
+        InvalidArgumentError: unreadable, not TOML, unknown keys, wrong types, or a guideline
+            ``set_privacy_setting`` would refuse (the message names the field path).
+    """
+    data = _read_toml(path)
+    unknown = set(data) - _GUIDELINE_KEYS
+    if unknown:
+        raise InvalidArgumentError(f"{path}: unknown key(s) {sorted(unknown)}")
+    if "owner_setting" not in data:
+        raise InvalidArgumentError(f"{path}: [owner_setting] is required")
+    guideline = Guideline(
+        owner_setting=_structure(data["owner_setting"], OwnerSetting, "owner_setting"),
+        setting_list=tuple(
+            _structure(item, SettingItem, f"setting_list[{i}]")
+            for i, item in enumerate(data.get("setting_list", []))
+        ),
+        sdk_privacy_info_list=tuple(
+            _structure(item, SdkPrivacyInfo, f"sdk_privacy_info_list[{i}]")
+            for i, item in enumerate(data.get("sdk_privacy_info_list", []))
+        ),
+        privacy_ver=data.get("privacy_ver", 2),
+    )
+    set_privacy_body(
+        owner_setting=guideline.owner_setting,
+        setting_list=guideline.setting_list,
+        sdk_privacy_info_list=guideline.sdk_privacy_info_list,
+        privacy_ver=guideline.privacy_ver,
+    )
+    return guideline
+
+
+def load_template(path: Path) -> Template:
+    """Read and check a fleet template TOML file (``[purposes]``, optional ``[owner_setting]``).
+
+    Raises:
+        InvalidArgumentError: unreadable, not TOML, unknown keys, or an empty purpose.
+    """
+    data = _read_toml(path)
+    unknown = set(data) - {"purposes", "owner_setting"}
+    if unknown:
+        raise InvalidArgumentError(f"{path}: unknown key(s) {sorted(unknown)}")
+    purposes = data.get("purposes")
+    if not isinstance(purposes, dict) or not purposes:
+        raise InvalidArgumentError(f"{path}: [purposes] must map privacy keys to purposes")
+    for key, text in purposes.items():
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidArgumentError(f"purposes.{key}: must be a non-empty string")
+    owner = _structure(data.get("owner_setting", {}), OwnerSetting, "owner_setting")
+    defaults = {name: getattr(owner, name) for name in _OWNER_FIELDS if getattr(owner, name)}
+    return Template(purposes=dict(purposes), owner_defaults=defaults)
+
+
+def _owner_diff(old: OwnerSetting | None, new: OwnerSetting) -> list[str]:
+    lines = []
+    for name in _OWNER_FIELDS:
+        before = getattr(old, name) if old is not None else None
+        after = getattr(new, name)
+        if after is None or before == after or (before is None and after == ""):
+            continue
+        lines.append(f"  owner_setting.{name}: {before!r} -> {after!r}")
+    return lines
+
+
+def _items_diff(old: tuple[SettingItem, ...], new: tuple[SettingItem, ...]) -> list[str]:
+    before = {item.privacy_key: item.privacy_text for item in old}
+    after = {item.privacy_key: item.privacy_text for item in new}
+    lines = [f"  + {k}: {v}" for k, v in after.items() if k not in before]
+    lines += [f"  ~ {k}: {before[k]!r} -> {v!r}" for k, v in after.items() if before.get(k, v) != v]
+    lines += [f"  - {k}" for k in before if k not in after]
+    return lines
+
+
+@attrs.frozen
+class Plan:
+    """What ``apply-template`` would write for one authorizer."""
+
+    owner_setting: OwnerSetting
+    setting_list: tuple[SettingItem, ...]
+    diff: tuple[str, ...]
+    missing_purpose: tuple[str, ...]
+
+
+def plan_template(
+    setting: PrivacySetting, template: Template, *, keep_existing: bool = False
+) -> Plan:
+    """Compute the new development guideline for one authorizer from the template.
+
+    Every key in ``privacy_list`` that the template has a purpose for is declared with that
+    purpose (already declared keys keep their text when ``keep_existing``); other declarations
+    are kept. Empty ``owner_setting`` fields are filled from the template.
+    """
+    items = list(setting.setting_list)
+    index = {item.privacy_key: i for i, item in enumerate(items)}
+    missing = []
+    for key in dict.fromkeys(setting.privacy_list):
+        purpose = template.purposes.get(key)
+        if purpose is None:
+            if key not in index:
+                missing.append(key)
+            continue
+        if key in index:
+            if not keep_existing:
+                items[index[key]] = attrs.evolve(items[index[key]], privacy_text=purpose)
+        else:
+            index[key] = len(items)
+            items.append(SettingItem(privacy_key=key, privacy_text=purpose))
+    current = setting.owner_setting or OwnerSetting()
+    fill = {k: v for k, v in template.owner_defaults.items() if not getattr(current, k)}
+    owner = attrs.evolve(current, **fill)
+    diff = _owner_diff(setting.owner_setting, owner) + _items_diff(
+        setting.setting_list, tuple(items)
+    )
+    return Plan(owner, tuple(items), tuple(diff), tuple(missing))
+
+
+@attrs.define
+class ApplyResult:
+    """Counts from one ``apply-template`` run (``changed`` are written only with ``yes``)."""
+
+    total: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    written: int = 0
+    errors: dict[str, str] = attrs.field(factory=dict)
+
+
+async def _appids_with_tokens(client: ComponentClient) -> AsyncIterator[str]:
+    store, comp = client.token_store, client.component_appid
+    async for item in client.iter_authorizers():
+        appid = item.authorizer_appid
+        if item.refresh_token and not await store.get_refresh_token(comp, appid):
+            await store.set_refresh_token(comp, appid, item.refresh_token)
+        yield appid
+
+
+async def run_apply_template(
+    client: ComponentClient,
+    template: Template,
+    *,
+    yes: bool = False,
+    keep_existing: bool = False,
+    concurrency: int = 16,
+) -> ApplyResult:
+    """Apply ``template`` to every authorizer's development version; print each diff.
+
+    Reads with ``getprivacysetting`` (``privacy_ver=2``) concurrently and, with ``yes``, writes
+    with ``setprivacysetting``. Authorizers that cannot be read, whose new guideline would be
+    invalid, or whose write fails are listed in ``errors``.
+    """
+    result = ApplyResult()
+    results = client.iter_privacy_settings(_appids_with_tokens(client), 2, concurrency=concurrency)
+    async for appid, setting in results:
+        result.total += 1
+        if isinstance(setting, WxPrivacyError):
+            result.errors[appid] = f"read failed: {setting}"
+            continue
+        plan = plan_template(setting, template, keep_existing=keep_existing)
+        if plan.missing_purpose:
+            out_console.print(
+                f"{appid}: no purpose in the template for {', '.join(plan.missing_purpose)}",
+                markup=False,
+            )
+        if not plan.diff:
+            result.unchanged += 1
+            continue
+        out_console.print(f"{appid}:", markup=False)
+        for line in plan.diff:
+            out_console.print(line, markup=False)
+        try:
+            set_privacy_body(
+                owner_setting=plan.owner_setting,
+                setting_list=plan.setting_list,
+                sdk_privacy_info_list=setting.sdk_privacy_info_list,
+                privacy_ver=2,
+            )
+        except InvalidArgumentError as exc:
+            result.errors[appid] = f"cannot write: {exc}"
+            continue
+        result.changed += 1
+        if yes:
+            try:
+                await client.set_privacy_setting(
+                    appid,
+                    owner_setting=plan.owner_setting,
+                    setting_list=plan.setting_list,
+                    sdk_privacy_info_list=setting.sdk_privacy_info_list,
+                )
+            except WxPrivacyError as exc:
+                result.errors[appid] = f"write failed: {exc}"
+                continue
+            result.written += 1
+    return result
+
+
+FromOpt = Annotated[
+    Path,
+    typer.Option("--from", "-f", exists=True, dir_okay=False, help="Guideline TOML file."),
+]
+
+
+@app.command("set")
+def set_command(
+    authorizer_appid: Annotated[str, typer.Argument(help="The Mini Program's appid.")],
+    from_: FromOpt,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff only.")] = False,
+    emulator: EmulatorOpt = None,
+    seed: SeedOpt = 0,
+    component_appid: AppidOpt = None,
+    component_appsecret: SecretOpt = None,
+    base_url: BaseUrlOpt = "https://api.weixin.qq.com",
+    redis_url: RedisOpt = None,
+    redis_prefix: PrefixOpt = "wxprivacy",
+    ticket: TicketOpt = None,
+) -> None:
+    """Write one privacy guideline from a TOML file (setprivacysetting), showing the diff."""
+    try:
+        guideline = load_guideline(from_)
+    except InvalidArgumentError as exc:
+        err_console.print(f"invalid guideline: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    settings = _settings(
+        component_appid=component_appid,
+        component_appsecret=component_appsecret,
+        base_url=base_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        ticket=ticket,
+        emulator=emulator,
+        seed=seed,
+    )
+
+    async def go() -> None:
+        async with open_client(settings) as client:
+            if settings.emulator is not None:
+                async for _ in client.iter_authorizers(store_refresh_tokens=True):
+                    pass
+            ver = guideline.privacy_ver
+            try:
+                current: PrivacySetting | None = await client.get_privacy_setting(
+                    authorizer_appid, ver
+                )
+            except WeChatAPIError as exc:
+                if exc.errcode != 86074:
+                    raise
+                current = None
+            diff = _owner_diff(current.owner_setting if current else None, guideline.owner_setting)
+            if ver == 2:
+                old = current.setting_list if current else ()
+                diff += _items_diff(old, guideline.setting_list)
+            out_console.print(f"{authorizer_appid} (privacy_ver={ver}):", markup=False)
+            for line in diff or ["  (no change)"]:
+                out_console.print(line, markup=False)
+            if dry_run:
+                out_console.print("dry run: nothing was changed", markup=False)
+                return
+            await client.set_privacy_setting(
+                authorizer_appid,
+                owner_setting=guideline.owner_setting,
+                setting_list=guideline.setting_list,
+                sdk_privacy_info_list=guideline.sdk_privacy_info_list,
+                privacy_ver=ver,
+            )
+            out_console.print("written", markup=False)
+
+    try:
+        asyncio.run(go())
+    except WxPrivacyError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+
+
+@app.command("apply-template")
+def apply_template_command(
+    template_path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Template TOML file.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Write the changes.")] = False,
+    keep_existing: Annotated[
+        bool, typer.Option("--keep-existing", help="Keep purposes already declared.")
+    ] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=512, help="Reads in flight.")] = 16,
+    emulator: EmulatorOpt = None,
+    seed: SeedOpt = 0,
+    component_appid: AppidOpt = None,
+    component_appsecret: SecretOpt = None,
+    base_url: BaseUrlOpt = "https://api.weixin.qq.com",
+    redis_url: RedisOpt = None,
+    redis_prefix: PrefixOpt = "wxprivacy",
+    ticket: TicketOpt = None,
+) -> None:
+    """Declare every privacy key each authorizer's code uses, with the template's purposes.
+
+    Shows the diff per authorizer and changes nothing unless --yes. Exit status 1 when any
+    authorizer could not be read, planned or written.
+    """
+    try:
+        template = load_template(template_path)
+    except InvalidArgumentError as exc:
+        err_console.print(f"invalid template: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    settings = _settings(
+        component_appid=component_appid,
+        component_appsecret=component_appsecret,
+        base_url=base_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        ticket=ticket,
+        emulator=emulator,
+        seed=seed,
+    )
+
+    async def go() -> ApplyResult:
+        async with open_client(settings) as client:
+            return await run_apply_template(
+                client, template, yes=yes, keep_existing=keep_existing, concurrency=concurrency
+            )
+
+    try:
+        result = asyncio.run(go())
+    except WxPrivacyError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    for appid, problem in result.errors.items():
+        err_console.print(f"{appid}: {problem}", markup=False)
+    out_console.print(
+        f"{result.total} authorizers: {result.changed} to change, {result.unchanged} unchanged, "
+        f"{len(result.errors)} errors; {result.written} written",
+        markup=False,
+    )
+    if not yes and result.changed:
+        out_console.print("dry run: nothing was changed; rerun with --yes to write", markup=False)
+    if result.errors:
+        raise typer.Exit(1)

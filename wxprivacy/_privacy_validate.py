@@ -1,0 +1,286 @@
+"""Local checks and request bodies for the privacy write endpoints, before anything is sent.
+
+Every check raises :class:`InvalidArgumentError` whose message starts with the field path
+(``owner_setting.store_expire_timestamp``, ``setting_list[2].privacy_key``) and, where WeChat has
+one, names the errcode the server would have answered.
+
+The ``setprivacysetting`` body is built from the model fields WeChat accepts on input, never from
+``extras`` or response-only fields:
+
+* ``privacy_ver`` is always sent;
+* ``owner_setting``: the four contacts, ``notice_method`` and ``store_expire_timestamp`` are always
+  sent (``""`` clears a field, as WeChat's own examples do); ``ext_file_media_id`` only when
+  non-empty (never on the live version, where changing it is 86075); ``store_region`` only when it
+  is a non-zero integer (0 is what WeChat reports for "unset");
+* ``setting_list`` items are ``{privacy_key, privacy_text}``: ``privacy_label`` is a response-only
+  display name and is not sent. The list is sent (possibly empty) with ``privacy_ver=2`` and never
+  with ``privacy_ver=1``;
+* ``sdk_privacy_info_list`` only when non-empty, items ``{sdk_name, sdk_biz_name, sdk_list}``;
+* no key is ever ``null``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO, Any, Final
+
+from ._errors import InvalidArgumentError
+from .models import OwnerSetting, SdkPrivacyInfo, SettingItem
+
+__all__ = [
+    "APPLY_CONTENT_MAX_CHARS",
+    "APPLY_PIC_MAX",
+    "APPLY_VIDEO_MAX",
+    "EXT_FILE_MAX_BYTES",
+    "ExtFile",
+    "apply_interface_body",
+    "read_ext_file",
+    "set_privacy_body",
+]
+
+#: Largest privacy ext file WeChat accepts, in bytes (100 KB; larger gets 40126).
+EXT_FILE_MAX_BYTES: Final = 100 * 1024
+#: Longest ``content`` (reason) of ``apply_privacy_interface``, in characters.
+APPLY_CONTENT_MAX_CHARS: Final = 300
+#: Most pictures / videos one ``apply_privacy_interface`` may carry.
+APPLY_PIC_MAX: Final = 10
+APPLY_VIDEO_MAX: Final = 1
+
+_CONTACTS: Final = ("contact_phone", "contact_email", "contact_qq", "contact_weixin")
+_STORE_EXPIRE: Final = re.compile(r"[0-9]+天")
+
+ExtFile = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
+"""What :meth:`upload_privacy_ext_file` accepts: a path, the bytes, or a binary file object."""
+
+
+def _fail(path: str, problem: str) -> InvalidArgumentError:
+    return InvalidArgumentError(f"{path}: {problem}")
+
+
+def _text(path: str, value: Any, *, required: bool = False) -> str:
+    if not isinstance(value, str):
+        raise _fail(path, f"must be a string, got {type(value).__name__}")
+    if required and not value.strip():
+        raise _fail(path, "must not be empty")
+    return value
+
+
+def _owner_body(owner: Any, privacy_ver: int) -> dict[str, Any]:
+    if not isinstance(owner, OwnerSetting):
+        raise _fail("owner_setting", f"must be an OwnerSetting, got {type(owner).__name__}")
+    body: dict[str, Any] = {}
+    for name in _CONTACTS:
+        body[name] = _text(f"owner_setting.{name}", getattr(owner, name))
+    if not any(body[name].strip() for name in _CONTACTS):
+        raise _fail(
+            "owner_setting",
+            "at least one of contact_phone, contact_email, contact_qq, contact_weixin must be "
+            "filled (WeChat: 86069)",
+        )
+    body["notice_method"] = _text("owner_setting.notice_method", owner.notice_method, required=True)
+    expire = _text("owner_setting.store_expire_timestamp", owner.store_expire_timestamp)
+    if expire and not _STORE_EXPIRE.fullmatch(expire):
+        raise _fail(
+            "owner_setting.store_expire_timestamp",
+            f"must be empty or '<digits>天' such as '30天', got {expire[:40]!r} (WeChat: 86072)",
+        )
+    body["store_expire_timestamp"] = expire
+    media = _text("owner_setting.ext_file_media_id", owner.ext_file_media_id)
+    if media:
+        if privacy_ver == 1:
+            raise _fail(
+                "owner_setting.ext_file_media_id",
+                "cannot be changed on the live version (privacy_ver=1; WeChat: 86075); pass it "
+                "empty (attrs.evolve(owner_setting, ext_file_media_id='')) to keep the live file",
+            )
+        body["ext_file_media_id"] = media
+    region = owner.store_region
+    if region is not None:
+        if isinstance(region, bool) or not isinstance(region, int) or region < 0:
+            raise _fail("owner_setting.store_region", f"must be an int >= 0, got {region!r}")
+        if region:
+            body["store_region"] = region
+    return body
+
+
+def _items_body(path: str, items: Any, *, texts_required: bool = True) -> list[dict[str, str]]:
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise _fail(path, "must be a sequence of SettingItem")
+    body: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"{path}[{index}]"
+        if not isinstance(item, SettingItem):
+            raise _fail(where, f"must be a SettingItem, got {type(item).__name__}")
+        key = _text(f"{where}.privacy_key", item.privacy_key, required=True)
+        if key != key.strip():
+            raise _fail(f"{where}.privacy_key", f"has surrounding white space: {key!r}")
+        if key in seen:
+            raise _fail(f"{where}.privacy_key", f"{key!r} is declared twice")
+        seen.add(key)
+        text = _text(f"{where}.privacy_text", item.privacy_text, required=texts_required)
+        body.append({"privacy_key": key, "privacy_text": text})
+    return body
+
+
+def _sdk_body(infos: Any) -> list[dict[str, Any]]:
+    if isinstance(infos, str | bytes) or not isinstance(infos, Iterable):
+        raise _fail("sdk_privacy_info_list", "must be a sequence of SdkPrivacyInfo")
+    body: list[dict[str, Any]] = []
+    for index, info in enumerate(infos):
+        where = f"sdk_privacy_info_list[{index}]"
+        if not isinstance(info, SdkPrivacyInfo):
+            raise _fail(where, f"must be an SdkPrivacyInfo, got {type(info).__name__}")
+        body.append(
+            {
+                "sdk_name": _text(f"{where}.sdk_name", info.sdk_name, required=True),
+                "sdk_biz_name": _text(f"{where}.sdk_biz_name", info.sdk_biz_name, required=True),
+                "sdk_list": _items_body(f"{where}.sdk_list", info.sdk_list),
+            }
+        )
+    return body
+
+
+def set_privacy_body(
+    *,
+    owner_setting: OwnerSetting,
+    setting_list: Iterable[SettingItem],
+    sdk_privacy_info_list: Iterable[SdkPrivacyInfo],
+    privacy_ver: int,
+) -> dict[str, Any]:
+    """Validate the arguments of ``setprivacysetting`` and return its JSON body.
+
+    Args:
+        owner_setting: contacts (one at least), ``notice_method`` (required),
+            ``store_expire_timestamp`` (``""`` or ``"<digits>天"``).
+        setting_list: declared keys with their purposes (``privacy_ver=2`` only).
+        sdk_privacy_info_list: third-party SDKs and what they collect (``privacy_ver=2`` only).
+        privacy_ver: 2 the development version, 1 the live one (already checked to be 1 or 2).
+
+    Returns:
+        The body as JSON values (see the module docstring for what is and is not sent).
+
+    Raises:
+        InvalidArgumentError: the message starts with the offending field path.
+    """
+    body: dict[str, Any] = {
+        "privacy_ver": privacy_ver,
+        "owner_setting": _owner_body(owner_setting, privacy_ver),
+    }
+    items = _items_body("setting_list", setting_list)
+    sdks = _sdk_body(sdk_privacy_info_list)
+    if privacy_ver == 1:
+        if items:
+            raise _fail(
+                "setting_list",
+                "must be empty with privacy_ver=1: the live version only takes owner_setting",
+            )
+        if sdks:
+            raise _fail(
+                "sdk_privacy_info_list",
+                "must be empty with privacy_ver=1: the live version only takes owner_setting",
+            )
+        return body
+    body["setting_list"] = items
+    if sdks:
+        body["sdk_privacy_info_list"] = sdks
+    return body
+
+
+def _url_list(path: str, urls: Any, limit: int | None) -> list[str]:
+    if isinstance(urls, str | bytes) or not isinstance(urls, Iterable):
+        raise _fail(path, "must be a sequence of URL strings")
+    result = list(urls)
+    if limit is not None and len(result) > limit:
+        raise _fail(path, f"at most {limit} allowed, got {len(result)}")
+    for index, url in enumerate(result):
+        text = _text(f"{path}[{index}]", url, required=True)
+        if not text.startswith(("http://", "https://")):
+            raise _fail(f"{path}[{index}]", f"must be an http(s) URL, got {text[:60]!r}")
+    return result
+
+
+def apply_interface_body(
+    *,
+    api_name: str,
+    content: str,
+    url_list: Sequence[str],
+    pic_list: Sequence[str],
+    video_list: Sequence[str],
+) -> dict[str, Any]:
+    """Validate the arguments of ``apply_privacy_interface`` and return its JSON body.
+
+    Empty lists are left out of the body.
+
+    Raises:
+        InvalidArgumentError: an empty or space-padded api_name, an empty content or one over
+            300 characters, more than 10 pictures or 1 video, or a list item that is not an
+            http(s) URL.
+    """
+    name = _text("api_name", api_name, required=True)
+    if name != name.strip() or " " in name:
+        raise _fail("api_name", f"must not contain spaces, got {name!r}")
+    text = _text("content", content, required=True)
+    if len(text) > APPLY_CONTENT_MAX_CHARS:
+        raise _fail("content", f"at most {APPLY_CONTENT_MAX_CHARS} characters, got {len(text)}")
+    body: dict[str, Any] = {"api_name": name, "content": text}
+    for key, values, limit in (
+        ("url_list", url_list, None),
+        ("pic_list", pic_list, APPLY_PIC_MAX),
+        ("video_list", video_list, APPLY_VIDEO_MAX),
+    ):
+        checked = _url_list(key, values, limit)
+        if checked:
+            body[key] = checked
+    return body
+
+
+def _check_txt_name(name: str) -> str:
+    if not name.lower().endswith(".txt"):
+        raise _fail("file", f"must be a .txt file (WeChat: 40006), got {Path(name).name!r}")
+    return Path(name).name
+
+
+def read_ext_file(file: ExtFile) -> tuple[str, bytes]:
+    """Read a privacy ext file and check it locally; return ``(file name, content)``.
+
+    Args:
+        file: a path (``str`` or ``os.PathLike``) to a ``.txt`` file, the content as bytes
+            (sent as ``privacy.txt``), or a binary file object (its ``name``, when it has one,
+            must end with ``.txt``).
+
+    Raises:
+        InvalidArgumentError: not ``.txt``, empty, larger than 100 KB (WeChat: 40126), a text
+            (``str``) file object, or a path that cannot be read.
+    """
+    if isinstance(file, bytes | bytearray | memoryview):
+        name, data = "privacy.txt", bytes(file)
+    elif isinstance(file, str | os.PathLike):
+        path = Path(file)
+        name = _check_txt_name(str(path))
+        try:
+            size = path.stat().st_size
+            if size > EXT_FILE_MAX_BYTES:
+                raise _fail("file", f"{size} bytes is over the 100 KB limit (WeChat: 40126)")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise _fail("file", f"cannot read {path.name!r}: {exc.strerror or exc}") from None
+    elif hasattr(file, "read"):
+        if isinstance(file, io.TextIOBase):
+            raise _fail("file", "open the file in binary mode ('rb')")
+        raw_name = getattr(file, "name", None)
+        name = _check_txt_name(raw_name) if isinstance(raw_name, str) else "privacy.txt"
+        data = file.read(EXT_FILE_MAX_BYTES + 1)
+        if not isinstance(data, bytes):
+            raise _fail("file", "the file object must return bytes")
+    else:
+        raise _fail("file", f"must be a path, bytes or a binary file, got {type(file).__name__}")
+    if not data:
+        raise _fail("file", "is empty")
+    if len(data) > EXT_FILE_MAX_BYTES:
+        raise _fail("file", f"more than {EXT_FILE_MAX_BYTES} bytes (100 KB; WeChat: 40126)")
+    return name, data

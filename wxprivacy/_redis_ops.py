@@ -1,0 +1,144 @@
+"""Redis operations for RedisTokenStore: error mapping, argument checks, scripts, backup I/O.
+
+Every Redis call of the store goes through :func:`run_op`, which bounds it in time and turns any
+redis-py or socket failure into :class:`TokenStoreError` naming the store (never a raw redis
+exception, never a token in the message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, TypeVar
+
+from redis.exceptions import RedisError
+
+from ._errors import InvalidArgumentError, TokenStoreError
+
+__all__ = [
+    "INVALIDATE_LUA",
+    "check_part",
+    "check_seconds",
+    "check_secret",
+    "export_hash",
+    "import_hash",
+    "run_op",
+    "text",
+]
+
+logger = logging.getLogger("wxprivacy.redis")
+T = TypeVar("T")
+Runner = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+
+IMPORT_CHUNK: Final = 500
+"""Refresh tokens written per pipeline round trip by :func:`import_hash`."""
+
+INVALIDATE_LUA: Final = """
+if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+"""Compare-and-delete of an access-token hash (fields ``value``, ``expires_at``), atomically."""
+
+
+async def run_op(what: str, op: Callable[[], Awaitable[T]], *, limit: float, store: str) -> T:
+    """Await ``op()`` for at most ``limit`` seconds.
+
+    Raises:
+        TokenStoreError: the operation timed out, or Redis or the socket failed; the message
+            says ``what`` was being done and the failure's class, nothing more.
+    """
+    try:
+        async with asyncio.timeout(limit):
+            return await op()
+    except TimeoutError:
+        raise TokenStoreError(f"{what} timed out after {limit:g} s", store=store) from None
+    except (RedisError, OSError) as exc:
+        raise TokenStoreError(f"{what} failed ({type(exc).__name__})", store=store) from exc
+
+
+def text(value: Any) -> str:
+    """Return a Redis reply as ``str`` (clients with and without ``decode_responses``)."""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def check_part(name: str, value: str) -> str:
+    """Return ``value`` if it can be part of a key: non-empty, no braces, no whitespace.
+
+    Raises:
+        InvalidArgumentError: otherwise (braces would break the Redis Cluster hash tag).
+    """
+    if not isinstance(value, str) or not value or any(c in value for c in "{}\r\n\t "):
+        raise InvalidArgumentError(f"{name} must be a non-empty string without braces or spaces")
+    return value
+
+
+def check_seconds(name: str, value: float, *, low: float, high: float | None = None) -> float:
+    """Return ``value`` as float if ``low <= value (<= high)``.
+
+    Raises:
+        InvalidArgumentError: not a number, or out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+        raise InvalidArgumentError(f"{name} must be a number of seconds >= {low:g}, got {value!r}")
+    if high is not None and value > high:
+        raise InvalidArgumentError(f"{name} must be at most {high:g} seconds, got {value!r}")
+    return float(value)
+
+
+def check_secret(kind: str, value: str) -> None:
+    """Reject an empty or blank ticket or refresh token (the value is never echoed).
+
+    Raises:
+        InvalidArgumentError: ``value`` is not a non-blank string.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"{kind} must be a non-empty string")
+
+
+async def export_hash(redis: Any, key: str) -> dict[str, str]:
+    """Return every field of the hash ``key``, read with ``HSCAN`` (never blocks Redis long)."""
+    found: dict[str, str] = {}
+    async for field, value in redis.hscan_iter(key, count=1000):
+        found[text(field)] = text(value)
+    return found
+
+
+async def import_hash(
+    redis: Any, key: str, mapping: Mapping[str, str], *, overwrite: bool, run: Runner
+) -> int:
+    """Write ``mapping`` into the hash ``key``, :data:`IMPORT_CHUNK` fields per round trip.
+
+    Entries with an empty field or value are skipped. Without ``overwrite`` existing fields are
+    kept (``HSETNX``). Returns how many fields were written.
+
+    Raises:
+        TokenStoreError: through ``run``; earlier chunks stay written.
+    """
+    entries = [
+        (field, value)
+        for field, value in mapping.items()
+        if isinstance(field, str) and field.strip() and isinstance(value, str) and value.strip()
+    ]
+    if len(entries) < len(mapping):
+        logger.warning("skipped %d empty refresh-token entries", len(mapping) - len(entries))
+    written = 0
+    for start in range(0, len(entries), IMPORT_CHUNK):
+        chunk = entries[start : start + IMPORT_CHUNK]
+
+        async def write(chunk: list[tuple[str, str]] = chunk) -> list[Any]:
+            async with redis.pipeline(transaction=False) as pipe:
+                for field, value in chunk:
+                    if overwrite:
+                        pipe.hset(key, field, value)
+                    else:
+                        pipe.hsetnx(key, field, value)
+                    # the pipeline queues commands; execute() sends them in one round trip
+                result: list[Any] = await pipe.execute()
+                return result
+
+        results = await run("importing refresh tokens", write)
+        written += len(chunk) if overwrite else sum(1 for r in results if r)
+    return written

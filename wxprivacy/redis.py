@@ -1,0 +1,434 @@
+"""RedisTokenStore: one token cache shared by many processes and machines.
+
+Key layout (``P`` is ``key_prefix``, ``C`` the component appid; the braces are literal, a Redis
+Cluster hash tag that keeps every key of one component in one slot)::
+
+    P:{C}:ticket                         string  component_verify_ticket, TTL >= 12 h
+    P:{C}:component_token                hash    value, expires_at, refresh_at; TTL = to expiry
+    P:{C}:authorizer:<appid>:access      hash    value, expires_at, refresh_at; TTL = to expiry
+    P:{C}:refresh_tokens                 hash    <authorizer appid> -> authorizer_refresh_token,
+                                                 no TTL, never written empty
+    P:{C}:lock:component                 string  refresh lock (random token, PX lease)
+    P:{C}:lock:authorizer:<appid>        string  refresh lock of one authorizer token
+
+Deleting every ``*:access`` and ``*:component_token`` key loses nothing: they are re-fetched from
+the ticket and the refresh tokens. Only ``refresh_tokens`` (and, for 12 h, the ticket) cannot be
+re-created by the SDK alone; back it up with :meth:`RedisTokenStore.export_refresh_tokens`.
+
+This module is the only one that imports ``redis`` (``pip install wxprivacy[redis]``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+
+try:
+    import redis.asyncio as redis_asyncio
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without the extra
+    raise ModuleNotFoundError(
+        "RedisTokenStore needs the redis package: pip install 'wxprivacy[redis]'", name=exc.name
+    ) from exc
+
+from ._errors import TokenStoreError
+from ._local_cache import LocalTokenCache
+from ._redis_lock import LOCK_HELD, RELEASE_LUA, LeaseLock, hold
+from ._redis_ops import (
+    INVALIDATE_LUA,
+    check_part,
+    check_seconds,
+    check_secret,
+    export_hash,
+    import_hash,
+    run_op,
+    text,
+)
+from ._stores import TICKET_TTL
+from ._tokens import AccessToken
+
+__all__ = ["RedisTokenStore"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_STORE: Final = "RedisTokenStore"
+_MAX_LOCAL_CACHE_TTL: Final = 60.0
+
+
+class RedisTokenStore:
+    """A :class:`TokenStore` in Redis, shared by every process and machine of an application.
+
+    Refreshes are serialized across processes by a lease lock per token (``SET NX PX``; released
+    with a Lua compare-and-delete, so a holder only frees its own lock). Invalidation is a Lua
+    compare-and-delete. A rotated refresh token is written with its access token in one
+    ``MULTI``/``EXEC``. Access tokens read from Redis are also kept ``local_cache_ttl`` seconds in
+    this process, so the hot path costs no Redis round trip.
+
+    Args:
+        redis: a ``redis.asyncio.Redis`` owned by the caller (not closed by :meth:`aclose`).
+        key_prefix: first part of every key; must not contain braces.
+        lock_lease: seconds a refresh lock lives unless released (bounds a crashed holder).
+        lock_wait: seconds to wait for a refresh lock before :class:`LockTimeoutError`.
+        local_cache_ttl: seconds an access token is served from this process's memory before
+            Redis is asked again; ``0`` disables the local cache. At most 60 (WeChat keeps a
+            superseded token valid for 5 minutes).
+        timeout: seconds any single Redis operation may take before :class:`TokenStoreError`.
+        clock: returns the current Unix time in seconds.
+
+    Raises:
+        InvalidArgumentError: a bad prefix or a negative or out-of-range number of seconds.
+    """
+
+    def __init__(
+        self,
+        redis: redis_asyncio.Redis,
+        key_prefix: str = "wxprivacy",
+        *,
+        lock_lease: float = 30.0,
+        lock_wait: float = 35.0,
+        local_cache_ttl: float = 5.0,
+        timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.key_prefix = check_part("key_prefix", key_prefix)
+        self.lock_lease = check_seconds("lock_lease", lock_lease, low=0.001)
+        self.lock_wait = check_seconds("lock_wait", lock_wait, low=0.0)
+        self.timeout = check_seconds("timeout", timeout, low=0.001)
+        ttl = check_seconds("local_cache_ttl", local_cache_ttl, low=0, high=_MAX_LOCAL_CACHE_TTL)
+        self._redis = redis
+        self._owns_redis = False
+        self._clock = clock
+        self._local = LocalTokenCache(ttl, clock)
+        self._invalidate_script = redis.register_script(INVALIDATE_LUA)
+        self._release_script = redis.register_script(RELEASE_LUA)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        key_prefix: str = "wxprivacy",
+        *,
+        lock_lease: float = 30.0,
+        lock_wait: float = 35.0,
+        local_cache_ttl: float = 5.0,
+        timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        **redis_options: Any,
+    ) -> Self:
+        """Connect to ``url`` (``redis://host:6379/0``, ``rediss://...``) with a client it owns.
+
+        ``redis_options`` go to ``redis.asyncio.Redis.from_url``; socket timeouts default to
+        ``timeout``. :meth:`aclose` closes the client. Other arguments as for the constructor.
+        """
+        redis_options.setdefault("socket_timeout", timeout)
+        redis_options.setdefault("socket_connect_timeout", timeout)
+        client = redis_asyncio.Redis.from_url(url, **redis_options)
+        store = cls(
+            client,
+            key_prefix,
+            lock_lease=lock_lease,
+            lock_wait=lock_wait,
+            local_cache_ttl=local_cache_ttl,
+            timeout=timeout,
+            clock=clock,
+        )
+        store._owns_redis = True
+        return store
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisTokenStore(key_prefix={self.key_prefix!r}, lock_lease={self.lock_lease:g}, "
+            f"lock_wait={self.lock_wait:g}, local_cache_ttl={self._local.ttl:g})"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the Redis client if :meth:`from_url` created it; always clear the local cache."""
+        self._local.clear()
+        if self._owns_redis:
+            await self._redis.aclose()
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def key(self, component_appid: str, *parts: str) -> str:
+        """Return the Redis key ``<prefix>:{<component_appid>}:<parts...>``."""
+        check_part("component_appid", component_appid)
+        return ":".join((self.key_prefix, "{" + component_appid + "}", *parts))
+
+    def _access_key(self, component_appid: str, authorizer_appid: str) -> str:
+        check_part("authorizer_appid", authorizer_appid)
+        return self.key(component_appid, "authorizer", authorizer_appid, "access")
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    async def _run(self, what: str, op: Callable[[], Awaitable[T]]) -> T:
+        return await run_op(what, op, limit=self.timeout, store=_STORE)
+
+    def _ttl_ms(self, token: AccessToken) -> int:
+        return max(1, int((token.expires_at - self._clock()) * 1000))
+
+    async def _read_token(self, key: str, what: str) -> AccessToken | None:
+        if not LOCK_HELD.get():
+            cached = self._local.get(key)
+            if cached is not None:
+                return cached
+        value, expires_at, refresh_at = await self._run(
+            f"reading the {what}",
+            lambda: self._redis.hmget(key, ["value", "expires_at", "refresh_at"]),
+        )
+        if value is None or expires_at is None:
+            self._local.discard(key)
+            return None
+        try:
+            token = AccessToken(
+                text(value),
+                float(text(expires_at)),
+                refresh_at=None if refresh_at is None else float(text(refresh_at)),
+            )
+        except ValueError:
+            raise TokenStoreError(f"the stored {what} is malformed", store=_STORE) from None
+        if token.expires_at <= self._clock():
+            return None  # expired by our clock before Redis dropped the key
+        self._local.put(key, token)
+        return token
+
+    def _queue_token(self, pipe: Any, key: str, token: AccessToken) -> None:
+        pipe.delete(key)
+        fields = {"value": token.value, "expires_at": repr(token.expires_at)}
+        if token.refresh_at is not None:
+            fields["refresh_at"] = repr(token.refresh_at)
+        pipe.hset(key, mapping=fields)
+        pipe.pexpire(key, self._ttl_ms(token))
+
+    async def _invalidate(self, key: str, value: str, what: str) -> bool:
+        self._local.discard(key)
+        deleted = await self._run(
+            f"invalidating the {what}",
+            lambda: self._invalidate_script(keys=[key], args=[value]),
+        )
+        return bool(deleted)
+
+    # -- ticket ----------------------------------------------------------------------------------
+
+    async def get_verify_ticket(self, component_appid: str) -> str | None:
+        """Return the stored ``component_verify_ticket``, or ``None``.
+
+        Raises:
+            TokenStoreError: Redis failed or timed out.
+        """
+        key = self.key(component_appid, "ticket")
+        value = await self._run("reading the verify ticket", lambda: self._redis.get(key))
+        return None if value is None else text(value)
+
+    async def set_verify_ticket(self, component_appid: str, ticket: str, ttl: float) -> None:
+        """Store the ticket for ``ttl`` seconds, never less than 12 h.
+
+        Raises:
+            InvalidArgumentError: the ticket is empty. TokenStoreError: Redis failed.
+        """
+        check_secret("component_verify_ticket", ticket)
+        key = self.key(component_appid, "ticket")
+        seconds = max(int(ttl), int(TICKET_TTL))
+        await self._run(
+            "storing the verify ticket", lambda: self._redis.set(key, ticket, ex=seconds)
+        )
+
+    # -- component token -------------------------------------------------------------------------
+
+    async def get_component_token(self, component_appid: str) -> AccessToken | None:
+        """Return the cached ``component_access_token`` (local cache first), or ``None``.
+
+        Raises:
+            TokenStoreError: Redis failed, timed out, or holds a malformed entry.
+        """
+        return await self._read_token(
+            self.key(component_appid, "component_token"), "component token"
+        )
+
+    async def set_component_token(self, component_appid: str, token: AccessToken) -> None:
+        """Cache the component token until its ``expires_at`` (one ``MULTI``/``EXEC``).
+
+        Raises:
+            TokenStoreError: Redis failed or timed out.
+        """
+        key = self.key(component_appid, "component_token")
+
+        async def write() -> Any:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                self._queue_token(pipe, key, token)
+                return await pipe.execute()
+
+        await self._run("storing the component token", write)
+        self._local.put(key, token)
+
+    async def invalidate_component_token(self, component_appid: str, value: str) -> bool:
+        """Delete the component token only if it still has ``value`` (Lua compare-and-delete).
+
+        The local copy is dropped in any case. Returns ``True`` when Redis deleted it.
+
+        Raises:
+            TokenStoreError: Redis failed or timed out.
+        """
+        key = self.key(component_appid, "component_token")
+        return await self._invalidate(key, value, "component token")
+
+    # -- authorizer tokens -----------------------------------------------------------------------
+
+    async def get_authorizer_token(
+        self, component_appid: str, authorizer_appid: str
+    ) -> AccessToken | None:
+        """Return the cached ``authorizer_access_token`` (local cache first), or ``None``.
+
+        Raises:
+            TokenStoreError: Redis failed, timed out, or holds a malformed entry.
+        """
+        key = self._access_key(component_appid, authorizer_appid)
+        return await self._read_token(key, "authorizer token")
+
+    async def invalidate_authorizer_token(
+        self, component_appid: str, authorizer_appid: str, value: str
+    ) -> bool:
+        """Delete the authorizer's token only if it still has ``value`` (see the component one).
+
+        Raises:
+            TokenStoreError: Redis failed or timed out.
+        """
+        key = self._access_key(component_appid, authorizer_appid)
+        return await self._invalidate(key, value, "authorizer token")
+
+    async def get_refresh_token(self, component_appid: str, authorizer_appid: str) -> str | None:
+        """Return the ``authorizer_refresh_token`` (always read from Redis), or ``None``.
+
+        Raises:
+            TokenStoreError: Redis failed or timed out.
+        """
+        check_part("authorizer_appid", authorizer_appid)
+        key = self.key(component_appid, "refresh_tokens")
+        value = await self._run(
+            "reading a refresh token", lambda: self._redis.hget(key, authorizer_appid)
+        )
+        return None if value is None else text(value)
+
+    async def set_refresh_token(
+        self, component_appid: str, authorizer_appid: str, refresh_token: str
+    ) -> None:
+        """Store the refresh token durably (no TTL).
+
+        Raises:
+            InvalidArgumentError: an empty refresh token. TokenStoreError: Redis failed.
+        """
+        check_secret("authorizer_refresh_token", refresh_token)
+        check_part("authorizer_appid", authorizer_appid)
+        key = self.key(component_appid, "refresh_tokens")
+        await self._run(
+            "storing a refresh token",
+            lambda: self._redis.hset(key, authorizer_appid, refresh_token),
+        )
+
+    async def set_authorizer_tokens(
+        self,
+        component_appid: str,
+        authorizer_appid: str,
+        token: AccessToken,
+        refresh_token: str,
+    ) -> None:
+        """Store the access token and its (possibly rotated) refresh token in one ``MULTI``.
+
+        Raises:
+            InvalidArgumentError: an empty refresh token (nothing is written).
+            TokenStoreError: Redis failed or timed out (then neither is written).
+        """
+        check_secret("authorizer_refresh_token", refresh_token)
+        access_key = self._access_key(component_appid, authorizer_appid)
+        refresh_key = self.key(component_appid, "refresh_tokens")
+
+        async def write() -> Any:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(refresh_key, authorizer_appid, refresh_token)
+                self._queue_token(pipe, access_key, token)
+                return await pipe.execute()
+
+        await self._run("storing authorizer tokens", write)
+        self._local.put(access_key, token)
+
+    async def delete_authorizer(self, component_appid: str, authorizer_appid: str) -> None:
+        """Forget the authorizer's access and refresh tokens (one ``MULTI``).
+
+        Raises:
+            TokenStoreError: Redis failed or timed out.
+        """
+        access_key = self._access_key(component_appid, authorizer_appid)
+        refresh_key = self.key(component_appid, "refresh_tokens")
+        self._local.discard(access_key)
+
+        async def delete() -> Any:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(access_key)
+                pipe.hdel(refresh_key, authorizer_appid)
+                return await pipe.execute()
+
+        await self._run("deleting an authorizer", delete)
+
+    # -- backup ----------------------------------------------------------------------------------
+
+    async def export_refresh_tokens(self, component_appid: str) -> dict[str, str]:
+        """Return every stored refresh token as ``{authorizer_appid: authorizer_refresh_token}``.
+
+        Reads with ``HSCAN``, so a large hash never blocks Redis; keep the result secret.
+
+        Raises:
+            TokenStoreError: Redis failed or timed out.
+        """
+        key = self.key(component_appid, "refresh_tokens")
+        return await self._run("exporting refresh tokens", lambda: export_hash(self._redis, key))
+
+    async def import_refresh_tokens(
+        self, component_appid: str, mapping: Mapping[str, str], *, overwrite: bool = False
+    ) -> int:
+        """Store refresh tokens from a backup; return how many were written.
+
+        Entries with an empty appid or an empty token are skipped (never written). Without
+        ``overwrite``, a token already stored for an appid is kept (``HSETNX``).
+
+        Raises:
+            TokenStoreError: Redis failed or timed out (earlier chunks of 500 stay written).
+        """
+        key = self.key(component_appid, "refresh_tokens")
+        return await import_hash(self._redis, key, mapping, overwrite=overwrite, run=self._run)
+
+    # -- lock ------------------------------------------------------------------------------------
+
+    def lock(self, component_appid: str, name: str) -> AbstractAsyncContextManager[None]:
+        """Hold the refresh lock ``name`` of the component across every process and machine.
+
+        ``name`` is ``"component"`` or ``"authorizer:<appid>"``. While it is held, reads by this
+        task skip the local cache (the double-checked read must see Redis).
+
+        Raises:
+            LockTimeoutError: not acquired within ``lock_wait`` seconds.
+            TokenStoreError: Redis failed or timed out.
+        """
+        lease = LeaseLock(
+            self._redis,
+            self.key(component_appid, "lock", name),
+            lease=self.lock_lease,
+            wait=self.lock_wait,
+            run=self._run,
+            release_script=self._release_script,
+            store=_STORE,
+        )
+        return hold(lease)

@@ -1,4 +1,4 @@
-"""Developer sessions: tests, lint, typecheck, docs, demo (and later bench)."""
+"""Developer sessions: tests, lint, typecheck, docs, demo, bench."""
 
 from __future__ import annotations
 
@@ -52,3 +52,27 @@ def demo(session: nox.Session) -> None:
     session.run(
         "wxprivacy", "audit", "--emulator", "500", "--out", "audit.jsonl", success_codes=[0, 1]
     )
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Print the benchmark tables: throughput (0 and 50 ms), parse, memory, profile, server.
+
+    Scripts, not timed tests: each prints ratios measured side by side in one run. Pass script
+    options after ``--`` only when running one script, e.g. ``nox -s bench -- throughput --n 2000``.
+    """
+    session.install("-e", ".[bench]")
+    scripts = {
+        "throughput": "benchmarks/bench_throughput.py",
+        "parse": "benchmarks/bench_parse.py",
+        "memory": "benchmarks/bench_memory.py",
+        "profile": "benchmarks/bench_profile.py",
+        "server": "benchmarks/bench_server.py",
+    }
+    chosen = session.posargs[:1]
+    if chosen and chosen[0] in scripts:
+        session.run("python", scripts[chosen[0]], *session.posargs[1:])
+        return
+    for script in scripts.values():
+        # a missed target exits 1; print every table anyway
+        session.run("python", script, success_codes=[0, 1])

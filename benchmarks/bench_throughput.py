@@ -24,7 +24,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx  # noqa: I001 - after _common, which puts the work tree on sys.path
+import httpx
 from _common import GP, bounded, emulator_process, emulator_state, median, timed
 
 from wxprivacy import ComponentClient, MemoryTokenStore

@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--server",
         choices=("asyncio", "uvicorn"),
         default="asyncio",
-        help="the built-in asyncio HTTP/1.1 server (fastest) or uvicorn",
+        help="the built-in asyncio HTTP/1.1 server (no dependencies) or uvicorn",
     )
     parser.add_argument("--log-level", default="warning")
     return parser

@@ -4,8 +4,9 @@ Two servers, chosen by ``server=``:
 
 - ``"asyncio"`` (the default): a small HTTP/1.1 keep-alive server written on ``asyncio.Protocol``
   in this module. No dependencies, no timers per connection (idle connections cost nothing), and
-  on two cores it answers getprivacysetting about 1.7x as fast as uvicorn with httptools
-  (``benchmarks/bench_server.py``), so benchmarks measure the client, not the server.
+  on two cores it answers getprivacysetting as fast as uvicorn with httptools (1.01x, about 6,400
+  req/s to raw aiohttp at c=64: ``benchmarks/bench_server.py``), while it also runs inside a test's
+  own event loop (:func:`start_server`).
 - ``"uvicorn"``: the :class:`~wxprivacy.emulator._asgi.EmulatorASGIApp` under uvicorn (the ``cli``
   extra), for users who want a conventional ASGI server.
 
@@ -258,7 +259,7 @@ def serve(
         port: the TCP port; 0 picks a free one.
         log_level: uvicorn's log level (``server="uvicorn"`` only).
         on_ready: called once with the base URL, e.g. ``"http://127.0.0.1:43817"``.
-        server: ``"asyncio"`` (built in, fastest measured) or ``"uvicorn"`` (needs uvicorn).
+        server: ``"asyncio"`` (built in, no dependencies) or ``"uvicorn"`` (needs uvicorn).
 
     Raises:
         ModuleNotFoundError: ``server="uvicorn"`` and uvicorn is not installed.

@@ -9,11 +9,17 @@ For each fixture it prints the median time per call (microseconds) of ``json.loa
 ``--runs`` runs of ``--number`` calls each, and the median of the per-run ratios of the last to
 ``json.loads`` (the three are timed in turn within each run, so a noisy machine skews them alike).
 The performance budget is a ratio of at most 2.0 (canonical keys) and 3.0 (mixed-case keys).
+
+The converter remembers the last ``privacy_desc_list`` it built (WeChat's fixed catalogue, the
+same in every answer), so a batch parses it once. The ``(catalogue changes)`` rows alternate two
+bodies whose catalogues differ, so that memo never helps: the cost of a body seen for the first
+time. Their budget is the same; they are reported, not enforced.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -65,23 +71,43 @@ def main() -> int:
     over = False
     for label, (name, budget) in CASES.items():
         body = (FIXTURES / name).read_bytes()
-        structure(loads(body), PrivacySetting)  # build the hooks outside the timing
-        (t_json, t_orjson, t_ours), ratio = measure(
-            [
-                lambda body=body: json.loads(body),
-                lambda body=body: orjson.loads(body),
-                lambda body=body: structure(loads(body), PrivacySetting),
-            ],
-            args.runs,
-            args.number,
-        )
-        over = over or ratio > budget
-        print(
-            f"{label:<10} ({len(body)} bytes)  json.loads {t_json:7.2f}  "
-            f"orjson.loads {t_orjson:7.2f}  loads+structure {t_ours:7.2f}  "
-            f"ratio {ratio:4.2f} (budget {budget:.1f}){'  OVER' if ratio > budget else ''}"
-        )
+        for cold in (False, True):
+            bodies = [body, _other_catalogue(body)] if cold else [body]
+            for each in bodies:
+                structure(loads(each), PrivacySetting)  # build the hooks outside the timing
+            turn = itertools.cycle(bodies).__next__
+            (t_json, t_orjson, t_ours), ratio = measure(
+                [
+                    lambda turn=turn: json.loads(turn()),
+                    lambda turn=turn: orjson.loads(turn()),
+                    lambda turn=turn: structure(loads(turn()), PrivacySetting),
+                ],
+                args.runs,
+                args.number,
+            )
+            if not cold:
+                over = over or ratio > budget
+            flag = "  OVER" if ratio > budget else ""
+            name_shown = label + (" (catalogue changes)" if cold else "")
+            print(
+                f"{name_shown:<31} ({len(body)} bytes)  json.loads {t_json:6.2f}  "
+                f"orjson.loads {t_orjson:6.2f}  loads+structure {t_ours:6.2f}  "
+                f"ratio {ratio:4.2f} (budget {budget:.1f}){flag}"
+            )
     return 1 if over else 0
+
+
+def _other_catalogue(body: bytes) -> bytes:
+    """The same body with one description of ``privacy_desc_list`` changed (same length)."""
+    data = json.loads(body)
+    desc = data.get("privacy_desc") or data.get("Privacy_Desc") or data.get("privacy_Desc")
+    if desc is None:
+        desc = next(v for k, v in data.items() if k.lower() == "privacy_desc")
+    items = next(v for v in desc.values() if isinstance(v, list))
+    first = items[0]
+    key = next(k for k in first if k.lower().strip() == "privacy_desc")
+    first[key] = first[key][::-1]
+    return json.dumps(data, ensure_ascii=False).encode()
 
 
 if __name__ == "__main__":

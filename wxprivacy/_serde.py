@@ -283,11 +283,22 @@ def _string_record_batch(
     new = object.__new__
     set_attr = object.__setattr__
 
+    # The last list built, as a shallow copy of its raw items, and its instances (frozen, so
+    # shared safely). ``privacy_desc_list`` is WeChat's fixed catalogue of privacy keys, the same
+    # in every getprivacysetting answer: comparing it with the last one (in C) is cheaper than
+    # building it again. One tuple, so a reader never sees a copy paired with another's result.
+    memo: tuple[list[Any] | None, tuple[T, ...]] = (None, ())
+
     def batch(items: Any) -> tuple[T, ...] | None:
+        nonlocal memo
         if len(items) < _BATCH_MIN:
             return None  # its fixed cost does not pay for a few items
+        seen, built = memo
+        if items == seen:
+            return built
         if not set(map(type, items)) <= _JUST_DICT:
             return None
+        raw = items
         if not set(chain.from_iterable(items)) <= fast_keys:
             items = folder.rename_all(items)
             if items is None:
@@ -301,7 +312,9 @@ def _string_record_batch(
         # a new instance each, whose __dict__ is the defaults updated with the item.
         instances = list(map(new, repeat(cls, len(items))))
         any(map(set_attr, instances, repeat("__dict__"), map(or_, repeat(defaults), items)))
-        return tuple(instances)
+        result = tuple(instances)
+        memo = (list(map(dict, raw)), result)  # the raw items: a mixed-case list matches too
+        return result
 
     return batch
 

@@ -1,0 +1,44 @@
+"""The remembered privacy_desc_list: reused only for an equal list, never stale after mutation."""
+
+from __future__ import annotations
+
+import json
+
+from fixture_data import fixture_bytes
+
+from wxprivacy._serde import loads, structure
+from wxprivacy.models import PrivacySetting
+
+
+def descs(setting: PrivacySetting) -> list[tuple[str, str]]:
+    assert setting.privacy_desc is not None
+    return [(i.privacy_key, i.privacy_desc) for i in setting.privacy_desc.privacy_desc_list]
+
+
+def test_equal_catalogue_is_reused_and_a_changed_one_is_rebuilt() -> None:
+    body = fixture_bytes("getprivacysetting_full.json")
+    first = structure(loads(body), PrivacySetting)
+    again = structure(loads(body), PrivacySetting)
+    assert again.privacy_desc == first.privacy_desc
+    data = json.loads(body)
+    data["privacy_desc"]["privacy_desc_list"][0]["privacy_desc"] = "changed"
+    changed = structure(data, PrivacySetting)
+    assert descs(changed)[0][1] == "changed"
+    assert descs(changed)[1:] == descs(first)[1:]
+
+
+def test_mutating_the_decoded_input_afterwards_never_leaks_into_later_results() -> None:
+    body = fixture_bytes("getprivacysetting_full.json")
+    data = loads(body)
+    original = descs(structure(data, PrivacySetting))
+    data["privacy_desc"]["privacy_desc_list"][0]["privacy_desc"] = "mutated later"
+    # the remembered copy is the list as it was structured, so an equal body still matches it
+    assert descs(structure(loads(body), PrivacySetting)) == original
+    assert descs(structure(data, PrivacySetting))[0][1] == "mutated later"
+
+
+def test_mixed_case_catalogue_equals_the_canonical_one() -> None:
+    canonical = structure(loads(fixture_bytes("getprivacysetting_full.json")), PrivacySetting)
+    for _ in range(2):  # built, then remembered
+        mixed = structure(loads(fixture_bytes("getprivacysetting_mixed_case.json")), PrivacySetting)
+        assert descs(mixed) == descs(canonical)

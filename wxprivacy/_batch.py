@@ -75,10 +75,22 @@ async def as_completed_bounded(
     """
     check_concurrency(concurrency)
     source = _aiter(keys)
+    loop = asyncio.get_running_loop()
     running: dict[asyncio.Future[R], str] = {}
+    finished: deque[asyncio.Future[R]] = deque()
+    wakeup: list[asyncio.Future[None]] = []  # at most one: set when a task finishes
     requeued: deque[str] = deque()
     requeues: dict[str, int] = {}
     exhausted = False
+
+    # Completion is pushed by a done-callback instead of polled with asyncio.wait(), which
+    # registers and removes a callback on every running task each time: O(concurrency) per
+    # result, where this is O(1).
+    def on_done(task: asyncio.Future[R]) -> None:
+        finished.append(task)
+        if wakeup and not wakeup[0].done():
+            wakeup[0].set_result(None)
+
     try:
         while True:
             while len(running) < concurrency:
@@ -92,13 +104,21 @@ async def as_completed_bounded(
                     except StopAsyncIteration:
                         exhausted = True
                         break
-                running[asyncio.ensure_future(work(key))] = key
+                started: asyncio.Future[R] = asyncio.ensure_future(work(key), loop=loop)
+                running[started] = key
+                started.add_done_callback(on_done)
             if not running:
                 return
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                key = running.pop(task)
-                exc = task.exception()
+            if not finished:
+                wakeup.append(loop.create_future())
+                try:
+                    await wakeup[0]
+                finally:
+                    wakeup.clear()
+            while finished:
+                done = finished.popleft()
+                key = running.pop(done)
+                exc = done.exception()
                 if isinstance(exc, MinuteQuotaExceededError):
                     count = requeues.get(key, 0)
                     if count < max_requeues:
@@ -106,7 +126,7 @@ async def as_completed_bounded(
                         requeued.append(key)
                         continue
                 requeues.pop(key, None)
-                yield key, (task.result() if exc is None else _as_error(exc))
+                yield key, (done.result() if exc is None else _as_error(exc))
     finally:
         for task in running:
             task.cancel()

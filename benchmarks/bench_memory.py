@@ -7,7 +7,7 @@ Run from the repository root (``nox -s bench`` runs it)::
 One emulator process serves 100,000 authorizers; for each size a fresh client process lists the
 first N with ``api_get_authorizer_list`` (500 per page, lazily), stores each refresh token just
 before its fetch, streams ``iter_privacy_settings`` to JSONL and reports its own peak RSS
-(``ru_maxrss``). Two modes:
+(``VmHWM``). Two modes:
 
 - ``forget``: after writing an authorizer's line the client forgets its tokens
   (``remove_authorizer``), as a batch job with a shared store (Redis) keeps nothing locally;
@@ -38,7 +38,16 @@ TARGET_MB = 150.0
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB (Linux reports kilobytes)."""
+    """This process's peak resident set size in MB.
+
+    ``VmHWM`` from ``/proc/self/status`` where it exists: ``ru_maxrss`` survives ``execve`` on
+    Linux, so a child started from a big parent would report the parent's peak.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -28,6 +28,7 @@ RETRY_TEXT: Final = {
     "transient": "yes, with backoff",
     "token": "once, after a token refresh",
     "quota": "no (wait, then call again)",
+    "later": "no (retryable: call again in about a minute)",
     "permanent": "no",
     "reauthorize": "no: the owner must act",
 }

@@ -198,3 +198,44 @@ def test_apply_template_command_changes_nothing_without_yes(tmp_path: Path) -> N
     assert result.exit_code == 1  # the seeded fleet has authorizers without permission set 18
     result = runner.invoke(app, ["apply-template", str(path), "--emulator", "20", "--yes"])
     assert "written" in result.output and "dry run" not in result.output
+
+
+def test_set_diff_shows_sdk_changes(tmp_path: Path) -> None:
+    emu = Emulator(authorizers=20, seed=0)
+    appid = next(
+        a
+        for a in emu.authorizer_appids
+        if emu.profile(a) != "no_permission"
+        and emu.authorizer(a).dev.setting.get("sdk_privacy_info_list")
+    )
+    current = [s["sdk_name"] for s in emu.authorizer(appid).dev.setting["sdk_privacy_info_list"]]
+    path = write(tmp_path, "g.toml", GUIDELINE.split("[[sdk_privacy_info_list]]")[0])
+    result = runner.invoke(
+        app, ["set", appid, "--from", str(path), "--emulator", "20", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    for name in current:  # the guideline drops them: the diff must say so
+        assert f"- sdk {name}" in result.output
+
+
+def test_set_live_diff_does_not_claim_to_clear_the_ext_file(tmp_path: Path) -> None:
+    emu = Emulator(authorizers=20, seed=0)
+    appid = next(
+        a
+        for a in emu.authorizer_appids
+        if emu.authorizer(a).live is not None and emu.profile(a) != "no_permission"
+    )
+    text = "privacy_ver = 1\n" + GUIDELINE.split("[[setting_list]]")[0]
+    path = write(tmp_path, "g.toml", text)
+    result = runner.invoke(
+        app, ["set", appid, "--from", str(path), "--emulator", "20", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "ext_file_media_id" not in result.output
+
+
+@pytest.mark.parametrize("value", ["3", '"2"', "true"])
+def test_guideline_privacy_ver_is_checked_when_loaded(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, "g.toml", f"privacy_ver = {value}\n" + GUIDELINE)
+    with pytest.raises(InvalidArgumentError, match="privacy_ver must be 1 or 2"):
+        load_guideline(path)

@@ -137,7 +137,7 @@ class AuthorizationAPI(BaseClient):
             )
         if not urlsplit(redirect_uri).netloc:
             raise InvalidArgumentError(f"redirect_uri has no host: {redirect_uri!r}")
-        if isinstance(auth_type, bool) or auth_type not in _AUTH_TYPES:
+        if type(auth_type) is not int or auth_type not in _AUTH_TYPES:
             raise InvalidArgumentError(f"auth_type must be 1, 2 or 3, got {auth_type!r}")
         if biz_appid is not None:
             check_appid("biz_appid", biz_appid)

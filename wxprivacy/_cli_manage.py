@@ -158,7 +158,7 @@ def load_guideline(path: Path) -> Guideline:
             _structure(item, SdkPrivacyInfo, f"sdk_privacy_info_list[{i}]")
             for i, item in enumerate(data.get("sdk_privacy_info_list", []))
         ),
-        privacy_ver=data.get("privacy_ver", 2),
+        privacy_ver=_privacy_ver(data.get("privacy_ver", 2), path),
     )
     set_privacy_body(
         owner_setting=guideline.owner_setting,
@@ -167,6 +167,12 @@ def load_guideline(path: Path) -> Guideline:
         privacy_ver=guideline.privacy_ver,
     )
     return guideline
+
+
+def _privacy_ver(value: Any, path: Path) -> int:
+    if type(value) is not int or value not in (1, 2):
+        raise InvalidArgumentError(f"{path}: privacy_ver must be 1 or 2, got {value!r}")
+    return value
 
 
 def load_template(path: Path) -> Template:
@@ -190,9 +196,13 @@ def load_template(path: Path) -> Template:
     return Template(purposes=dict(purposes), owner_defaults=defaults)
 
 
-def _owner_diff(old: OwnerSetting | None, new: OwnerSetting) -> list[str]:
+def _owner_diff(
+    old: OwnerSetting | None, new: OwnerSetting, *, skip: tuple[str, ...] = ()
+) -> list[str]:
     lines = []
     for name in _OWNER_FIELDS:
+        if name in skip:
+            continue
         before = getattr(old, name) if old is not None else None
         after = getattr(new, name)
         if after is None or before == after or (before is None and after == ""):
@@ -207,6 +217,26 @@ def _items_diff(old: tuple[SettingItem, ...], new: tuple[SettingItem, ...]) -> l
     lines = [f"  + {k}: {v}" for k, v in after.items() if k not in before]
     lines += [f"  ~ {k}: {before[k]!r} -> {v!r}" for k, v in after.items() if before.get(k, v) != v]
     lines += [f"  - {k}" for k in before if k not in after]
+    return lines
+
+
+def _sdk_diff(old: tuple[SdkPrivacyInfo, ...], new: tuple[SdkPrivacyInfo, ...]) -> list[str]:
+    def shape(sdk: SdkPrivacyInfo) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return sdk.sdk_biz_name, tuple((i.privacy_key, i.privacy_text) for i in sdk.sdk_list)
+
+    before = {sdk.sdk_name: sdk for sdk in old}
+    after = {sdk.sdk_name: sdk for sdk in new}
+    lines = [
+        f"  + sdk {name}: {', '.join(i.privacy_key for i in sdk.sdk_list)}"
+        for name, sdk in after.items()
+        if name not in before
+    ]
+    lines += [
+        f"  ~ sdk {name}: {', '.join(i.privacy_key for i in sdk.sdk_list)}"
+        for name, sdk in after.items()
+        if name in before and shape(before[name]) != shape(sdk)
+    ]
+    lines += [f"  - sdk {name}" for name in before if name not in after]
     return lines
 
 
@@ -383,10 +413,15 @@ def set_command(
                 if exc.errcode != 86074:
                     raise
                 current = None
-            diff = _owner_diff(current.owner_setting if current else None, guideline.owner_setting)
+            # privacy_ver=1 never sends ext_file_media_id (the live one cannot change).
+            skip = ("ext_file_media_id",) if ver == 1 else ()
+            owner = current.owner_setting if current else None
+            diff = _owner_diff(owner, guideline.owner_setting, skip=skip)
             if ver == 2:
                 old = current.setting_list if current else ()
                 diff += _items_diff(old, guideline.setting_list)
+                old_sdks = current.sdk_privacy_info_list if current else ()
+                diff += _sdk_diff(old_sdks, guideline.sdk_privacy_info_list)
             out_console.print(f"{authorizer_appid} (privacy_ver={ver}):", markup=False)
             for line in diff or ["  (no change)"]:
                 out_console.print(line, markup=False)

@@ -298,7 +298,7 @@ class PrivacyInterfaceError(WeChatAPIError):
     """``apply_privacy_interface``/``get_code_privacy_info`` rejected the request (61031–61040)."""
 
 
-RetryClass = Literal["transient", "token", "quota", "permanent", "reauthorize"]
+RetryClass = Literal["transient", "token", "quota", "later", "permanent", "reauthorize"]
 
 
 @attrs.frozen
@@ -308,8 +308,10 @@ class ErrcodeInfo:
     Attributes:
         errcode: the WeChat error code.
         exception: the exception class raised for it.
-        retry: ``"transient"`` (retried with backoff), ``"token"`` (refresh the token once, retry
-            once), ``"quota"`` (not retried in-band), ``"permanent"`` or ``"reauthorize"``.
+        retry: ``"transient"`` (retried with backoff), ``"token"`` (refresh the token once,
+            retry once), ``"quota"`` (not retried in-band), ``"later"`` (not retried in-band;
+            the error is ``retryable``: call again after the wait in ``action``),
+            ``"permanent"`` or ``"reauthorize"``.
         meaning: what it means, in a few words.
         action: what the caller should do.
     """
@@ -515,9 +517,16 @@ ERRCODES: Final[Mapping[int, ErrcodeInfo]] = _table(
     ),
     E(61037, PrivacyInterfaceError, "permanent", "content must be UTF-8", "send UTF-8 text"),
     E(
+        61038,
+        PrivacyInterfaceError,
+        "permanent",
+        "privacy-interface request rejected (code not documented)",
+        "check the application against WeChat's privacy-interface rules",
+    ),
+    E(
         61039,
         PrivacyInterfaceError,
-        "transient",
+        "later",
         "privacy check task unfinished",
         "wait about a minute and try again",
     ),

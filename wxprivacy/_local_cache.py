@@ -35,6 +35,8 @@ class LocalTokenCache:
         self._clock = clock
         self._max = max_entries
         self._entries: dict[Hashable, tuple[AccessToken, float]] = {}
+        self.epoch = 0
+        """Bumped by every discard/clear: a read that began before it must not be cached."""
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -56,19 +58,33 @@ class LocalTokenCache:
             return None
         return token
 
-    def put(self, key: Hashable, token: AccessToken) -> None:
-        """Remember ``token`` under ``key`` for ``ttl`` seconds (no-op when disabled)."""
-        if not self.enabled:
+    def put(self, key: Hashable, token: AccessToken, *, epoch: int | None = None) -> None:
+        """Remember ``token`` under ``key`` for ``ttl`` seconds (no-op when disabled).
+
+        Args:
+            epoch: the :attr:`epoch` seen when the read of ``token`` began; if a token was
+                discarded since, the read may have returned the very token that just failed,
+                so it is not cached.
+        """
+        if not self.enabled or (epoch is not None and epoch != self.epoch):
             return
         self._entries.pop(key, None)
         self._entries[key] = (token, self._clock())
         while len(self._entries) > self._max:
             del self._entries[next(iter(self._entries))]
 
-    def discard(self, key: Hashable) -> None:
-        """Forget ``key``, if present."""
+    def discard(self, key: Hashable, *, failed: bool = True) -> None:
+        """Forget ``key``, if present.
+
+        Args:
+            failed: the token was rejected or invalidated (not merely absent): reads already
+                in flight must not put it back (see :attr:`epoch`).
+        """
+        if failed:
+            self.epoch += 1
         self._entries.pop(key, None)
 
     def clear(self) -> None:
         """Forget everything."""
+        self.epoch += 1
         self._entries.clear()

@@ -199,7 +199,7 @@ def _url_list(path: str, urls: Any, limit: int | None) -> list[str]:
         raise _fail(path, f"at most {limit} allowed, got {len(result)}")
     for index, url in enumerate(result):
         text = _text(f"{path}[{index}]", url, required=True)
-        if not text.startswith(("http://", "https://")):
+        if not text.startswith(("http://", "https://")) or not text.split("://", 1)[1].strip("/"):
             raise _fail(f"{path}[{index}]", f"must be an http(s) URL, got {text[:60]!r}")
     return result
 
@@ -222,8 +222,8 @@ def apply_interface_body(
             http(s) URL.
     """
     name = _text("api_name", api_name, required=True)
-    if name != name.strip() or " " in name:
-        raise _fail("api_name", f"must not contain spaces, got {name!r}")
+    if any(ch.isspace() for ch in name):
+        raise _fail("api_name", f"must not contain white space, got {name!r}")
     text = _text("content", content, required=True)
     if len(text) > APPLY_CONTENT_MAX_CHARS:
         raise _fail("content", f"at most {APPLY_CONTENT_MAX_CHARS} characters, got {len(text)}")
@@ -274,9 +274,7 @@ def read_ext_file(file: ExtFile) -> tuple[str, bytes]:
             raise _fail("file", "open the file in binary mode ('rb')")
         raw_name = getattr(file, "name", None)
         name = _check_txt_name(raw_name) if isinstance(raw_name, str) else "privacy.txt"
-        data = file.read(EXT_FILE_MAX_BYTES + 1)
-        if not isinstance(data, bytes):
-            raise _fail("file", "the file object must return bytes")
+        data = _read_all(file, EXT_FILE_MAX_BYTES + 1)
     else:
         raise _fail("file", f"must be a path, bytes or a binary file, got {type(file).__name__}")
     if not data:
@@ -284,3 +282,18 @@ def read_ext_file(file: ExtFile) -> tuple[str, bytes]:
     if len(data) > EXT_FILE_MAX_BYTES:
         raise _fail("file", f"more than {EXT_FILE_MAX_BYTES} bytes (100 KB; WeChat: 40126)")
     return name, data
+
+
+def _read_all(file: Any, limit: int) -> bytes:
+    """Read up to ``limit`` bytes, looping: an unbuffered file or pipe may return less per read."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = file.read(limit - size)
+        if not isinstance(chunk, bytes | bytearray | memoryview):
+            raise _fail("file", "the file object must return bytes")
+        if not chunk:
+            break
+        chunks.append(bytes(chunk))
+        size += len(chunk)
+    return b"".join(chunks)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -81,8 +82,15 @@ def check_seconds(name: str, value: float, *, low: float, high: float | None = N
     Raises:
         InvalidArgumentError: not a number, or out of range.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-        raise InvalidArgumentError(f"{name} must be a number of seconds >= {low:g}, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < low
+    ):
+        raise InvalidArgumentError(
+            f"{name} must be a finite number of seconds >= {low:g}, got {value!r}"
+        )
     if high is not None and value > high:
         raise InvalidArgumentError(f"{name} must be at most {high:g} seconds, got {value!r}")
     return float(value)

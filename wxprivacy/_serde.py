@@ -49,7 +49,7 @@ from ._coerce import (
     unix_seconds_in,
     unix_seconds_out,
 )
-from ._errors import ResponseFormatError
+from ._errors import InvalidArgumentError, ResponseFormatError
 from ._keys import EXTRAS_KEY, KeyFolder, WireError, describe
 from .models import (
     AuthorizationInfo,
@@ -187,15 +187,43 @@ def dumps(obj: Any) -> bytes:
 
     Raises:
         TypeError: ``obj`` holds something JSON cannot represent.
+        InvalidArgumentError: a string holds a lone UTF-16 surrogate (the message names its path).
     """
     try:
         return orjson.dumps(obj, default=_json_default)
     except orjson.JSONEncodeError:
-        # orjson stops at integers beyond 64 bits; the standard library does not.
+        # orjson stops at integers beyond 64 bits (and at lone surrogates); json does not.
         text = json.dumps(
             obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default
         )
+    try:
         return text.encode("utf-8")
+    except UnicodeEncodeError:
+        path = _bad_text_path(json.loads(text)) or "$"
+        raise InvalidArgumentError(
+            f"{path}: text is not valid Unicode (a lone UTF-16 surrogate); it cannot be sent"
+        ) from None
+
+
+def _bad_text_path(value: Any, path: str = "") -> str | None:
+    """The field path of the first string holding a lone surrogate, if any."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "$"
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, item in items:
+        sub = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key)
+        found = _bad_text_path(item, sub)
+        if found:
+            return found
+    return None
 
 
 # ----------------------------------------------------------------------------- the converter

@@ -27,6 +27,7 @@ from ._errors import (
     MissingRefreshTokenError,
     MissingVerifyTicketError,
     TokenInvalidError,
+    TokenStoreError,
     WxPrivacyError,
 )
 
@@ -177,7 +178,11 @@ class TokenManager:
             )
             await self.invalidate_component_token(token.value)
         token = await self.component_token()
-        return await call(token.value)
+        try:
+            return await call(token.value)
+        except TokenInvalidError:
+            await self.invalidate_component_token(token.value)  # never reuse a rejected token
+            raise
 
     # -- authorizer tokens -----------------------------------------------------------------------
 
@@ -220,9 +225,19 @@ class TokenManager:
                     current, exc, f"authorizer_access_token of {authorizer_appid}"
                 )
             # The rotated refresh token is stored together with (and before use of) the new token.
-            await self.store.set_authorizer_tokens(
-                comp, authorizer_appid, token, rotated or refresh_token
-            )
+            try:
+                await self.store.set_authorizer_tokens(
+                    comp, authorizer_appid, token, rotated or refresh_token
+                )
+            except TokenStoreError:
+                if rotated and rotated != refresh_token:
+                    logger.error(
+                        "the rotated authorizer_refresh_token of %s could not be stored; the old "
+                        "one stays valid for about 5 minutes: when the store is back, run "
+                        "reload_refresh_tokens() to fetch the current one",
+                        authorizer_appid,
+                    )
+                raise
             if rotated and rotated != refresh_token:
                 logger.info(
                     "authorizer_refresh_token of %s was rotated and stored", authorizer_appid
@@ -250,7 +265,11 @@ class TokenManager:
             )
             await self.invalidate_authorizer_token(authorizer_appid, token.value)
         token = await self.authorizer_token(authorizer_appid)
-        return await call(token.value)
+        try:
+            return await call(token.value)
+        except TokenInvalidError:
+            await self.invalidate_authorizer_token(authorizer_appid, token.value)
+            raise
 
     # -- plumbing --------------------------------------------------------------------------------
 

@@ -186,12 +186,13 @@ class RedisTokenStore:
             cached = self._local.get(key)
             if cached is not None:
                 return cached
+        epoch = self._local.epoch
         value, expires_at, refresh_at = await self._run(
             f"reading the {what}",
             lambda: self._redis.hmget(key, ["value", "expires_at", "refresh_at"]),
         )
         if value is None or expires_at is None:
-            self._local.discard(key)
+            self._local.discard(key, failed=False)
             return None
         try:
             token = AccessToken(
@@ -203,7 +204,7 @@ class RedisTokenStore:
             raise TokenStoreError(f"the stored {what} is malformed", store=_STORE) from None
         if token.expires_at <= self._clock():
             return None  # expired by our clock before Redis dropped the key
-        self._local.put(key, token)
+        self._local.put(key, token, epoch=epoch)
         return token
 
     def _queue_token(self, pipe: Any, key: str, token: AccessToken) -> None:
@@ -405,8 +406,13 @@ class RedisTokenStore:
         ``overwrite``, a token already stored for an appid is kept (``HSETNX``).
 
         Raises:
+            InvalidArgumentError: an appid the store refuses everywhere else (braces, spaces):
+                nothing is written.
             TokenStoreError: Redis failed or timed out (earlier chunks of 500 stay written).
         """
+        for authorizer_appid in mapping:
+            if isinstance(authorizer_appid, str) and authorizer_appid:
+                check_part("authorizer_appid", authorizer_appid)
         key = self.key(component_appid, "refresh_tokens")
         return await import_hash(self._redis, key, mapping, overwrite=overwrite, run=self._run)
 

@@ -48,6 +48,9 @@ def create_app(handler: CallbackHandler, *, client: ComponentClient | None = Non
 
     @app.post(CALLBACK_PATH, response_class=PlainTextResponse)
     async def component_callback(request: Request) -> PlainTextResponse:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > handler.max_body_bytes:
+            return PlainTextResponse("payload too large", status_code=413)  # before reading it
         body = await request.body()
         try:
             reply = await handler.handle(request.query_params, body)

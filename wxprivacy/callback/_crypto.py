@@ -183,7 +183,11 @@ class MessageCrypto:
             raise DecryptError("decrypted length prefix exceeds the message")
         appid = content[header + length :]
         if appid != self._appid_bytes:
-            shown = appid.decode("utf-8", "replace")[:64]
+            # Show the trailing bytes only when they look like an appid: after a bad length
+            # prefix they may hold decrypted message text (a ticket), which must not leak.
+            text = appid.decode("utf-8", "replace")
+            looks_like_appid = len(appid) <= 32 and text.isascii() and text.isalnum()
+            shown = text if looks_like_appid else f"<{len(appid)} bytes, not an appid>"
             raise AppIdMismatchError(
                 f"message is for appid {shown!r}, not {self.component_appid!r}",
                 received_appid=shown,

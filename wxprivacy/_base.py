@@ -55,45 +55,11 @@ def check_appid(name: str, value: str) -> str:
 
 
 class BaseClient:
-    """Async client for a WeChat third-party platform ("component").
+    """The shared core of :class:`ComponentClient`: construction, credentials, the token
+    endpoints and the two authenticated calls every endpoint group goes through.
 
-    Tokens come from ``token_store`` and are refreshed on demand: the component token from the
-    stored ``component_verify_ticket``, each authorizer token from its stored
-    ``authorizer_refresh_token``. Use one client per application (``async with`` it, or call
-    :meth:`aclose`); it is safe for any number of concurrent tasks.
-
-    Args:
-        component_appid: the platform's appid.
-        component_appsecret: the platform's appsecret (never logged or shown in ``repr``).
-        token_store: where tickets and tokens live; a :class:`MemoryTokenStore` when ``None``.
-        http_client: an ``httpx.AsyncClient`` owned by the caller (never closed here); when
-            ``None`` the client creates its own and closes it in :meth:`aclose`.
-        transport: the HTTP machinery of the client it creates itself: ``"aiohttp"`` (the
-            default; httpx's API over aiohttp's connection pool, from ``httpx-aiohttp``) or
-            ``"httpx"`` (httpx's own pool, split into 16 pools of 4 connections so it does not
-            collapse with many requests in flight). Measured on 2 cores against the emulator at
-            64 requests in flight, 50 ms away: aiohttp about 1.8x the sharded httpx pool and 3x
-            a plain ``httpx.AsyncClient`` (``benchmarks/bench_throughput.py``). Not allowed
-            together with ``http_client``. Tests that mock httpcore (``respx``) need
-            ``transport="httpx"`` or their own ``http_client``.
-        base_url: scheme and host of the API.
-        retry: retry policy for transient failures; ``RetryPolicy()`` (4 attempts, 0.5 s
-            initial backoff, 8 s cap) when ``None``.
-        timeout: seconds (or an ``httpx.Timeout``) for the client it creates itself.
-        refresh_margin: seconds before expiry at which tokens are refreshed.
-        clock: returns the current Unix time in seconds (tests inject a fake).
-        sleep: awaitable sleep in seconds used between retries and by the rate limiter (tests
-            inject a fake).
-        rate_limits: requests per minute per endpoint path for this component, e.g.
-            ``{"/cgi-bin/component/getprivacysetting": 1000}`` (every attempt counts, retries
-            included); ``None`` (the default) limits nothing. Whatever the limits, after WeChat
-            answers 45011 for an endpoint, further calls to it wait until the next minute
-            (WeChat would refuse them), and batches re-queue the authorizers it refused.
-
-    Raises:
-        InvalidArgumentError: an empty appid or appsecret; a base_url that is not http(s); an
-            unknown ``transport``, one given with ``http_client``, or ``"aiohttp"`` without
-            httpx-aiohttp installed; a rate limit that is not an int >= 1.
+    Endpoint groups subclass it; users create :class:`ComponentClient`, whose docstring lists
+    the constructor arguments.
     """
 
     def __init__(

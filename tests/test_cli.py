@@ -138,3 +138,28 @@ def test_get_for_an_appid_that_is_not_an_authorizer_says_so() -> None:
     result = runner.invoke(app, ["get", "wx00000000000000ff", "--emulator", "10"])
     assert result.exit_code == 1
     assert "is not an authorizer of component" in result.output
+
+
+async def test_ticket_flag_never_replaces_the_stored_ticket(
+    redis_client: object, redis_prefix: str
+) -> None:
+    from conftest import REDIS_URL
+
+    from wxprivacy import RedisTokenStore
+    from wxprivacy.cli import Settings, open_client
+
+    comp = "wx0000000000000000"
+    async with RedisTokenStore.from_url(REDIS_URL, key_prefix=redis_prefix) as store:
+        await store.set_verify_ticket(comp, "ticket@@@from-callback", 12 * 3600)
+    settings = Settings(
+        component_appid=comp,
+        component_appsecret="secret-value",
+        base_url="https://api.weixin.qq.com",
+        redis_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+        ticket="ticket@@@stale-from-env",
+        emulator=None,
+        seed=0,
+    )
+    async with open_client(settings) as client:
+        assert await client.token_store.get_verify_ticket(comp) == "ticket@@@from-callback"

@@ -239,3 +239,29 @@ def test_guideline_privacy_ver_is_checked_when_loaded(tmp_path: Path, value: str
     path = write(tmp_path, "g.toml", f"privacy_ver = {value}\n" + GUIDELINE)
     with pytest.raises(InvalidArgumentError, match="privacy_ver must be 1 or 2"):
         load_guideline(path)
+
+
+def test_the_file_formats_on_the_cli_page_load(tmp_path: Path) -> None:
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text("utf-8")
+    blocks = dict(re.findall(r'```toml title="([^"]+)"\n(.*?)```', page, re.S))
+    guideline = load_guideline(write(tmp_path, "g.toml", blocks["guideline.toml"]))
+    assert guideline.setting_list[0].privacy_key == "UserInfo"
+    template = load_template(write(tmp_path, "t.toml", blocks["template.toml"]))
+    assert template.purposes["Location"] == "查找附近门店"
+
+
+def test_set_finds_the_refresh_token_without_a_prior_listing(tmp_path: Path) -> None:
+    emu = Emulator(authorizers=5, seed=0)
+    appid = next(a for a in emu.authorizer_appids if emu.profile(a) != "no_permission")
+    path = write(tmp_path, "g.toml", GUIDELINE)
+    result = runner.invoke(app, ["set", appid, "--from", str(path), "--emulator", "5", "--dry-run"])
+    assert result.exit_code == 0, result.output
+
+
+def test_apply_template_fails_while_keys_stay_undeclared(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.toml", template_text({"UserInfo": "展示头像"}))
+    result = runner.invoke(app, ["apply-template", str(path), "--emulator", "20"])
+    assert result.exit_code == 1
+    assert "still use keys the template has no purpose for" in result.output

@@ -106,6 +106,24 @@ def emulator() -> Emulator:
     return Emulator(authorizers=20, seed=7)
 
 
+class _WeChatOnly(httpx.AsyncBaseTransport):
+    """Requests to WeChat's host go to the emulator; any other host (an emulator a page starts
+    itself on 127.0.0.1, say) is reached over the network as usual."""
+
+    def __init__(self, emulated: httpx.AsyncBaseTransport) -> None:
+        self._emulated = emulated
+        self._network = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == "api.weixin.qq.com":
+            return await self._emulated.handle_async_request(request)
+        return await self._network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._emulated.aclose()
+        await self._network.aclose()
+
+
 def _route_to(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Send every ``httpx.AsyncClient`` without an explicit transport, and every client a
     ``ComponentClient`` creates for itself, to ``emu``."""
@@ -113,7 +131,7 @@ def _route_to(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
 
     def init(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("transport") is None:
-            kwargs["transport"] = emu.transport()
+            kwargs["transport"] = _WeChatOnly(emu.transport())
         original_init(self, *args, **kwargs)
 
     monkeypatch.setattr(httpx.AsyncClient, "__init__", init)

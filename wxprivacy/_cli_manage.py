@@ -51,6 +51,8 @@ from ._client import ComponentClient
 from ._errors import InvalidArgumentError, ResponseFormatError, WeChatAPIError, WxPrivacyError
 from ._privacy_validate import set_privacy_body
 from .cli import (
+    EXIT_FAILED_AUTHORIZERS,
+    EXIT_FATAL,
     AppidOpt,
     BaseUrlOpt,
     EmulatorOpt,
@@ -62,6 +64,7 @@ from .cli import (
     _settings,
     app,
     err_console,
+    find_refresh_token,
     open_client,
     out_console,
 )
@@ -292,6 +295,8 @@ class ApplyResult:
     unchanged: int = 0
     written: int = 0
     errors: dict[str, str] = attrs.field(factory=dict)
+    missing_purpose: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    """Authorizers whose code uses keys the template has no purpose for (left undeclared)."""
 
 
 async def _appids_with_tokens(client: ComponentClient) -> AsyncIterator[str]:
@@ -326,6 +331,7 @@ async def run_apply_template(
             continue
         plan = plan_template(setting, template, keep_existing=keep_existing)
         if plan.missing_purpose:
+            result.missing_purpose[appid] = plan.missing_purpose
             out_console.print(
                 f"{appid}: no purpose in the template for {', '.join(plan.missing_purpose)}",
                 markup=False,
@@ -382,7 +388,22 @@ def set_command(
     redis_prefix: PrefixOpt = "wxprivacy",
     ticket: TicketOpt = None,
 ) -> None:
-    """Write one privacy guideline from a TOML file (setprivacysetting), showing the diff."""
+    """Write one privacy guideline from a TOML file (setprivacysetting), showing the diff.
+
+    The refresh token comes from the token store, else from api_get_authorizer_list.
+    Exit status 1 when the write is refused, 2 for a bad file.
+
+    \b
+    privacy_ver = 2            # optional; 1 = live version (owner_setting only)
+    [owner_setting]
+    contact_email = "privacy@example.com"
+    notice_method = "弹窗提示"
+    store_expire_timestamp = "30天"
+    [[setting_list]]
+    privacy_key = "UserInfo"
+    privacy_text = "展示会员头像与昵称"
+    [[sdk_privacy_info_list]]  # optional, with [[sdk_privacy_info_list.sdk_list]] items
+    """
     try:
         guideline = load_guideline(from_)
     except InvalidArgumentError as exc:
@@ -401,9 +422,7 @@ def set_command(
 
     async def go() -> None:
         async with open_client(settings) as client:
-            if settings.emulator is not None:
-                async for _ in client.iter_authorizers(store_refresh_tokens=True):
-                    pass
+            await find_refresh_token(client, authorizer_appid)
             ver = guideline.privacy_ver
             try:
                 current: PrivacySetting | None = await client.get_privacy_setting(
@@ -466,7 +485,15 @@ def apply_template_command(
     """Declare every privacy key each authorizer's code uses, with the template's purposes.
 
     Shows the diff per authorizer and changes nothing unless --yes. Exit status 1 when any
-    authorizer could not be read, planned or written.
+    authorizer could not be read, planned or written, or still uses a key the template has no
+    purpose for; 3 when nothing could be done. File format: see `wxprivacy set --help`.
+
+    \b
+    [purposes]
+    UserInfo = "展示会员头像与昵称"
+    Location = "查找附近门店"
+    [owner_setting]          # optional: fills only empty fields
+    contact_email = "privacy@example.com"
     """
     try:
         template = load_template(template_path)
@@ -494,7 +521,7 @@ def apply_template_command(
         result = asyncio.run(go())
     except WxPrivacyError as exc:
         err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_FATAL) from None
     for appid, problem in result.errors.items():
         err_console.print(f"{appid}: {problem}", markup=False)
     out_console.print(
@@ -502,7 +529,13 @@ def apply_template_command(
         f"{len(result.errors)} errors; {result.written} written",
         markup=False,
     )
+    if result.missing_purpose:
+        out_console.print(
+            f"{len(result.missing_purpose)} authorizers still use keys the template has no "
+            "purpose for (listed above): add them to [purposes]",
+            markup=False,
+        )
     if not yes and result.changed:
         out_console.print("dry run: nothing was changed; rerun with --yes to write", markup=False)
-    if result.errors:
-        raise typer.Exit(1)
+    if result.errors or result.missing_purpose:
+        raise typer.Exit(EXIT_FAILED_AUTHORIZERS)

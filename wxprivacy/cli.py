@@ -77,7 +77,7 @@ TicketOpt = Annotated[
     typer.Option(
         "--ticket",
         envvar="WXPRIVACY_COMPONENT_VERIFY_TICKET",
-        help="component_verify_ticket to use instead of the stored one.",
+        help="component_verify_ticket to use when the token store holds none.",
         show_default=False,
     ),
 ]
@@ -157,7 +157,9 @@ async def open_client(settings: Settings) -> AsyncIterator[ComponentClient]:
             token_store=store,
             base_url=settings.base_url,
         ) as client:
-            if settings.ticket:
+            comp = settings.component_appid
+            if settings.ticket and not await client.token_store.get_verify_ticket(comp):
+                # Only when the store has none: never replace the newer one a callback stored.
                 await client.set_component_verify_ticket(settings.ticket)
             yield client
     finally:
@@ -339,12 +341,16 @@ def audit(
         raise typer.Exit(EXIT_FAILED_AUTHORIZERS)
 
 
-class _NotAnAuthorizer(WxPrivacyError):
+class NotAnAuthorizerError(WxPrivacyError):
     """The appid is not in the platform's authorizer list."""
 
 
-async def _find_refresh_token(client: ComponentClient, authorizer_appid: str) -> None:
-    """Make sure the store has the authorizer's refresh token, looking it up in the list."""
+async def find_refresh_token(client: ComponentClient, authorizer_appid: str) -> None:
+    """Make sure the store has the authorizer's refresh token, looking it up in the list.
+
+    Raises:
+        NotAnAuthorizerError: the appid is not in ``api_get_authorizer_list``.
+    """
     store, comp = client.token_store, client.component_appid
     if await store.get_refresh_token(comp, authorizer_appid):
         return
@@ -352,7 +358,7 @@ async def _find_refresh_token(client: ComponentClient, authorizer_appid: str) ->
         if item.authorizer_appid == authorizer_appid and item.refresh_token.strip():
             await store.set_refresh_token(comp, authorizer_appid, item.refresh_token)
             return
-    raise _NotAnAuthorizer(
+    raise NotAnAuthorizerError(
         f"{authorizer_appid} is not an authorizer of component {comp} "
         "(not in api_get_authorizer_list)"
     )
@@ -401,13 +407,13 @@ def get(
             if refresh_token:
                 await client.set_authorizer_refresh_token(authorizer_appid, refresh_token)
             else:
-                await _find_refresh_token(client, authorizer_appid)
+                await find_refresh_token(client, authorizer_appid)
             setting = await client.get_privacy_setting(authorizer_appid, ver)
             return _serde.unstructure(setting)
 
     try:
         data = asyncio.run(go())
-    except _NotAnAuthorizer as exc:
+    except NotAnAuthorizerError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     except WxPrivacyError as exc:

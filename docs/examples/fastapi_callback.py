@@ -8,7 +8,8 @@ events remove the authorizer's tokens. Serve it with uvicorn (needs
 
     uvicorn --factory fastapi_callback:app_from_env
 
-with WECHAT_COMPONENT_APPID, WECHAT_COMPONENT_APPSECRET, WECHAT_TOKEN, WECHAT_ENCODING_AES_KEY
+with WXPRIVACY_COMPONENT_APPID, WXPRIVACY_COMPONENT_APPSECRET, WXPRIVACY_CALLBACK_TOKEN,
+WXPRIVACY_ENCODING_AES_KEY
 (and WXPRIVACY_REDIS_URL so that the workers calling WeChat share the tokens) in the environment,
 then set ``https://<your host>/wechat/component/callback`` as the URL on the platform. WeChat
 POSTs the encrypted event there (a component_verify_ticket every 10 minutes) and expects the plain
@@ -64,25 +65,27 @@ def create_app(handler: CallbackHandler, *, client: ComponentClient | None = Non
 
 
 def handler_from_env(target: CallbackTarget) -> CallbackHandler:
-    """Build a handler from WECHAT_TOKEN, WECHAT_ENCODING_AES_KEY, WECHAT_COMPONENT_APPID.
+    """Build a handler from WXPRIVACY_CALLBACK_TOKEN, WXPRIVACY_ENCODING_AES_KEY and
+    WXPRIVACY_COMPONENT_APPID.
 
-    WECHAT_PREVIOUS_ENCODING_AES_KEY (optional) keeps messages decryptable while the
+    WXPRIVACY_PREVIOUS_ENCODING_AES_KEY (optional) keeps messages decryptable while the
     EncodingAESKey is being changed; timestamps older or newer than 5 minutes are refused.
     """
     crypto = MessageCrypto(
-        os.environ["WECHAT_TOKEN"],
-        os.environ["WECHAT_ENCODING_AES_KEY"],
-        os.environ["WECHAT_COMPONENT_APPID"],
-        previous_encoding_aes_key=os.environ.get("WECHAT_PREVIOUS_ENCODING_AES_KEY") or None,
+        os.environ["WXPRIVACY_CALLBACK_TOKEN"],
+        os.environ["WXPRIVACY_ENCODING_AES_KEY"],
+        os.environ["WXPRIVACY_COMPONENT_APPID"],
+        previous_encoding_aes_key=os.environ.get("WXPRIVACY_PREVIOUS_ENCODING_AES_KEY") or None,
     )
     return CallbackHandler(target, crypto, max_age=300)
 
 
 def client_from_env() -> ComponentClient:
-    """Build the ComponentClient from WECHAT_COMPONENT_APPID and WECHAT_COMPONENT_APPSECRET.
+    """Build the ComponentClient from WXPRIVACY_COMPONENT_APPID and WXPRIVACY_COMPONENT_APPSECRET.
 
     With WXPRIVACY_REDIS_URL set, tokens live in Redis (shared with every process calling
-    WeChat); otherwise in this process's memory.
+    WeChat); otherwise in this process's memory. WXPRIVACY_BASE_URL (optional) points the client
+    elsewhere than https://api.weixin.qq.com, e.g. at ``wxprivacy emulator`` for a trial run.
     """
     store: TokenStore | None = None
     redis_url = os.environ.get("WXPRIVACY_REDIS_URL")
@@ -90,9 +93,10 @@ def client_from_env() -> ComponentClient:
         redis_module = importlib.import_module("wxprivacy.redis")
         store = redis_module.RedisTokenStore.from_url(redis_url)
     return ComponentClient(
-        os.environ["WECHAT_COMPONENT_APPID"],
-        os.environ["WECHAT_COMPONENT_APPSECRET"],
+        os.environ["WXPRIVACY_COMPONENT_APPID"],
+        os.environ["WXPRIVACY_COMPONENT_APPSECRET"],
         token_store=store,
+        base_url=os.environ.get("WXPRIVACY_BASE_URL") or "https://api.weixin.qq.com",
     )
 
 

@@ -67,12 +67,12 @@ async def test_pushes_feed_a_real_client_end_to_end() -> None:
 
 async def test_app_from_env_builds_a_real_client(monkeypatch: pytest.MonkeyPatch) -> None:
     emu = Emulator()
-    monkeypatch.setenv("WECHAT_COMPONENT_APPID", emu.component_appid)
-    monkeypatch.setenv("WECHAT_COMPONENT_APPSECRET", emu.component_appsecret)
-    monkeypatch.setenv("WECHAT_TOKEN", emu.callback_token)
-    monkeypatch.setenv("WECHAT_ENCODING_AES_KEY", emu.encoding_aes_key)
+    monkeypatch.setenv("WXPRIVACY_COMPONENT_APPID", emu.component_appid)
+    monkeypatch.setenv("WXPRIVACY_COMPONENT_APPSECRET", emu.component_appsecret)
+    monkeypatch.setenv("WXPRIVACY_CALLBACK_TOKEN", emu.callback_token)
+    monkeypatch.setenv("WXPRIVACY_ENCODING_AES_KEY", emu.encoding_aes_key)
     monkeypatch.delenv("WXPRIVACY_REDIS_URL", raising=False)
-    monkeypatch.delenv("WECHAT_PREVIOUS_ENCODING_AES_KEY", raising=False)
+    monkeypatch.delenv("WXPRIVACY_PREVIOUS_ENCODING_AES_KEY", raising=False)
     async with example.client_from_env() as client:
         assert isinstance(client, ComponentClient)
         assert client.component_appid == emu.component_appid

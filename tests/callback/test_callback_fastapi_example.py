@@ -123,10 +123,10 @@ async def test_get_is_not_allowed() -> None:
 
 
 def test_handler_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
-    monkeypatch.setenv("WECHAT_ENCODING_AES_KEY", AES_KEY)
-    monkeypatch.setenv("WECHAT_COMPONENT_APPID", APPID)
-    monkeypatch.delenv("WECHAT_PREVIOUS_ENCODING_AES_KEY", raising=False)
+    monkeypatch.setenv("WXPRIVACY_CALLBACK_TOKEN", TOKEN)
+    monkeypatch.setenv("WXPRIVACY_ENCODING_AES_KEY", AES_KEY)
+    monkeypatch.setenv("WXPRIVACY_COMPONENT_APPID", APPID)
+    monkeypatch.delenv("WXPRIVACY_PREVIOUS_ENCODING_AES_KEY", raising=False)
     handler = example.handler_from_env(FakeTarget())
     assert handler.crypto.component_appid == APPID
     assert handler.max_age == 300

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import urllib.parse
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 class TcpProxy:
@@ -26,7 +30,9 @@ class TcpProxy:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        # The same database as REDIS_URL, so the tests' cleanup (which scans that one) sees it.
+        db = urllib.parse.urlparse(REDIS_URL).path.strip("/") or "0"
+        return f"redis://127.0.0.1:{self.port}/{db}"
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)

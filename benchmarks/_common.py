@@ -19,6 +19,9 @@ if str(ROOT) not in sys.path:
 
 GP = "/cgi-bin/component/getprivacysetting"
 
+MISSED_TARGET = 3
+"""Exit status of a benchmark whose figures missed a target (a crash exits 1)."""
+
 
 @contextlib.contextmanager
 def emulator_process(*args: str) -> Iterator[str]:

@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from _common import ROOT, emulator_process, emulator_state
+from _common import MISSED_TARGET, ROOT, emulator_process, emulator_state
 
 from wxprivacy import ComponentClient  # noqa: I001 - after _common (puts the tree on sys.path)
 from wxprivacy.audit import dumps_line, record_for
@@ -141,7 +141,7 @@ async def main() -> int:
                 else ""
             )
         )
-    return 0 if ok else 1
+    return 0 if ok else MISSED_TARGET
 
 
 if __name__ == "__main__":

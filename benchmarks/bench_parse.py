@@ -30,6 +30,8 @@ from typing import Any
 
 import orjson
 
+MISSED_TARGET = 3  # exit status for a ratio over its budget (a crash exits 1)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -60,7 +62,7 @@ def measure(funcs: list[Callable[[], Any]], runs: int, number: int) -> tuple[lis
 
 
 def main() -> int:
-    """Print the table; return 1 when a ratio is over its budget."""
+    """Print the table; return MISSED_TARGET when a ratio is over its budget."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=31)
     parser.add_argument("--number", type=int, default=2000)
@@ -94,7 +96,7 @@ def main() -> int:
                 f"orjson.loads {t_orjson:6.2f}  loads+structure {t_ours:6.2f}  "
                 f"ratio {ratio:4.2f} (budget {budget:.1f}){flag}"
             )
-    return 1 if over else 0
+    return MISSED_TARGET if over else 0
 
 
 def _other_catalogue(body: bytes) -> bytes:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT
+from _common import MISSED_TARGET, ROOT
 
 sys.path.insert(0, str(ROOT / "tests"))
 from test_fault_soak import soak  # noqa: E402
@@ -45,7 +45,7 @@ async def main() -> int:
     print(
         f"- getprivacysetting requests: {report.calls}; the policy allows {report.expected_calls}"
     )
-    return 0 if report.calls == report.expected_calls else 1
+    return 0 if report.calls == report.expected_calls else MISSED_TARGET
 
 
 if __name__ == "__main__":

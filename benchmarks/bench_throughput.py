@@ -25,7 +25,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from _common import GP, bounded, emulator_process, emulator_state, median, timed
+from _common import (
+    GP,
+    MISSED_TARGET,
+    bounded,
+    emulator_process,
+    emulator_state,
+    median,
+    timed,
+)
 
 from wxprivacy import ComponentClient, MemoryTokenStore
 from wxprivacy._http import ShardedTransport
@@ -210,7 +218,7 @@ async def main() -> int:
     ok = await setting(0.0, args, args.rounds)
     if not args.skip_50ms:
         ok = await setting(0.050, args, args.rounds_50ms) and ok
-    return 0 if ok else 1
+    return 0 if ok else MISSED_TARGET
 
 
 if __name__ == "__main__":

@@ -131,7 +131,14 @@ class BaseClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this client created it (a caller's client is left open)."""
+        """Let token refreshes in flight finish, then close the HTTP client if this client
+        created it (a caller's client is left open).
+
+        A refresh outlives the callers that started it (so that a cancelled caller strands no
+        one); closing waits up to 10 seconds for such refreshes, so that a rotated refresh token
+        WeChat has already issued is stored rather than lost, then cancels what is left.
+        """
+        await self._tokens.drain(wait=10.0)
         if self._owns_http:
             await self._wire.http.aclose()
 

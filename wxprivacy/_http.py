@@ -194,6 +194,14 @@ def create_http_client(
     )
 
 
+def _is_aiohttp_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is one of aiohttp's client errors (without importing aiohttp here)."""
+    return any(
+        klass.__module__.startswith("aiohttp") and klass.__name__ == "ClientError"
+        for klass in type(exc).__mro__
+    )
+
+
 def _proves_not_sent(exc: httpx.TransportError) -> bool:
     """Whether a transport error proves the request never reached the server.
 
@@ -352,6 +360,15 @@ class WireClient:
             raise ResponseFormatError(
                 f"could not read the response from {endpoint}: {type(exc).__name__}: "
                 f"{redact(str(exc))}",
+                endpoint=endpoint,
+            ) from None
+        except Exception as exc:
+            if not _is_aiohttp_error(exc):
+                raise
+            # httpx-aiohttp lets some aiohttp errors through unmapped (a malformed status line,
+            # duplicate Content-Length): the same typed, redacted error as httpx's protocol errors.
+            raise TransportError(
+                f"request to {endpoint} failed: {type(exc).__name__}: {redact(str(exc))}",
                 endpoint=endpoint,
             ) from None
         try:

@@ -51,8 +51,22 @@ class RateLimiter:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
+        if per_minute is not None and not isinstance(per_minute, Mapping):
+            raise InvalidArgumentError(
+                "rate_limits must map endpoint paths to requests per minute, e.g. "
+                '{"/cgi-bin/component/getprivacysetting": 1000}'
+            )
         limits = dict(per_minute or {})
         for endpoint, limit in limits.items():
+            if (
+                not isinstance(endpoint, str)
+                or not endpoint.startswith("/")
+                or any(c in endpoint for c in "?# ")
+            ):
+                raise InvalidArgumentError(
+                    f"rate limit keys are endpoint paths such as "
+                    f"/cgi-bin/component/getprivacysetting, got {endpoint!r}"
+                )
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
                 raise InvalidArgumentError(
                     f"rate limit for {endpoint} must be an int >= 1 per minute, got {limit!r}"
@@ -98,23 +112,26 @@ class RateLimiter:
         if lock is None:
             lock = self._locks[endpoint] = asyncio.Lock()
         async with lock:
-            # Every wait is computed once and trusted (no re-polling of the clock), so a fake
-            # clock that does not move cannot make this loop forever.
-            until = self._paused_until.get(endpoint)
-            if until is not None:
-                now = self._clock()
-                if now < until:
-                    await self._sleep(until - now)
-                if self._paused_until.get(endpoint) == until:
-                    del self._paused_until[endpoint]
-            if limit is None:
-                return
-            sent = self._sent[endpoint]
+            # Time advances by the waits themselves (``now = max(clock(), end of wait)``), so a
+            # fake clock that does not move cannot make this loop forever. Nothing is taken out
+            # of the window before a wait: a caller cancelled while waiting frees no slot.
             now = self._clock()
-            while sent and now - sent[0] >= WINDOW:
-                sent.popleft()
-            if len(sent) >= limit:
-                free_at = sent.popleft() + WINDOW
+            while True:
+                until = self._paused_until.get(endpoint)
+                if until is not None and now < until:
+                    await self._sleep(until - now)
+                    now = max(self._clock(), until)
+                    continue  # a later pause may have been set meanwhile
+                if until is not None:
+                    del self._paused_until[endpoint]
+                if limit is None:
+                    return
+                sent = self._sent[endpoint]
+                while sent and now - sent[0] >= WINDOW:
+                    sent.popleft()
+                if len(sent) < limit:
+                    sent.append(now)
+                    return
+                free_at = sent[0] + WINDOW
                 await self._sleep(free_at - now)
                 now = max(self._clock(), free_at)
-            sent.append(now)

@@ -294,6 +294,16 @@ class TokenManager:
         # shield: a cancelled waiter (even the one that started it) leaves the refresh running.
         return await asyncio.shield(flight)
 
+    async def drain(self, *, wait: float) -> None:
+        """Wait up to ``wait`` seconds for refreshes in flight, then cancel the rest."""
+        flights = list(self._flights.values())
+        if not flights:
+            return
+        _, pending = await asyncio.wait(flights, timeout=wait)
+        for flight in pending:
+            flight.cancel()
+        await asyncio.gather(*flights, return_exceptions=True)
+
     def _landed(self, key: str, flight: asyncio.Future[AccessToken]) -> None:
         if self._flights.get(key) is flight:
             del self._flights[key]

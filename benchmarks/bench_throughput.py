@@ -165,6 +165,10 @@ async def setting(latency: float, args: argparse.Namespace, rounds: int) -> bool
                 results[label].append(await row())
     ms = round(latency * 1000)
     print(f"\n## {ms} ms added latency: n={n}, warm-up {args.warmup}, median of {rounds} round(s)")
+    print(
+        "(req/s: median of the row's rounds; ratios: median of the per-round ratios, each taken\n"
+        " within one round, so they need not equal the quotient of the two medians)"
+    )
     print(f"| {'row':<28} | {'req/s':>7} | {'÷ raw httpx c=4':>15} |")
     print(f"|{'-' * 30}|{'-' * 9}|{'-' * 17}|")
     for label, values in results.items():

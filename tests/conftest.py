@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from redis_support import REDIS_URL, connect_or_skip
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+__all__ = ["REDIS_URL"]
 
 
 @pytest.fixture
 async def redis_client() -> AsyncIterator[Any]:
     """A ``redis.asyncio.Redis`` on REDIS_URL; skips when unreachable (fails when CI=true)."""
-    redis_asyncio = pytest.importorskip("redis.asyncio")
-    client = redis_asyncio.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
-        await client.aclose()
-        message = f"Redis at {REDIS_URL} is unreachable ({type(exc).__name__}: {exc})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI=true requires Redis")
-        pytest.skip(message)
+    client = await connect_or_skip()
     try:
         yield client
     finally:

@@ -143,7 +143,7 @@ def test_get_for_an_appid_that_is_not_an_authorizer_says_so() -> None:
 async def test_ticket_flag_never_replaces_the_stored_ticket(
     redis_client: object, redis_prefix: str
 ) -> None:
-    from conftest import REDIS_URL
+    from redis_support import REDIS_URL
 
     from wxprivacy import RedisTokenStore
     from wxprivacy.cli import Settings, open_client

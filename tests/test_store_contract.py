@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -13,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis_support import connect_or_skip
 
 from wxprivacy import (
     AccessToken,
@@ -25,7 +25,6 @@ from wxprivacy.emulator import Emulator
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "sqlite_store.py"
 C, D = "wx0000000000000000", "wx1111111111111111"
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _sqlite_module() -> Any:
@@ -60,7 +59,7 @@ async def made(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     else:
         from wxprivacy import RedisTokenStore
 
-        redis_client = await _redis_or_skip()
+        redis_client = await connect_or_skip()
         prefix = f"wxprivacy-contract-{uuid.uuid4().hex[:12]}"
         store = RedisTokenStore(redis_client, key_prefix=prefix, clock=clock)
     try:
@@ -72,21 +71,6 @@ async def made(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
             if keys:
                 await redis_client.delete(*keys)
             await redis_client.aclose()
-
-
-async def _redis_or_skip() -> Any:
-    """A Redis client on REDIS_URL; skip when unreachable (fail when CI=true)."""
-    redis_asyncio = pytest.importorskip("redis.asyncio")
-    client = redis_asyncio.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
-        await client.aclose()
-        message = f"Redis at {REDIS_URL} is unreachable ({type(exc).__name__})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI=true requires Redis")
-        pytest.skip(message)
-    return client
 
 
 def tok(value: str, expires_at: float = 1_700_007_200.0) -> AccessToken:

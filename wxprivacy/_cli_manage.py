@@ -61,12 +61,12 @@ from .cli import (
     SecretOpt,
     SeedOpt,
     TicketOpt,
-    _settings,
     app,
     err_console,
     find_refresh_token,
     open_client,
     out_console,
+    settings_from,
 )
 from .models import OwnerSetting, PrivacySetting, SdkPrivacyInfo, SettingItem
 
@@ -409,16 +409,7 @@ def set_command(
     except InvalidArgumentError as exc:
         err_console.print(f"invalid guideline: {exc}", markup=False)
         raise typer.Exit(2) from None
-    settings = _settings(
-        component_appid=component_appid,
-        component_appsecret=component_appsecret,
-        base_url=base_url,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        ticket=ticket,
-        emulator=emulator,
-        seed=seed,
-    )
+    settings = settings_from(locals())
 
     async def go() -> None:
         async with open_client(settings) as client:
@@ -500,16 +491,7 @@ def apply_template_command(
     except InvalidArgumentError as exc:
         err_console.print(f"invalid template: {exc}", markup=False)
         raise typer.Exit(2) from None
-    settings = _settings(
-        component_appid=component_appid,
-        component_appsecret=component_appsecret,
-        base_url=base_url,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        ticket=ticket,
-        emulator=emulator,
-        seed=seed,
-    )
+    settings = settings_from(locals())
 
     async def go() -> ApplyResult:
         async with open_client(settings) as client:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import orjson
 import typer
@@ -167,8 +167,21 @@ async def open_client(settings: Settings) -> AsyncIterator[ComponentClient]:
             await store.aclose()
 
 
-def _settings(**kwargs: Any) -> Settings:
-    return Settings(**kwargs)
+_SETTING_NAMES: Final = (
+    "component_appid",
+    "component_appsecret",
+    "base_url",
+    "redis_url",
+    "redis_prefix",
+    "ticket",
+    "emulator",
+    "seed",
+)
+
+
+def settings_from(options: Mapping[str, Any]) -> Settings:
+    """The Settings out of a command's parsed options (pass ``locals()`` first thing)."""
+    return Settings(**{name: options[name] for name in _SETTING_NAMES})
 
 
 def _read_done(out: Path, summary: AuditSummary) -> set[str]:
@@ -295,16 +308,7 @@ def audit(
     Exit status: 0 every guideline read; 1 some authorizers could not be read (see the summary);
     2 bad usage; 3 nothing could be audited (credentials, ticket, network, output file).
     """
-    settings = _settings(
-        component_appid=component_appid,
-        component_appsecret=component_appsecret,
-        base_url=base_url,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        ticket=ticket,
-        emulator=emulator,
-        seed=seed,
-    )
+    settings = settings_from(locals())
 
     async def go() -> AuditSummary:
         async with open_client(settings) as client:
@@ -391,16 +395,7 @@ def get(
     The authorizer's refresh token comes from --refresh-token, the token store, or else
     api_get_authorizer_list. Exit status 1 when it cannot be read, 3 on a fatal error.
     """
-    settings = _settings(
-        component_appid=component_appid,
-        component_appsecret=component_appsecret,
-        base_url=base_url,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        ticket=ticket,
-        emulator=emulator,
-        seed=seed,
-    )
+    settings = settings_from(locals())
 
     async def go() -> dict[str, Any]:
         async with open_client(settings) as client:

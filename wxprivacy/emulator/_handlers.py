@@ -56,6 +56,21 @@ def _check_component_token(
     return None
 
 
+def _component_body(
+    state: EmulatorState, query: Mapping[str, str], body: bytes
+) -> dict[str, Any] | EmulatorResponse:
+    """The prologue of every component-token endpoint: check the token (query), parse the JSON
+    body (47001) and check its ``component_appid``; the body, or the error to answer with."""
+    problem = _check_component_token(state, query)
+    if problem is not None:
+        return problem
+    data = _json_object(body)
+    if data is None:
+        return error(state, 47001)
+    problem = _check_component_appid(state, data)
+    return data if problem is None else problem
+
+
 def _check_component_appid(
     state: EmulatorState, data: Mapping[str, Any]
 ) -> EmulatorResponse | None:
@@ -105,15 +120,9 @@ def api_authorizer_token(
     47001 bad JSON, 41018/61011 component appid, 61003 not (or no longer) authorized,
     61023 wrong or empty refresh token.
     """
-    problem = _check_component_token(state, query)
-    if problem is not None:
-        return problem
-    data = _json_object(body)
-    if data is None:
-        return error(state, 47001)
-    problem = _check_component_appid(state, data)
-    if problem is not None:
-        return problem
+    data = _component_body(state, query, body)
+    if isinstance(data, EmulatorResponse):
+        return data
     authorizer = state.authorizers.get(str(data.get("authorizer_appid") or ""))
     if authorizer is None or not authorizer.authorized:
         return error(state, 61003)
@@ -141,15 +150,9 @@ def api_get_authorizer_list(
     authorization order, revoked authorizers left out. Errors: component-token errors, 47001,
     41018/61011, 40170 when count > 500.
     """
-    problem = _check_component_token(state, query)
-    if problem is not None:
-        return problem
-    data = _json_object(body)
-    if data is None:
-        return error(state, 47001)
-    problem = _check_component_appid(state, data)
-    if problem is not None:
-        return problem
+    data = _component_body(state, query, body)
+    if isinstance(data, EmulatorResponse):
+        return data
     offset, count = data.get("offset", 0), data.get("count", MAX_LIST_COUNT)
     if not _is_int(offset) or not _is_int(count) or offset < 0 or count < 0:
         return error(state, 47001)

@@ -17,8 +17,7 @@ import orjson
 
 from ._handlers import (
     _check_authorizer_token,
-    _check_component_appid,
-    _check_component_token,
+    _component_body,
     _is_int,
     _json_object,
     error,
@@ -373,15 +372,9 @@ def api_create_preauthcode(
     Answers ``{"pre_auth_code": "preauthcode@@@...", "expires_in": 1800}``. Errors:
     component-token errors, 47001, 41018/61011.
     """
-    problem = _check_component_token(state, query)
-    if problem is not None:
-        return problem
-    data = _json_object(body)
-    if data is None:
-        return error(state, 47001)
-    problem = _check_component_appid(state, data)
-    if problem is not None:
-        return problem
+    data = _component_body(state, query, body)
+    if isinstance(data, EmulatorResponse):
+        return data
     code = f"preauthcode@@@{new_secret(state.rng, 32)}"
     state.preauth_codes[code] = state.clock() + PREAUTH_CODE_TTL
     return json_response(dumps({"pre_auth_code": code, "expires_in": PREAUTH_CODE_TTL}))
@@ -395,15 +388,9 @@ def api_query_auth(state: EmulatorState, query: Mapping[str, str], body: bytes) 
     ``func_info``. Errors: component-token errors, 47001, 41018/61011, 61010 unknown, used or
     expired code (code assumed), 61003 authorization since revoked.
     """
-    problem = _check_component_token(state, query)
-    if problem is not None:
-        return problem
-    data = _json_object(body)
-    if data is None:
-        return error(state, 47001)
-    problem = _check_component_appid(state, data)
-    if problem is not None:
-        return problem
+    data = _component_body(state, query, body)
+    if isinstance(data, EmulatorResponse):
+        return data
     grant = state.auth_codes.pop(str(data.get("authorization_code") or ""), None)
     if grant is None or state.clock() > grant[1]:
         return error(state, 61010)
@@ -430,15 +417,9 @@ def api_get_authorizer_info(
     ``authorization_info`` (appid, refresh token, func_info). Errors: component-token errors,
     47001, 41018/61011, 61003 unknown or revoked authorizer.
     """
-    problem = _check_component_token(state, query)
-    if problem is not None:
-        return problem
-    data = _json_object(body)
-    if data is None:
-        return error(state, 47001)
-    problem = _check_component_appid(state, data)
-    if problem is not None:
-        return problem
+    data = _component_body(state, query, body)
+    if isinstance(data, EmulatorResponse):
+        return data
     authorizer = state.authorizers.get(str(data.get("authorizer_appid") or ""))
     if authorizer is None or not authorizer.authorized:
         return error(state, 61003)

@@ -21,7 +21,6 @@ __all__ = [
     "INVALIDATE_LUA",
     "check_part",
     "check_seconds",
-    "check_secret",
     "export_hash",
     "import_hash",
     "run_op",
@@ -94,16 +93,6 @@ def check_seconds(name: str, value: float, *, low: float, high: float | None = N
     if high is not None and value > high:
         raise InvalidArgumentError(f"{name} must be at most {high:g} seconds, got {value!r}")
     return float(value)
-
-
-def check_secret(kind: str, value: str) -> None:
-    """Reject an empty or blank ticket or refresh token (the value is never echoed).
-
-    Raises:
-        InvalidArgumentError: ``value`` is not a non-blank string.
-    """
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(f"{kind} must be a non-empty string")
 
 
 async def export_hash(redis: Any, key: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from typing import Final, Protocol, runtime_checkable
 from ._errors import InvalidArgumentError
 from ._tokens import AccessToken
 
-__all__ = ["TICKET_TTL", "MemoryTokenStore", "TokenStore"]
+__all__ = ["TICKET_TTL", "MemoryTokenStore", "TokenStore", "check_secret"]
 
 TICKET_TTL: Final = 12 * 3600.0
 """Seconds a ``component_verify_ticket`` stays valid (WeChat: 12 hours)."""
@@ -119,7 +119,14 @@ class TokenStore(Protocol):
         ...
 
 
-def _check_secret(kind: str, value: str) -> None:
+def check_secret(kind: str, value: str) -> None:
+    """Reject an empty or blank ticket or refresh token (the value is never echoed).
+
+    Every store calls it before writing, so none ever blanks a credential.
+
+    Raises:
+        InvalidArgumentError: ``value`` is not a non-blank string.
+    """
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgumentError(f"{kind} must be a non-empty string")
 
@@ -158,7 +165,7 @@ class MemoryTokenStore:
 
     async def set_verify_ticket(self, component_appid: str, ticket: str, ttl: float) -> None:
         """Keep the ticket for ``ttl`` seconds (never less than 12 h)."""
-        _check_secret("component_verify_ticket", ticket)
+        check_secret("component_verify_ticket", ticket)
         self._tickets[component_appid] = (ticket, self._clock() + max(ttl, TICKET_TTL))
 
     async def get_component_token(self, component_appid: str) -> AccessToken | None:
@@ -202,7 +209,7 @@ class MemoryTokenStore:
         self, component_appid: str, authorizer_appid: str, refresh_token: str
     ) -> None:
         """Store the refresh token (rejects empty values)."""
-        _check_secret("authorizer_refresh_token", refresh_token)
+        check_secret("authorizer_refresh_token", refresh_token)
         self._refresh[(component_appid, authorizer_appid)] = refresh_token
 
     async def set_authorizer_tokens(
@@ -213,7 +220,7 @@ class MemoryTokenStore:
         refresh_token: str,
     ) -> None:
         """Store access and refresh token together (no await in between: atomic on the loop)."""
-        _check_secret("authorizer_refresh_token", refresh_token)
+        check_secret("authorizer_refresh_token", refresh_token)
         key = (component_appid, authorizer_appid)
         self._refresh[key] = refresh_token
         self._authorizer[key] = token

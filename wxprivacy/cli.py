@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Final
 
+import attrs
 import orjson
 import typer
 from rich.console import Console
@@ -96,29 +97,18 @@ VerOpt = Annotated[
 ]
 
 
+@attrs.frozen(kw_only=True)
 class Settings:
     """Where the CLI gets its client from (flags and environment, already parsed)."""
 
-    def __init__(
-        self,
-        *,
-        component_appid: str | None,
-        component_appsecret: str | None,
-        base_url: str,
-        redis_url: str | None,
-        redis_prefix: str,
-        ticket: str | None,
-        emulator: int | None,
-        seed: int,
-    ) -> None:
-        self.component_appid = component_appid
-        self.component_appsecret = component_appsecret
-        self.base_url = base_url
-        self.redis_url = redis_url
-        self.redis_prefix = redis_prefix
-        self.ticket = ticket
-        self.emulator = emulator
-        self.seed = seed
+    component_appid: str | None
+    component_appsecret: str | None = attrs.field(repr=False)  # never shown
+    base_url: str
+    redis_url: str | None
+    redis_prefix: str
+    ticket: str | None = attrs.field(repr=False)
+    emulator: int | None
+    seed: int
 
 
 @asynccontextmanager

@@ -41,13 +41,12 @@ from ._redis_ops import (
     INVALIDATE_LUA,
     check_part,
     check_seconds,
-    check_secret,
     export_hash,
     import_hash,
     run_op,
     text,
 )
-from ._stores import TICKET_TTL
+from ._stores import TICKET_TTL, check_secret
 from ._tokens import AccessToken
 
 __all__ = ["RedisTokenStore"]

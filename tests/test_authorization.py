@@ -122,9 +122,9 @@ async def test_query_auth_stores_both_tokens_in_one_step(caplog: Any) -> None:
     calls: list[tuple[str, str]] = []
     original = store.set_authorizer_tokens
 
-    async def spy(comp: str, appid: str, token: Any, refresh: str) -> None:
+    async def spy(comp: str, appid: str, token: Any, refresh: str, **kwargs: Any) -> bool:
         calls.append((appid, refresh))
-        await original(comp, appid, token, refresh)
+        return await original(comp, appid, token, refresh, **kwargs)
 
     store.set_authorizer_tokens = spy  # type: ignore[method-assign]
     fake = FakeWeChat()

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from redis_support import connect_or_skip
+from store_helpers import put_component_token
 
 from wxprivacy import (
     AccessToken,
@@ -105,7 +106,7 @@ async def test_ticket_lives_at_least_twelve_hours(made: tuple[Any, Clock]) -> No
 
 async def test_compare_and_delete_keeps_a_newer_token(made: tuple[Any, Clock]) -> None:
     store, _ = made
-    await store.set_component_token(C, tok("new"))
+    await put_component_token(store, C, tok("new"))
     assert await store.invalidate_component_token(C, "old") is False
     assert (await store.get_component_token(C)).value == "new"
     assert await store.invalidate_component_token(C, "new") is True

@@ -28,9 +28,9 @@ from ._errors import (
     WeChatAPIError,
     WxPrivacyError,
 )
+from ._memory_store import MemoryTokenStore
 from ._retry import RetryPolicy
-from ._stores import MemoryTokenStore, TokenStore
-from ._tokens import AccessToken
+from ._stores import AccessToken, EventStamp, Fence, TokenStore
 from .models import (
     AuthorizationInfo,
     AuthorizerDetails,
@@ -63,6 +63,8 @@ __all__ = [
     "AuthorizerPage",
     "ComponentClient",
     "ComponentCredentialError",
+    "EventStamp",
+    "Fence",
     "FuncInfo",
     "FuncscopeCategory",
     "InvalidArgumentError",

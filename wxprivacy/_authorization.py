@@ -12,7 +12,8 @@ import attrs
 from . import _serde
 from ._base import BaseClient, check_appid, endpoints
 from ._errors import InvalidArgumentError, ResponseFormatError
-from ._tokens import AccessToken
+from ._stores import AccessToken, EventStamp
+from ._token_endpoints import DEFAULT_EXPIRES_IN, present
 from .models import AuthorizationInfo, AuthorizerDetails, PreAuthCode
 
 __all__ = [
@@ -155,19 +156,25 @@ class AuthorizationAPI(BaseClient):
             return f"{AUTHORIZATION_PAGE_MOBILE}?{query}#wechat_redirect"
         return f"{AUTHORIZATION_PAGE}?{urlencode(params)}"
 
-    async def query_auth(self, authorization_code: str) -> AuthorizationInfo:
+    async def query_auth(
+        self, authorization_code: str, *, event: EventStamp | None = None
+    ) -> AuthorizationInfo:
         """Exchange an authorization code and store the authorizer's tokens.
 
         Wraps ``POST /cgi-bin/component/api_query_auth?component_access_token=...`` with body
         ``{"component_appid", "authorization_code"}``. The refresh token and access token are
         stored together with ``token_store.set_authorizer_tokens`` (one atomic step); when
-        WeChat sends only a refresh token, that is stored. Logs a WARNING when permission set 18
+        WeChat sends only a refresh token, that is stored. A blank token in the answer counts
+        as absent (never stored, never an error). Logs a WARNING when permission set 18
         (needed by every privacy endpoint) was not granted. Used by the callback handler for
         ``authorized``/``updateauthorized`` events.
 
         Args:
             authorization_code: ``auth_code`` from the redirect, or ``AuthorizationCode`` from
                 the callback (valid about an hour; never logged).
+            event: the callback push this code came from (the callback handler passes it): the
+                tokens are then stored only if no later authorization event of this authorizer,
+                and not this very push, was applied already.
 
         Returns:
             The authorization: ``authorizer_appid``, ``func_info`` (``func_ids``,
@@ -196,19 +203,20 @@ class AuthorizationAPI(BaseClient):
                 field_path="authorization_info.authorizer_appid",
             )
         appid = info.authorizer_appid
-        comp = self.component_appid
-        if info.authorizer_refresh_token and info.authorizer_access_token:
-            expires_in = info.expires_in if info.expires_in > 0 else 7200
-            token = AccessToken(info.authorizer_access_token, sent_at + expires_in)
-            await self.token_store.set_authorizer_tokens(
-                comp, appid, token, info.authorizer_refresh_token
-            )
-        elif info.authorizer_refresh_token:
-            await self.token_store.set_refresh_token(comp, appid, info.authorizer_refresh_token)
-        else:
-            logger.warning(
-                "api_query_auth for %s returned no tokens (the account has no API permission)",
+        stored = await self._store_authorization(
+            appid,
+            refresh_token=present(info.authorizer_refresh_token),
+            access_token=present(info.authorizer_access_token),
+            expires_in=info.expires_in,
+            sent_at=sent_at,
+            event=event,
+        )
+        if not stored and event is not None:
+            logger.info(
+                "authorization of %s not stored: event %s was applied already or is older than "
+                "the last one applied",
                 appid,
+                event.event_id,
             )
         if not info.has_privacy_permission:
             logger.warning(
@@ -218,6 +226,32 @@ class AuthorizationAPI(BaseClient):
             )
         logger.info("authorizer %s authorized permission sets %s", appid, sorted(info.func_ids))
         return info
+
+    async def _store_authorization(
+        self,
+        appid: str,
+        *,
+        refresh_token: str | None,
+        access_token: str | None,
+        expires_in: int,
+        sent_at: float,
+        event: EventStamp | None,
+    ) -> bool:
+        """Store what ``api_query_auth`` answered (blank values count as absent)."""
+        comp = self.component_appid
+        if refresh_token is not None and access_token is not None:
+            lifetime = expires_in if expires_in > 0 else DEFAULT_EXPIRES_IN
+            token = AccessToken(access_token, sent_at + lifetime)
+            return await self.token_store.set_authorizer_tokens(
+                comp, appid, token, refresh_token, event=event
+            )
+        if refresh_token is not None:
+            return await self.token_store.set_refresh_token(comp, appid, refresh_token, event=event)
+        logger.warning(
+            "api_query_auth for %s returned no refresh token (the account has no API permission)",
+            appid,
+        )
+        return False
 
     async def get_authorizer_info(self, authorizer_appid: str) -> AuthorizerDetails:
         """Read an authorizer's profile and granted permission sets.
@@ -288,7 +322,7 @@ class AuthorizationAPI(BaseClient):
         while True:
             page = await self.list_authorizers(offset, page_size)
             for item in page.list:
-                if store_refresh_tokens and item.refresh_token:
+                if store_refresh_tokens and present(item.refresh_token):
                     await self.token_store.set_refresh_token(
                         self.component_appid, item.authorizer_appid, item.refresh_token
                     )
@@ -322,7 +356,7 @@ def _parse_authorizer_list(data: dict[str, Any], *, endpoint: str) -> list[Autho
         items.append(
             AuthorizerListItem(
                 authorizer_appid=appid,
-                refresh_token=refresh if isinstance(refresh, str) else "",
+                refresh_token=present(refresh) or "",
                 auth_time=int(auth_time)
                 if isinstance(auth_time, int | str) and str(auth_time).isdigit()
                 else 0,

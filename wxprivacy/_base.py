@@ -1,4 +1,4 @@
-"""BaseClient: construction, credentials, the token endpoints and the two authenticated calls.
+"""BaseClient: construction, credentials and the two authenticated calls.
 
 Endpoint groups live in their own modules (``_authorization.py``, ``_privacy.py``) as subclasses
 of :class:`BaseClient`; :class:`ComponentClient` combines them.
@@ -14,13 +14,14 @@ from typing import Any, Final, Self
 import httpx
 
 from . import _serde
-from ._errors import ComponentCredentialError, InvalidArgumentError, TokenInvalidError
+from ._errors import InvalidArgumentError
 from ._http import DEFAULT_TIMEOUT, DEFAULT_TRANSPORT, Transport, WireClient, create_http_client
+from ._memory_store import MemoryTokenStore
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
-from ._stores import TICKET_TTL, MemoryTokenStore, TokenStore
-from ._tokens import DEFAULT_REFRESH_MARGIN, AccessToken, TokenManager
-from ._wire import require_seconds, require_str
+from ._stores import TICKET_TTL, EventStamp, TokenStore
+from ._token_endpoints import AUTHORIZER_TOKEN, COMPONENT_TOKEN
+from ._tokens import DEFAULT_REFRESH_MARGIN, TokenManager
 
 __all__ = ["DEFAULT_BASE_URL", "BaseClient", "check_appid", "endpoints"]
 
@@ -30,8 +31,8 @@ DEFAULT_BASE_URL: Final = "https://api.weixin.qq.com"
 class endpoints:  # noqa: N801 - a namespace of constants
     """The WeChat paths this client calls."""
 
-    COMPONENT_TOKEN: Final = "/cgi-bin/component/api_component_token"
-    AUTHORIZER_TOKEN: Final = "/cgi-bin/component/api_authorizer_token"
+    COMPONENT_TOKEN: Final = COMPONENT_TOKEN
+    AUTHORIZER_TOKEN: Final = AUTHORIZER_TOKEN
     AUTHORIZER_LIST: Final = "/cgi-bin/component/api_get_authorizer_list"
     GET_PRIVACY_SETTING: Final = "/cgi-bin/component/getprivacysetting"
 
@@ -55,8 +56,8 @@ def check_appid(name: str, value: str) -> str:
 
 
 class BaseClient:
-    """The shared core of :class:`ComponentClient`: construction, credentials, the token
-    endpoints and the two authenticated calls every endpoint group goes through.
+    """The shared core of :class:`ComponentClient`: construction, credentials and the two
+    authenticated calls every endpoint group goes through (tokens come from its TokenManager).
 
     Endpoint groups subclass it; users create :class:`ComponentClient`, whose docstring lists
     the constructor arguments.
@@ -81,7 +82,6 @@ class BaseClient:
         self.component_appid = check_appid("component_appid", component_appid)
         if not isinstance(component_appsecret, str) or not component_appsecret:
             raise InvalidArgumentError("component_appsecret must be a non-empty string")
-        self._appsecret = component_appsecret
         self.token_store: TokenStore = (
             token_store if token_store is not None else MemoryTokenStore()
         )
@@ -105,7 +105,12 @@ class BaseClient:
             limiter=self.rate_limiter,
         )
         self._tokens = TokenManager(
-            self.component_appid, self.token_store, self, clock=clock, refresh_margin=refresh_margin
+            self.component_appid,
+            component_appsecret,
+            self.token_store,
+            self._wire,
+            clock=clock,
+            refresh_margin=refresh_margin,
         )
 
     def __repr__(self) -> str:
@@ -163,9 +168,27 @@ class BaseClient:
             self.component_appid, authorizer_appid, refresh_token
         )
 
-    async def remove_authorizer(self, authorizer_appid: str) -> None:
-        """Forget an authorizer's tokens (after it revoked the authorization)."""
-        await self.token_store.delete_authorizer(self.component_appid, authorizer_appid)
+    async def remove_authorizer(
+        self, authorizer_appid: str, *, event: EventStamp | None = None
+    ) -> bool:
+        """Forget an authorizer's tokens (after it revoked the authorization).
+
+        Args:
+            authorizer_appid: the Mini Program's appid.
+            event: the ``unauthorized`` push this comes from (the callback handler passes it):
+                nothing is deleted when a later authorization event of this authorizer, or
+                this very push, was applied already.
+
+        Returns:
+            Whether the tokens were deleted (``False``: a stale or repeated event).
+
+        Raises:
+            InvalidArgumentError: an empty appid. TokenStoreError: the store failed.
+        """
+        check_appid("authorizer_appid", authorizer_appid)
+        return await self.token_store.delete_authorizer(
+            self.component_appid, authorizer_appid, event=event
+        )
 
     async def component_access_token(self) -> str:
         """Return a valid ``component_access_token`` (for endpoints this SDK does not wrap).
@@ -184,55 +207,6 @@ class BaseClient:
         return (
             await self._tokens.authorizer_token(check_appid("authorizer_appid", authorizer_appid))
         ).value
-
-    # -- token endpoints (TokenFetcher) ----------------------------------------------------------
-
-    async def fetch_component_token(self, ticket: str) -> AccessToken:
-        """POST ``/cgi-bin/component/api_component_token``; return the new component token."""
-        endpoint = endpoints.COMPONENT_TOKEN
-        body = {
-            "component_appid": self.component_appid,
-            "component_appsecret": self._appsecret,
-            "component_verify_ticket": ticket,
-        }
-        sent_at = self._clock()
-        try:
-            data = await self._wire.call("POST", endpoint, content=_serde.dumps(body))
-        except TokenInvalidError as exc:
-            # At the token endpoint itself, 40001 means a wrong appsecret: never "refresh" it.
-            raise ComponentCredentialError(
-                exc.errcode,
-                exc.errmsg + " (check component_appsecret)",
-                rid=exc.rid,
-                endpoint=endpoint,
-            ) from None
-        value = require_str(data, "component_access_token", endpoint=endpoint)
-        expires_in = require_seconds(data, "expires_in", endpoint=endpoint, default=7200)
-        return AccessToken(value, sent_at + expires_in)
-
-    async def fetch_authorizer_token(
-        self, component_access_token: str, authorizer_appid: str, refresh_token: str
-    ) -> tuple[AccessToken, str | None]:
-        """POST ``/cgi-bin/component/api_authorizer_token``; return the token and refresh token."""
-        endpoint = endpoints.AUTHORIZER_TOKEN
-        body = {
-            "component_appid": self.component_appid,
-            "authorizer_appid": authorizer_appid,
-            "authorizer_refresh_token": refresh_token,
-        }
-        sent_at = self._clock()
-        data = await self._wire.call(
-            "POST",
-            endpoint,
-            token=("component_access_token", component_access_token),
-            content=_serde.dumps(body),
-        )
-        value = require_str(data, "authorizer_access_token", endpoint=endpoint)
-        expires_in = require_seconds(data, "expires_in", endpoint=endpoint, default=7200)
-        rotated = data.get("authorizer_refresh_token")
-        if not isinstance(rotated, str) or not rotated.strip():
-            rotated = None  # absent or blank: keep using the stored refresh token
-        return AccessToken(value, sent_at + expires_in), rotated
 
     # -- generic calls ---------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Final
 
-from ._tokens import AccessToken
+from ._stores import AccessToken
 
 __all__ = ["LocalTokenCache"]
 

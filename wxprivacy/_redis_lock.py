@@ -1,13 +1,21 @@
-"""A lease lock in Redis: ``SET key token NX PX lease`` takes it, Lua compare-and-delete frees it.
+"""A lease lock in Redis with a fencing generation and a lease that is renewed while held.
 
-Each acquisition draws a fresh random token, so a holder only ever deletes its own lock: once its
-lease has run out and another worker took the lock, the release finds a different token and leaves
-it alone. A holder that dies (process killed, machine gone) blocks others for at most the lease.
+- Acquire: one script runs ``SET key owner NX PX lease`` and, when that took the lock, bumps the
+  lock's generation (``HINCRBY``) and returns it: the holder's :class:`Fence`.
+- While held, a watchdog task renews the lease every third of it (only while this owner still
+  holds it), so a refresh that takes longer than the lease keeps the lock. The lease itself only
+  bounds how long a holder that died (process killed, machine gone, loop frozen) blocks others.
+- Release: a compare-and-delete script, so a holder only ever deletes its own lock.
+
+If renewal fails (Redis unreachable, the process was frozen past the lease) another worker may
+take the lock while the first still works; the fence then makes the first worker's write fail
+(see ``RedisTokenStore``), so what the newer holder wrote is never overwritten.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import random
@@ -18,18 +26,12 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from ._errors import LockTimeoutError, TokenStoreError
+from ._stores import Fence
 
-__all__ = ["LOCK_HELD", "RELEASE_LUA", "LeaseLock", "hold"]
+__all__ = ["LOCK_HELD", "LeaseLock", "hold"]
 
 logger = logging.getLogger("wxprivacy.redis")
 Runner = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
-
-RELEASE_LUA: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 LOCK_HELD: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "wxprivacy_redis_lock_held", default=False
@@ -45,41 +47,52 @@ _MAX_POLL: Final = 0.05
 
 
 class LeaseLock:
-    """One acquisition of the lock stored at ``key``; make a new one for every acquisition.
+    """One acquisition of the lock ``name`` stored at ``key``; make a new one for every use.
 
     Args:
-        redis: a ``redis.asyncio.Redis``.
         key: the lock's Redis key.
-        lease: seconds after which Redis drops the lock on its own (a crashed holder's bound).
+        generations_key: the hash holding each lock's generation (same hash tag as ``key``).
+        name: the lock's name (its field in ``generations_key``), e.g. ``"component"``.
+        lease: seconds after which Redis drops the lock unless renewed.
         wait: seconds :meth:`acquire` waits at most before raising :class:`LockTimeoutError`.
         run: ``run(what, op)`` awaits ``op()`` and turns Redis failures into TokenStoreError.
-        release_script: the registered :data:`RELEASE_LUA` script.
+        scripts: the registered ``acquire``, ``renew`` and ``release`` scripts, by those names.
         store: the store's class name, for error messages.
+        renew: whether a watchdog renews the lease while the lock is held.
     """
 
     def __init__(
         self,
-        redis: Any,
         key: str,
+        generations_key: str,
+        name: str,
         *,
         lease: float,
         wait: float,
         run: Runner,
-        release_script: Any,
+        scripts: dict[str, Any],
         store: str,
+        renew: bool = True,
     ) -> None:
         self.key = key
-        self._redis = redis
+        self.name = name
+        self._generations_key = generations_key
+        self._lease = lease
         self._lease_ms = max(1, int(lease * 1000))
         self._wait = wait
         self._run = run
-        self._release_script = release_script
+        self._scripts = scripts
         self._store = store
-        self._token = secrets.token_hex(16)
+        self._renew = renew
+        self._owner = secrets.token_hex(16)
+        self._watchdog: asyncio.Task[None] | None = None
         self.held = False
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> Fence:
         """Take the lock, polling with capped exponential backoff for up to ``wait`` seconds.
+
+        Returns:
+            The fence: the lock's generation after this acquisition.
 
         Raises:
             LockTimeoutError: another holder kept it longer than ``wait`` seconds.
@@ -87,14 +100,18 @@ class LeaseLock:
         """
         deadline = time.monotonic() + self._wait
         delay = _FIRST_POLL
+        acquire = self._scripts["acquire"]
+        keys = [self.key, self._generations_key]
+        args = [self._owner, self._lease_ms, self.name]
         while True:
-            taken = await self._run(
-                "acquiring a refresh lock",
-                lambda: self._redis.set(self.key, self._token, nx=True, px=self._lease_ms),
+            generation = await self._run(
+                "acquiring a refresh lock", lambda: acquire(keys=keys, args=args)
             )
-            if taken:
+            if generation:
                 self.held = True
-                return
+                if self._renew:
+                    self._watchdog = asyncio.create_task(self._keep_alive())
+                return Fence(self.name, int(generation))
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LockTimeoutError(
@@ -104,8 +121,29 @@ class LeaseLock:
             await asyncio.sleep(min(delay * random.uniform(0.5, 1.0), remaining))
             delay = min(delay * 2, _MAX_POLL)
 
+    async def _keep_alive(self) -> None:
+        """Renew the lease every third of it while held; stop once it was lost."""
+        renew = self._scripts["renew"]
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            try:
+                kept = await self._run(
+                    "renewing a refresh lock",
+                    lambda: renew(keys=[self.key], args=[self._owner, self._lease_ms]),
+                )
+            except TokenStoreError as exc:
+                logger.warning("could not renew refresh lock %s (%s)", self.key, exc)
+                continue
+            if not kept:
+                logger.warning(
+                    "refresh lock %s was lost before its holder finished; its writes are "
+                    "fenced off",
+                    self.key,
+                )
+                return
+
     async def release(self) -> bool:
-        """Delete the lock if it still carries this acquisition's token; ``True`` if deleted.
+        """Delete the lock if this acquisition still holds it; ``True`` if deleted.
 
         Raises:
             TokenStoreError: Redis failed or timed out (the lease frees the lock anyway).
@@ -113,15 +151,20 @@ class LeaseLock:
         if not self.held:
             return False
         self.held = False
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+        release = self._scripts["release"]
         deleted = await self._run(
-            "releasing a refresh lock",
-            lambda: self._release_script(keys=[self.key], args=[self._token]),
+            "releasing a refresh lock", lambda: release(keys=[self.key], args=[self._owner])
         )
         return bool(deleted)
 
 
 @asynccontextmanager
-async def hold(lease: LeaseLock) -> AsyncIterator[None]:
+async def hold(lease: LeaseLock) -> AsyncIterator[Fence]:
     """Acquire ``lease``, mark :data:`LOCK_HELD` for the body, release on the way out.
 
     A failed release is logged, not raised (the lease frees the lock anyway), so it never hides
@@ -130,10 +173,10 @@ async def hold(lease: LeaseLock) -> AsyncIterator[None]:
     Raises:
         LockTimeoutError, TokenStoreError: from :meth:`LeaseLock.acquire`.
     """
-    await lease.acquire()
+    fence = await lease.acquire()
     marker = LOCK_HELD.set(True)
     try:
-        yield
+        yield fence
     finally:
         try:
             LOCK_HELD.reset(marker)

@@ -18,7 +18,6 @@ from redis.exceptions import RedisError
 from ._errors import InvalidArgumentError, TokenStoreError
 
 __all__ = [
-    "INVALIDATE_LUA",
     "check_part",
     "check_seconds",
     "export_hash",
@@ -33,14 +32,6 @@ Runner = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 IMPORT_CHUNK: Final = 500
 """Refresh tokens written per pipeline round trip by :func:`import_hash`."""
-
-INVALIDATE_LUA: Final = """
-if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-"""Compare-and-delete of an access-token hash (fields ``value``, ``expires_at``), atomically."""
 
 
 async def run_op(what: str, op: Callable[[], Awaitable[T]], *, limit: float, store: str) -> T:

@@ -1,33 +1,124 @@
-"""The TokenStore protocol, and MemoryTokenStore (one process).
+"""What a token store holds, and the TokenStore protocol (version 2: fenced writes, events).
 
 A token store keeps, per ``component_appid``:
 
 - the ``component_verify_ticket`` (12 h validity),
 - the ``component_access_token`` (an :class:`AccessToken`),
 - per authorizer, the ``authorizer_access_token`` and the long-lived ``authorizer_refresh_token``,
+- per refresh lock, a **generation**: a counter the store bumps at every acquisition of the lock
+  and at every write that did not come from a lock holder (a new authorization, a revocation),
+- per authorizer, the ``CreateTime`` of the newest authorization event applied (the *event
+  watermark*) and, for a while, the ids of the events applied (push de-duplication).
 
-and offers a named refresh lock so that one refresh runs at a time per token. Access tokens can be
-re-fetched; refresh tokens cannot (losing one means the Mini Program's owner must re-authorize),
-so a store must never drop or blank a refresh token on its own.
+Access tokens can be re-fetched; refresh tokens cannot (losing one means the Mini Program's owner
+must re-authorize), so a store never drops or blanks a refresh token on its own, and a write that
+could replace a newer one with an older one is refused by the store itself:
+
+- a refresher writes with the :class:`Fence` its lock gave it; the store writes only while that
+  lock's generation is still the fence's (no one took the lock since, and no authorization or
+  revocation happened since). A refresher whose lease ran out and whose lock was taken over can
+  therefore never overwrite what the newer holder wrote (the fencing-token rule);
+- an authorization event writes with its :class:`EventStamp`; the store refuses it when an event
+  with a later ``CreateTime`` was applied already, or this very event was.
 
 Write your own store (PostgreSQL, DynamoDB, ...) by implementing every method of
-:class:`TokenStore`; no subclassing is needed.
+:class:`TokenStore`; no subclassing is needed. ``docs/token-stores.md`` has the rules and a
+complete SQLite example; :class:`MemoryTokenStore` is the reference implementation.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Final, Protocol, runtime_checkable
 
-from ._errors import InvalidArgumentError
-from ._tokens import AccessToken
+import attrs
 
-__all__ = ["TICKET_TTL", "MemoryTokenStore", "TokenStore", "check_secret"]
+from ._errors import InvalidArgumentError
+
+__all__ = [
+    "EVENT_MEMORY",
+    "TICKET_TTL",
+    "USABLE_SKEW",
+    "AccessToken",
+    "EventStamp",
+    "Fence",
+    "TokenStore",
+    "check_secret",
+    "event_is_new",
+]
 
 TICKET_TTL: Final = 12 * 3600.0
 """Seconds a ``component_verify_ticket`` stays valid (WeChat: 12 hours)."""
+USABLE_SKEW: Final = 30.0
+"""Seconds before ``expires_at`` after which a token is no longer served at all."""
+EVENT_MEMORY: Final = 7 * 24 * 3600.0
+"""Seconds a store remembers the id of an applied authorization event (push de-duplication)."""
+
+
+@attrs.frozen(repr=False)
+class AccessToken:
+    """An access token and when it expires.
+
+    Attributes:
+        value: the token string (never shown by ``repr``).
+        expires_at: Unix time in seconds at which WeChat stops accepting it.
+        refresh_at: Unix time in seconds from which it should be refreshed; ``None`` means
+            ``expires_at`` minus the manager's refresh margin. Set for short-lived tokens so a
+            lifetime at or below the margin does not cause a refresh on every call.
+    """
+
+    value: str
+    expires_at: float
+    refresh_at: float | None = attrs.field(default=None, kw_only=True)
+
+    def __repr__(self) -> str:
+        return f"AccessToken(value='***', expires_at={self.expires_at:.0f})"
+
+    def is_fresh(self, now: float, margin: float) -> bool:
+        """True until ``refresh_at`` (or while more than ``margin`` seconds remain)."""
+        if self.refresh_at is not None:
+            return now < self.refresh_at
+        return now < self.expires_at - margin
+
+    def with_refresh_time(self, fetched_at: float, margin: float) -> AccessToken:
+        """This token with ``refresh_at`` set: ``margin`` before expiry, or half-way through
+        its lifetime when that is shorter (fetched_at: Unix seconds when it was requested)."""
+        lifetime = max(0.0, self.expires_at - fetched_at)
+        return attrs.evolve(self, refresh_at=self.expires_at - min(margin, lifetime / 2))
+
+    def is_usable(self, now: float) -> bool:
+        """True while the token may still be sent (30 s of clock skew allowed)."""
+        return now < self.expires_at - USABLE_SKEW
+
+
+@attrs.frozen
+class Fence:
+    """Proof that a refresh lock was taken: the lock's generation at that moment.
+
+    Yielded by :meth:`TokenStore.lock`; a write that carries it succeeds only while the store's
+    generation for that lock is still ``generation``.
+
+    Attributes:
+        name: the lock's name, ``"component"`` or ``"authorizer:<authorizer_appid>"``.
+        generation: the store's counter for that lock after this acquisition (an int >= 1).
+    """
+
+    name: str
+    generation: int
+
+
+@attrs.frozen
+class EventStamp:
+    """Where an authorization event (a callback push) stands in WeChat's order.
+
+    Attributes:
+        create_time: the event's ``CreateTime`` (Unix seconds, set by WeChat).
+        event_id: identifies the push, e.g. ``"authorized:<appid>:<CreateTime>:<digest>"``; the
+            same push delivered twice has the same id (never holds a secret in clear).
+    """
+
+    create_time: int
+    event_id: str
 
 
 @runtime_checkable
@@ -35,8 +126,9 @@ class TokenStore(Protocol):
     """Where a :class:`ComponentClient` keeps tickets and tokens; implement it to add a backend.
 
     Every method takes the ``component_appid`` first, so one store can serve several components
-    without their keys or locks ever meeting. Methods raise :class:`TokenStoreError` when the
-    backend fails, and :class:`InvalidArgumentError` for an empty ticket or refresh token.
+    without their keys, locks or generations ever meeting. Methods raise :class:`TokenStoreError`
+    when the backend fails, and :class:`InvalidArgumentError` for an empty ticket or refresh token.
+    Writes that may be refused return ``True`` when they wrote and ``False`` when they did not.
     """
 
     async def get_verify_ticket(self, component_appid: str) -> str | None:
@@ -51,8 +143,14 @@ class TokenStore(Protocol):
         """Return the cached ``component_access_token``, or ``None``."""
         ...
 
-    async def set_component_token(self, component_appid: str, token: AccessToken) -> None:
-        """Cache the ``component_access_token`` until its ``expires_at``."""
+    async def set_component_token(
+        self, component_appid: str, token: AccessToken, *, fence: Fence
+    ) -> bool:
+        """Cache the ``component_access_token`` until its ``expires_at``, if ``fence`` holds.
+
+        Atomically: write only while the generation of the ``"component"`` lock is still
+        ``fence.generation``; return whether it was written.
+        """
         ...
 
     async def invalidate_component_token(self, component_appid: str, value: str) -> bool:
@@ -79,9 +177,20 @@ class TokenStore(Protocol):
         ...
 
     async def set_refresh_token(
-        self, component_appid: str, authorizer_appid: str, refresh_token: str
-    ) -> None:
-        """Store the refresh token durably (no expiry). Rejects an empty value."""
+        self,
+        component_appid: str,
+        authorizer_appid: str,
+        refresh_token: str,
+        *,
+        event: EventStamp | None = None,
+    ) -> bool:
+        """Store the refresh token durably (no expiry) and bump the authorizer's generation.
+
+        A refresh token from outside a refresh (a new authorization, a backup) supersedes what a
+        refresher in flight will get, so that refresher's fenced write must fail. With ``event``,
+        write only if the event is new and not older than the watermark (see
+        :meth:`set_authorizer_tokens`). Rejects an empty value.
+        """
         ...
 
     async def set_authorizer_tokens(
@@ -90,27 +199,48 @@ class TokenStore(Protocol):
         authorizer_appid: str,
         token: AccessToken,
         refresh_token: str,
-    ) -> None:
-        """Store a new access token and its (possibly rotated) refresh token in one atomic step.
+        *,
+        fence: Fence | None = None,
+        event: EventStamp | None = None,
+    ) -> bool:
+        """Store an access token and its (possibly rotated) refresh token in one atomic step.
 
-        Rejects an empty ``refresh_token``: callers keep the previous one instead.
+        - with ``fence`` (a refresh): write only while the generation of the lock
+          ``"authorizer:<authorizer_appid>"`` is still ``fence.generation``;
+        - without it (an authorization): write and bump that generation;
+        - with ``event``: additionally refuse when ``event.event_id`` was applied already or
+          ``event.create_time`` is strictly older than the authorizer's watermark; on a write,
+          raise the watermark to ``create_time`` and remember the id for :data:`EVENT_MEMORY`.
+
+        Returns whether it wrote. Rejects an empty ``refresh_token``: callers keep the old one.
         """
         ...
 
-    async def delete_authorizer(self, component_appid: str, authorizer_appid: str) -> None:
-        """Forget the authorizer's access and refresh tokens (after an ``unauthorized`` event)."""
+    async def delete_authorizer(
+        self, component_appid: str, authorizer_appid: str, *, event: EventStamp | None = None
+    ) -> bool:
+        """Forget the authorizer's access and refresh tokens and bump its generation.
+
+        With ``event`` (an ``unauthorized`` push), the same checks and watermark update as
+        :meth:`set_authorizer_tokens`. Returns whether it was applied.
+        """
+        ...
+
+    async def event_applied(self, component_appid: str, event_id: str) -> bool:
+        """Whether an authorization event with this id was applied (and is still remembered)."""
         ...
 
     async def export_refresh_tokens(self, component_appid: str) -> dict[str, str]:
         """Return every stored refresh token as ``{authorizer_appid: authorizer_refresh_token}``."""
         ...
 
-    def lock(self, component_appid: str, name: str) -> AbstractAsyncContextManager[None]:
-        """A mutual-exclusion lock for refreshing the token called ``name``.
+    def lock(self, component_appid: str, name: str) -> AbstractAsyncContextManager[Fence]:
+        """A mutual-exclusion lock for refreshing the token called ``name``; yields its fence.
 
-        ``name`` is ``"component"`` or ``"authorizer:<authorizer_appid>"``. A distributed store
-        holds it across processes with a lease; it raises :class:`LockTimeoutError` when it cannot
-        be acquired in time.
+        ``name`` is ``"component"`` or ``"authorizer:<authorizer_appid>"``. Each acquisition
+        bumps the lock's generation and yields a :class:`Fence` with the new value. A distributed
+        store holds it across processes with a lease, renewed while the holder works; it raises
+        :class:`LockTimeoutError` when it cannot be acquired in time.
         """
         ...
 
@@ -131,132 +261,10 @@ def check_secret(kind: str, value: str) -> None:
         raise InvalidArgumentError(f"{kind} must be a non-empty string")
 
 
-class MemoryTokenStore:
-    """A :class:`TokenStore` in this process's memory: the default, for one process.
-
-    Tokens vanish when the process exits (refresh tokens too: persist them elsewhere, or use
-    :class:`RedisTokenStore`). Safe for any number of tasks on one event loop.
-
-    Args:
-        clock: returns the current Unix time in seconds (injectable for tests).
-    """
-
-    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
-        import time
-
-        self._clock = clock or time.time
-        self._tickets: dict[str, tuple[str, float]] = {}
-        self._component: dict[str, AccessToken] = {}
-        self._authorizer: dict[tuple[str, str], AccessToken] = {}
-        self._refresh: dict[tuple[str, str], str] = {}
-        # (lock, holders + waiters): dropped when nobody holds or waits, so 100,000 authorizers
-        # leave no 100,000 idle locks behind.
-        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, list[int]]] = {}
-
-    def __repr__(self) -> str:
-        return f"MemoryTokenStore(components={len({*self._tickets, *self._component})})"
-
-    async def get_verify_ticket(self, component_appid: str) -> str | None:
-        """Return the ticket unless its 12 h validity has passed."""
-        entry = self._tickets.get(component_appid)
-        if entry is None or entry[1] <= self._clock():
-            return None
-        return entry[0]
-
-    async def set_verify_ticket(self, component_appid: str, ticket: str, ttl: float) -> None:
-        """Keep the ticket for ``ttl`` seconds (never less than 12 h)."""
-        check_secret("component_verify_ticket", ticket)
-        self._tickets[component_appid] = (ticket, self._clock() + max(ttl, TICKET_TTL))
-
-    async def get_component_token(self, component_appid: str) -> AccessToken | None:
-        """Return the cached component token (expired ones included: the caller decides)."""
-        return self._component.get(component_appid)
-
-    async def set_component_token(self, component_appid: str, token: AccessToken) -> None:
-        """Cache the component token."""
-        self._component[component_appid] = token
-
-    async def invalidate_component_token(self, component_appid: str, value: str) -> bool:
-        """Delete the component token if it still has ``value``."""
-        current = self._component.get(component_appid)
-        if current is not None and current.value == value:
-            del self._component[component_appid]
-            return True
+def event_is_new(event: EventStamp | None, watermark: int | None, applied: bool) -> bool:
+    """Whether an event-stamped write may proceed: not applied yet, not older than the mark."""
+    if event is None:
+        return True
+    if applied:
         return False
-
-    async def get_authorizer_token(
-        self, component_appid: str, authorizer_appid: str
-    ) -> AccessToken | None:
-        """Return the cached authorizer token."""
-        return self._authorizer.get((component_appid, authorizer_appid))
-
-    async def invalidate_authorizer_token(
-        self, component_appid: str, authorizer_appid: str, value: str
-    ) -> bool:
-        """Delete the authorizer token if it still has ``value``."""
-        key = (component_appid, authorizer_appid)
-        current = self._authorizer.get(key)
-        if current is not None and current.value == value:
-            del self._authorizer[key]
-            return True
-        return False
-
-    async def get_refresh_token(self, component_appid: str, authorizer_appid: str) -> str | None:
-        """Return the authorizer's refresh token."""
-        return self._refresh.get((component_appid, authorizer_appid))
-
-    async def set_refresh_token(
-        self, component_appid: str, authorizer_appid: str, refresh_token: str
-    ) -> None:
-        """Store the refresh token (rejects empty values)."""
-        check_secret("authorizer_refresh_token", refresh_token)
-        self._refresh[(component_appid, authorizer_appid)] = refresh_token
-
-    async def set_authorizer_tokens(
-        self,
-        component_appid: str,
-        authorizer_appid: str,
-        token: AccessToken,
-        refresh_token: str,
-    ) -> None:
-        """Store access and refresh token together (no await in between: atomic on the loop)."""
-        check_secret("authorizer_refresh_token", refresh_token)
-        key = (component_appid, authorizer_appid)
-        self._refresh[key] = refresh_token
-        self._authorizer[key] = token
-
-    async def delete_authorizer(self, component_appid: str, authorizer_appid: str) -> None:
-        """Forget the authorizer's tokens."""
-        key = (component_appid, authorizer_appid)
-        self._authorizer.pop(key, None)
-        self._refresh.pop(key, None)
-
-    async def export_refresh_tokens(self, component_appid: str) -> dict[str, str]:
-        """Return ``{authorizer_appid: refresh_token}`` for the component."""
-        return {
-            appid: token
-            for (comp, appid), token in self._refresh.items()
-            if comp == component_appid
-        }
-
-    def lock(self, component_appid: str, name: str) -> AbstractAsyncContextManager[None]:
-        """An ``asyncio.Lock`` per (component, name), forgotten once nobody holds or awaits it."""
-        return self._hold((component_appid, name))
-
-    @asynccontextmanager
-    async def _hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
-        entry = self._locks.get(key)
-        if entry is None:
-            entry = self._locks[key] = (asyncio.Lock(), [0])
-        lock, users = entry
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if users[0] == 0 and self._locks.get(key) is entry:
-                del self._locks[key]
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
+    return watermark is None or event.create_time >= watermark

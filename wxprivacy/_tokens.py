@@ -1,4 +1,4 @@
-"""AccessToken values and the refresh logic: single flight, early refresh, compare-and-invalidate.
+"""The token chain's refresh logic: one path for both token kinds.
 
 The chain is ``component_verify_ticket`` → ``component_access_token`` → ``authorizer_access_token``
 (refreshed with the ``authorizer_refresh_token``). For each token:
@@ -6,9 +6,12 @@ The chain is ``component_verify_ticket`` → ``component_access_token`` → ``au
 1. read the store; a token that is not within ``refresh_margin`` seconds of expiry is used as is;
 2. otherwise join the one refresh in flight in this process for that token (single flight: the
    refresh runs in its own task, so a cancelled caller neither cancels nor strands the others);
-3. the refresh takes the store's lock for that token, reads the store again (another process may
-   have refreshed meanwhile), and only then calls WeChat;
-4. if an early refresh fails while the old token is still valid, the old token keeps serving.
+3. the refresh takes the store's lock for that token (which yields a :class:`Fence`), reads the
+   store again (another process may have refreshed meanwhile), and only then calls WeChat;
+4. it writes what WeChat answered *with the fence*: the store refuses the write when someone took
+   the lock since, or a new authorization or revocation happened since, so a refresher that
+   outlived its lease never replaces newer tokens (the newer ones are then read back and used);
+5. if an early refresh fails while the old token is still valid, the old token keeps serving.
 
 A token WeChat rejects (40001/40014/42001) is deleted only if the store still holds that very
 value, then fetched again once.
@@ -21,8 +24,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
-import attrs
-
 from ._errors import (
     MissingRefreshTokenError,
     MissingVerifyTicketError,
@@ -30,70 +31,132 @@ from ._errors import (
     TokenStoreError,
     WxPrivacyError,
 )
+from ._stores import AccessToken, Fence, TokenStore
+from ._token_endpoints import request_authorizer_token, request_component_token
 
 if TYPE_CHECKING:
-    from ._stores import TokenStore
+    from ._http import WireClient
 
-__all__ = ["AccessToken", "TokenFetcher", "TokenManager"]
+__all__ = ["DEFAULT_REFRESH_MARGIN", "TokenManager"]
 
 logger = logging.getLogger("wxprivacy")
 T = TypeVar("T")
 
 DEFAULT_REFRESH_MARGIN: Final = 300.0
 """Seconds before ``expires_at`` at which a token is refreshed."""
-_USABLE_SKEW: Final = 30.0
-"""Seconds before ``expires_at`` after which a token is no longer served at all."""
+
+_Fetched = tuple[AccessToken, str | None, str | None]
+"""What a refresh got: the access token, the refresh token it used, the rotated one."""
 
 
-@attrs.frozen(repr=False)
-class AccessToken:
-    """An access token and when it expires.
+class _Kind(Protocol):
+    """One kind of token, as the refresh path needs it."""
 
-    Attributes:
-        value: the token string (never shown by ``repr``).
-        expires_at: Unix time in seconds at which WeChat stops accepting it.
-        refresh_at: Unix time in seconds from which it should be refreshed; ``None`` means
-            ``expires_at`` minus the manager's refresh margin. Set for short-lived tokens so a
-            lifetime at or below the margin does not cause a refresh on every call.
-    """
+    lock_name: str
+    label: str
 
-    value: str
-    expires_at: float
-    refresh_at: float | None = attrs.field(default=None, kw_only=True)
+    async def read(self) -> AccessToken | None: ...
 
-    def __repr__(self) -> str:
-        return f"AccessToken(value='***', expires_at={self.expires_at:.0f})"
+    async def invalidate(self, value: str) -> None: ...
 
-    def is_fresh(self, now: float, margin: float) -> bool:
-        """True until ``refresh_at`` (or while more than ``margin`` seconds remain)."""
-        if self.refresh_at is not None:
-            return now < self.refresh_at
-        return now < self.expires_at - margin
+    async def fetch(self) -> _Fetched: ...
 
-    def with_refresh_time(self, fetched_at: float, margin: float) -> AccessToken:
-        """This token with ``refresh_at`` set: ``margin`` before expiry, or half-way through
-        its lifetime when that is shorter (fetched_at: Unix seconds when it was requested)."""
-        lifetime = max(0.0, self.expires_at - fetched_at)
-        return attrs.evolve(self, refresh_at=self.expires_at - min(margin, lifetime / 2))
-
-    def is_usable(self, now: float) -> bool:
-        """True while the token may still be sent (30 s of clock skew allowed)."""
-        return now < self.expires_at - _USABLE_SKEW
+    async def write(self, fetched: _Fetched, fence: Fence) -> bool: ...
 
 
-class TokenFetcher(Protocol):
-    """The two token endpoints, as the TokenManager needs them (implemented by the client)."""
+class _ComponentKind:
+    """The ``component_access_token``, fetched with the verify ticket."""
 
-    async def fetch_component_token(self, ticket: str) -> AccessToken:
-        """Call ``/cgi-bin/component/api_component_token`` with the verify ticket."""
-        ...
+    lock_name = "component"
+    label = "component_access_token"
 
-    async def fetch_authorizer_token(
-        self, component_access_token: str, authorizer_appid: str, refresh_token: str
-    ) -> tuple[AccessToken, str | None]:
-        """Call ``/cgi-bin/component/api_authorizer_token``; return the token and the
-        (possibly rotated) refresh token, ``None`` when the answer carried none."""
-        ...
+    def __init__(self, manager: TokenManager) -> None:
+        self._m = manager
+
+    async def read(self) -> AccessToken | None:
+        return await self._m.store.get_component_token(self._m.component_appid)
+
+    async def invalidate(self, value: str) -> None:
+        await self._m.store.invalidate_component_token(self._m.component_appid, value)
+
+    async def fetch(self) -> _Fetched:
+        m = self._m
+        ticket = await m.store.get_verify_ticket(m.component_appid)
+        if not ticket:
+            raise MissingVerifyTicketError(
+                f"no component_verify_ticket stored for component {m.component_appid}; "
+                "feed it from the authorization-event callback "
+                "(set_component_verify_ticket) before calling the API"
+            )
+        token = await request_component_token(
+            m.wire,
+            component_appid=m.component_appid,
+            component_appsecret=m._appsecret,
+            ticket=ticket,
+            clock=m.clock,
+        )
+        return token, None, None
+
+    async def write(self, fetched: _Fetched, fence: Fence) -> bool:
+        return await self._m.store.set_component_token(
+            self._m.component_appid, fetched[0], fence=fence
+        )
+
+
+class _AuthorizerKind:
+    """One authorizer's ``authorizer_access_token``, fetched with its refresh token."""
+
+    def __init__(self, manager: TokenManager, authorizer_appid: str) -> None:
+        self._m = manager
+        self._appid = authorizer_appid
+        self.lock_name = f"authorizer:{authorizer_appid}"
+        self.label = f"authorizer_access_token of {authorizer_appid}"
+
+    async def read(self) -> AccessToken | None:
+        return await self._m.store.get_authorizer_token(self._m.component_appid, self._appid)
+
+    async def invalidate(self, value: str) -> None:
+        await self._m.store.invalidate_authorizer_token(self._m.component_appid, self._appid, value)
+
+    async def fetch(self) -> _Fetched:
+        m, appid = self._m, self._appid
+        refresh_token = await m.store.get_refresh_token(m.component_appid, appid)
+        if not refresh_token:
+            raise MissingRefreshTokenError(appid)
+
+        async def call(component_access_token: str) -> tuple[AccessToken, str | None]:
+            return await request_authorizer_token(
+                m.wire,
+                component_appid=m.component_appid,
+                component_access_token=component_access_token,
+                authorizer_appid=appid,
+                refresh_token=refresh_token,
+                clock=m.clock,
+            )
+
+        token, rotated = await m.with_component_token(call)
+        return token, refresh_token, rotated
+
+    async def write(self, fetched: _Fetched, fence: Fence) -> bool:
+        token, used, rotated = fetched
+        assert used is not None
+        rotated_now = rotated is not None and rotated != used
+        try:
+            written = await self._m.store.set_authorizer_tokens(
+                self._m.component_appid, self._appid, token, rotated or used, fence=fence
+            )
+        except TokenStoreError:
+            if rotated_now:
+                logger.error(
+                    "the rotated authorizer_refresh_token of %s could not be stored; the old "
+                    "one stays valid for about 5 minutes: when the store is back, run "
+                    "reload_refresh_tokens() to fetch the current one",
+                    self._appid,
+                )
+            raise
+        if written and rotated_now:
+            logger.info("authorizer_refresh_token of %s was rotated and stored", self._appid)
+        return written
 
 
 class TokenManager:
@@ -101,8 +164,9 @@ class TokenManager:
 
     Args:
         component_appid: the third-party platform's appid.
+        component_appsecret: its appsecret (sent only to ``api_component_token``).
         store: where tickets and tokens live.
-        fetcher: calls the token endpoints.
+        wire: sends the token requests.
         clock: returns the current Unix time in seconds.
         refresh_margin: seconds before expiry at which a token is refreshed.
     """
@@ -110,20 +174,24 @@ class TokenManager:
     def __init__(
         self,
         component_appid: str,
+        component_appsecret: str,
         store: TokenStore,
-        fetcher: TokenFetcher,
+        wire: WireClient,
         *,
         clock: Callable[[], float],
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
     ) -> None:
         self.component_appid = component_appid
+        self._appsecret = component_appsecret
         self.store = store
-        self._fetcher = fetcher
-        self._clock = clock
+        self.wire = wire
+        self.clock = clock
         self._margin = refresh_margin
         self._flights: dict[str, asyncio.Future[AccessToken]] = {}
+        self._component = _ComponentKind(self)
 
-    # -- component token -------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"TokenManager(component_appid={self.component_appid!r})"
 
     async def component_token(self) -> AccessToken:
         """Return a valid ``component_access_token``, refreshing it if needed.
@@ -132,59 +200,7 @@ class TokenManager:
             MissingVerifyTicketError: no ticket is stored (nothing is sent).
             WeChatAPIError: ``api_component_token`` refused (e.g. ComponentCredentialError).
         """
-        token = await self.store.get_component_token(self.component_appid)
-        if token is not None and token.is_fresh(self._clock(), self._margin):
-            return token
-        return await self._single_flight("component", self._refresh_component)
-
-    async def _refresh_component(self) -> AccessToken:
-        async with self.store.lock(self.component_appid, "component"):
-            current = await self.store.get_component_token(self.component_appid)
-            if current is not None and current.is_fresh(self._clock(), self._margin):
-                return current
-            try:
-                ticket = await self.store.get_verify_ticket(self.component_appid)
-                if not ticket:
-                    raise MissingVerifyTicketError(
-                        f"no component_verify_ticket stored for component {self.component_appid}; "
-                        "feed it from the authorization-event callback "
-                        "(set_component_verify_ticket) before calling the API"
-                    )
-                fetched_at = self._clock()
-                token = await self._fetcher.fetch_component_token(ticket)
-                token = token.with_refresh_time(fetched_at, self._margin)
-            except WxPrivacyError as exc:
-                return self._keep_serving(current, exc, "component_access_token")
-            await self.store.set_component_token(self.component_appid, token)
-            logger.info("refreshed component_access_token for %s", self.component_appid)
-            return token
-
-    async def invalidate_component_token(self, value: str) -> None:
-        """Forget the component token if it is still ``value`` (after WeChat rejected it)."""
-        await self.store.invalidate_component_token(self.component_appid, value)
-
-    async def with_component_token(self, call: Callable[[str], Awaitable[T]]) -> T:
-        """Run ``call(component_access_token)``; on a rejected token refresh once and retry once.
-
-        Raises:
-            TokenInvalidError: the freshly fetched token was rejected too.
-        """
-        token = await self.component_token()
-        try:
-            return await call(token.value)
-        except TokenInvalidError:
-            logger.warning(
-                "component_access_token for %s was rejected; refreshing once", self.component_appid
-            )
-            await self.invalidate_component_token(token.value)
-        token = await self.component_token()
-        try:
-            return await call(token.value)
-        except TokenInvalidError:
-            await self.invalidate_component_token(token.value)  # never reuse a rejected token
-            raise
-
-    # -- authorizer tokens -----------------------------------------------------------------------
+        return await self._token(self._component)
 
     async def authorizer_token(self, authorizer_appid: str) -> AccessToken:
         """Return a valid ``authorizer_access_token`` for ``authorizer_appid``.
@@ -193,60 +209,15 @@ class TokenManager:
             MissingRefreshTokenError: no refresh token is stored for it (nothing is sent).
             WeChatAPIError: ``api_authorizer_token`` refused (e.g. 61023).
         """
-        token = await self.store.get_authorizer_token(self.component_appid, authorizer_appid)
-        if token is not None and token.is_fresh(self._clock(), self._margin):
-            return token
-        return await self._single_flight(
-            f"authorizer:{authorizer_appid}", lambda: self._refresh_authorizer(authorizer_appid)
-        )
+        return await self._token(_AuthorizerKind(self, authorizer_appid))
 
-    async def _refresh_authorizer(self, authorizer_appid: str) -> AccessToken:
-        comp = self.component_appid
-        async with self.store.lock(comp, f"authorizer:{authorizer_appid}"):
-            current = await self.store.get_authorizer_token(comp, authorizer_appid)
-            if current is not None and current.is_fresh(self._clock(), self._margin):
-                return current
-            try:
-                refresh_token = await self.store.get_refresh_token(comp, authorizer_appid)
-                if not refresh_token:
-                    raise MissingRefreshTokenError(authorizer_appid)
-                used = refresh_token
+    async def with_component_token(self, call: Callable[[str], Awaitable[T]]) -> T:
+        """Run ``call(component_access_token)``; on a rejected token refresh once and retry once.
 
-                async def fetch(component_access_token: str) -> tuple[AccessToken, str | None]:
-                    return await self._fetcher.fetch_authorizer_token(
-                        component_access_token, authorizer_appid, used
-                    )
-
-                fetched_at = self._clock()
-                token, rotated = await self.with_component_token(fetch)
-                token = token.with_refresh_time(fetched_at, self._margin)
-            except WxPrivacyError as exc:
-                return self._keep_serving(
-                    current, exc, f"authorizer_access_token of {authorizer_appid}"
-                )
-            # The rotated refresh token is stored together with (and before use of) the new token.
-            try:
-                await self.store.set_authorizer_tokens(
-                    comp, authorizer_appid, token, rotated or refresh_token
-                )
-            except TokenStoreError:
-                if rotated and rotated != refresh_token:
-                    logger.error(
-                        "the rotated authorizer_refresh_token of %s could not be stored; the old "
-                        "one stays valid for about 5 minutes: when the store is back, run "
-                        "reload_refresh_tokens() to fetch the current one",
-                        authorizer_appid,
-                    )
-                raise
-            if rotated and rotated != refresh_token:
-                logger.info(
-                    "authorizer_refresh_token of %s was rotated and stored", authorizer_appid
-                )
-            return token
-
-    async def invalidate_authorizer_token(self, authorizer_appid: str, value: str) -> None:
-        """Forget the authorizer's token if it is still ``value`` (after WeChat rejected it)."""
-        await self.store.invalidate_authorizer_token(self.component_appid, authorizer_appid, value)
+        Raises:
+            TokenInvalidError: the freshly fetched token was rejected too.
+        """
+        return await self._with_token(self._component, call)
 
     async def with_authorizer_token(
         self, authorizer_appid: str, call: Callable[[str], Awaitable[T]]
@@ -256,27 +227,71 @@ class TokenManager:
         Raises:
             TokenInvalidError: the freshly fetched token was rejected too.
         """
-        token = await self.authorizer_token(authorizer_appid)
-        try:
-            return await call(token.value)
-        except TokenInvalidError:
-            logger.warning(
-                "authorizer_access_token of %s was rejected; refreshing once", authorizer_appid
-            )
-            await self.invalidate_authorizer_token(authorizer_appid, token.value)
-        token = await self.authorizer_token(authorizer_appid)
-        try:
-            return await call(token.value)
-        except TokenInvalidError:
-            await self.invalidate_authorizer_token(authorizer_appid, token.value)
-            raise
+        return await self._with_token(_AuthorizerKind(self, authorizer_appid), call)
 
-    # -- plumbing --------------------------------------------------------------------------------
+    async def drain(self, *, wait: float) -> None:
+        """Wait up to ``wait`` seconds for refreshes in flight, then cancel the rest."""
+        flights = list(self._flights.values())
+        if not flights:
+            return
+        _, pending = await asyncio.wait(flights, timeout=wait)
+        for flight in pending:
+            flight.cancel()
+        await asyncio.gather(*flights, return_exceptions=True)
+
+    # -- the one refresh path --------------------------------------------------------------------
+
+    async def _token(self, kind: _Kind) -> AccessToken:
+        token = await kind.read()
+        if token is not None and token.is_fresh(self.clock(), self._margin):
+            return token
+        return await self._single_flight(kind.lock_name, lambda: self._refresh(kind))
+
+    async def _refresh(self, kind: _Kind) -> AccessToken:
+        async with self.store.lock(self.component_appid, kind.lock_name) as fence:
+            current = await kind.read()
+            if current is not None and current.is_fresh(self.clock(), self._margin):
+                return current
+            try:
+                fetched_at = self.clock()
+                fetched = await kind.fetch()
+            except WxPrivacyError as exc:
+                return self._keep_serving(current, exc, kind.label)
+            token = fetched[0].with_refresh_time(fetched_at, self._margin)
+            fetched = (token, fetched[1], fetched[2])
+            if await kind.write(fetched, fence):
+                logger.info("refreshed %s for %s", kind.label, self.component_appid)
+                return token
+            # Fenced off: another worker took the lock after ours lapsed, or the authorizer was
+            # authorized or revoked meanwhile. What the store holds now is newer than ours.
+            logger.warning(
+                "refreshed %s, but the store refused the write (a newer refresh, authorization "
+                "or revocation happened meanwhile); the stored tokens are kept",
+                kind.label,
+            )
+            newer = await kind.read()
+            if newer is not None and newer.is_usable(self.clock()):
+                return newer
+            return token  # WeChat just issued it: good for this call, not stored
+
+    async def _with_token(self, kind: _Kind, call: Callable[[str], Awaitable[T]]) -> T:
+        token = await self._token(kind)
+        try:
+            return await call(token.value)
+        except TokenInvalidError:
+            logger.warning("%s was rejected; refreshing once", kind.label)
+            await kind.invalidate(token.value)
+        token = await self._token(kind)
+        try:
+            return await call(token.value)
+        except TokenInvalidError:
+            await kind.invalidate(token.value)  # never reuse a rejected token
+            raise
 
     def _keep_serving(
         self, current: AccessToken | None, exc: WxPrivacyError, what: str
     ) -> AccessToken:
-        if current is not None and current.is_usable(self._clock()):
+        if current is not None and current.is_usable(self.clock()):
             logger.warning(
                 "early refresh of %s failed (%s); the current token stays in use", what, exc
             )
@@ -293,16 +308,6 @@ class TokenManager:
             flight.add_done_callback(lambda done: self._landed(key, done))
         # shield: a cancelled waiter (even the one that started it) leaves the refresh running.
         return await asyncio.shield(flight)
-
-    async def drain(self, *, wait: float) -> None:
-        """Wait up to ``wait`` seconds for refreshes in flight, then cancel the rest."""
-        flights = list(self._flights.values())
-        if not flights:
-            return
-        _, pending = await asyncio.wait(flights, timeout=wait)
-        for flight in pending:
-            flight.cancel()
-        await asyncio.gather(*flights, return_exceptions=True)
 
     def _landed(self, key: str, flight: asyncio.Future[AccessToken]) -> None:
         if self._flights.get(key) is flight:

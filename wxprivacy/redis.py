@@ -8,10 +8,19 @@ Cluster hash tag that keeps every key of one component in one slot)::
     P:{C}:authorizer:<appid>:access      hash    value, expires_at, refresh_at; TTL = to expiry
     P:{C}:refresh_tokens                 hash    <authorizer appid> -> authorizer_refresh_token,
                                                  no TTL, never written empty
-    P:{C}:lock:component                 string  refresh lock (random token, PX lease)
+    P:{C}:lock:component                 string  refresh lock (random owner, PX lease, renewed
+                                                 while held)
     P:{C}:lock:authorizer:<appid>        string  refresh lock of one authorizer token
+    P:{C}:generations                    hash    <lock name> -> generation (fencing counter),
+                                                 no TTL
+    P:{C}:event_marks                    hash    <authorizer appid> -> CreateTime of the newest
+                                                 authorization event applied, no TTL
+    P:{C}:event:<event id>               string  an applied event's id, TTL 7 days
 
-Deleting every ``*:access`` and ``*:component_token`` key loses nothing: they are re-fetched from
+Every token write is one Lua script that checks the writer's fence (the lock generation it got)
+or the event's place in WeChat's order before it writes, so a refresher whose lease ran out can
+never overwrite a newer token. Deleting every ``*:access`` and ``*:component_token`` key loses
+nothing: they are re-fetched from
 the ticket and the refresh tokens. Only ``refresh_tokens`` (and, for 12 h, the ticket) cannot be
 re-created by the SDK alone; back it up with :meth:`RedisTokenStore.export_refresh_tokens`.
 
@@ -36,9 +45,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
 
 from ._errors import TokenStoreError
 from ._local_cache import LocalTokenCache
-from ._redis_lock import LOCK_HELD, RELEASE_LUA, LeaseLock, hold
+from ._redis_lock import LOCK_HELD, LeaseLock, hold
 from ._redis_ops import (
-    INVALIDATE_LUA,
     check_part,
     check_seconds,
     export_hash,
@@ -46,8 +54,15 @@ from ._redis_ops import (
     run_op,
     text,
 )
-from ._stores import TICKET_TTL, check_secret
-from ._tokens import AccessToken
+from ._redis_scripts import (
+    ACQUIRE_LUA,
+    INVALIDATE_LUA,
+    RELEASE_LUA,
+    RENEW_LUA,
+    WRITE_AUTHORIZER_LUA,
+    WRITE_COMPONENT_LUA,
+)
+from ._stores import EVENT_MEMORY, TICKET_TTL, AccessToken, EventStamp, Fence, check_secret
 
 __all__ = ["RedisTokenStore"]
 
@@ -61,16 +76,20 @@ _MAX_LOCAL_CACHE_TTL: Final = 60.0
 class RedisTokenStore:
     """A :class:`TokenStore` in Redis, shared by every process and machine of an application.
 
-    Refreshes are serialized across processes by a lease lock per token (``SET NX PX``; released
-    with a Lua compare-and-delete, so a holder only frees its own lock). Invalidation is a Lua
-    compare-and-delete. A rotated refresh token is written with its access token in one
-    ``MULTI``/``EXEC``. Access tokens read from Redis are also kept ``local_cache_ttl`` seconds in
+    Refreshes are serialized across processes by a lease lock per token (``SET NX PX``, renewed
+    while held, released with a Lua compare-and-delete, so a holder only frees its own lock);
+    each acquisition bumps the lock's generation, and a refresher's write is a Lua script that
+    writes only while that generation is still its own (fencing). Invalidation is a Lua
+    compare-and-delete. A rotated refresh token is written with its access token in that one
+    script. Access tokens read from Redis are also kept ``local_cache_ttl`` seconds in
     this process, so the hot path costs no Redis round trip.
 
     Args:
         redis: a ``redis.asyncio.Redis`` owned by the caller (not closed by :meth:`aclose`).
         key_prefix: first part of every key; must not contain braces.
-        lock_lease: seconds a refresh lock lives unless released (bounds a crashed holder).
+        lock_lease: seconds a refresh lock lives unless renewed; the holder renews it every
+            third of that while it works, so it bounds only how long a crashed holder blocks
+            others.
         lock_wait: seconds to wait for a refresh lock before :class:`LockTimeoutError`.
         local_cache_ttl: seconds an access token is served from this process's memory before
             Redis is asked again; ``0`` disables the local cache. At most 60 (WeChat keeps a
@@ -104,6 +123,14 @@ class RedisTokenStore:
         self._local = LocalTokenCache(ttl, clock)
         self._invalidate_script = redis.register_script(INVALIDATE_LUA)
         self._release_script = redis.register_script(RELEASE_LUA)
+        self._lock_scripts = {
+            "acquire": redis.register_script(ACQUIRE_LUA),
+            "renew": redis.register_script(RENEW_LUA),
+            "release": self._release_script,
+        }
+        self._write_component = redis.register_script(WRITE_COMPONENT_LUA)
+        self._write_authorizer = redis.register_script(WRITE_AUTHORIZER_LUA)
+        self._renew_leases = True  # tests switch it off to act out a frozen holder
 
     @classmethod
     def from_url(
@@ -206,13 +233,9 @@ class RedisTokenStore:
         self._local.put(key, token, epoch=epoch)
         return token
 
-    def _queue_token(self, pipe: Any, key: str, token: AccessToken) -> None:
-        pipe.delete(key)
-        fields = {"value": token.value, "expires_at": repr(token.expires_at)}
-        if token.refresh_at is not None:
-            fields["refresh_at"] = repr(token.refresh_at)
-        pipe.hset(key, mapping=fields)
-        pipe.pexpire(key, self._ttl_ms(token))
+    def _token_args(self, token: AccessToken) -> list[str | int]:
+        refresh_at = "" if token.refresh_at is None else repr(token.refresh_at)
+        return [token.value, repr(token.expires_at), refresh_at, self._ttl_ms(token)]
 
     async def _invalidate(self, key: str, value: str, what: str) -> bool:
         self._local.discard(key)
@@ -259,21 +282,28 @@ class RedisTokenStore:
             self.key(component_appid, "component_token"), "component token"
         )
 
-    async def set_component_token(self, component_appid: str, token: AccessToken) -> None:
-        """Cache the component token until its ``expires_at`` (one ``MULTI``/``EXEC``).
+    async def set_component_token(
+        self, component_appid: str, token: AccessToken, *, fence: Fence
+    ) -> bool:
+        """Cache the component token until its ``expires_at`` if ``fence`` still holds.
+
+        One Lua script: written only while the ``"component"`` lock's generation is
+        ``fence.generation``. Returns whether it was written.
 
         Raises:
             TokenStoreError: Redis failed or timed out.
         """
         key = self.key(component_appid, "component_token")
-
-        async def write() -> Any:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                self._queue_token(pipe, key, token)
-                return await pipe.execute()
-
-        await self._run("storing the component token", write)
-        self._local.put(key, token)
+        keys = [self.key(component_appid, "generations"), key]
+        args = [fence.name, fence.generation, *self._token_args(token)]
+        written = await self._run(
+            "storing the component token", lambda: self._write_component(keys=keys, args=args)
+        )
+        if written:
+            self._local.put(key, token)
+        else:
+            self._local.discard(key)
+        return bool(written)
 
     async def invalidate_component_token(self, component_appid: str, value: str) -> bool:
         """Delete the component token only if it still has ``value`` (Lua compare-and-delete).
@@ -324,19 +354,24 @@ class RedisTokenStore:
         return None if value is None else text(value)
 
     async def set_refresh_token(
-        self, component_appid: str, authorizer_appid: str, refresh_token: str
-    ) -> None:
-        """Store the refresh token durably (no TTL).
+        self,
+        component_appid: str,
+        authorizer_appid: str,
+        refresh_token: str,
+        *,
+        event: EventStamp | None = None,
+    ) -> bool:
+        """Store the refresh token durably (no TTL) and bump the authorizer's generation.
+
+        With ``event``, only if that event is new and not older than the watermark. Returns
+        whether it was written.
 
         Raises:
             InvalidArgumentError: an empty refresh token. TokenStoreError: Redis failed.
         """
         check_secret("authorizer_refresh_token", refresh_token)
-        check_part("authorizer_appid", authorizer_appid)
-        key = self.key(component_appid, "refresh_tokens")
-        await self._run(
-            "storing a refresh token",
-            lambda: self._redis.hset(key, authorizer_appid, refresh_token),
+        return await self._write(
+            "refresh", component_appid, authorizer_appid, refresh_token, None, None, event
         )
 
     async def set_authorizer_tokens(
@@ -345,43 +380,90 @@ class RedisTokenStore:
         authorizer_appid: str,
         token: AccessToken,
         refresh_token: str,
-    ) -> None:
-        """Store the access token and its (possibly rotated) refresh token in one ``MULTI``.
+        *,
+        fence: Fence | None = None,
+        event: EventStamp | None = None,
+    ) -> bool:
+        """Store the access token and its (possibly rotated) refresh token in one Lua script.
+
+        With ``fence``, only while the authorizer lock's generation is still its own; without,
+        the generation is bumped. With ``event``, only if the event is new and not older than
+        the watermark. Returns whether it was written.
 
         Raises:
             InvalidArgumentError: an empty refresh token (nothing is written).
             TokenStoreError: Redis failed or timed out (then neither is written).
         """
         check_secret("authorizer_refresh_token", refresh_token)
-        access_key = self._access_key(component_appid, authorizer_appid)
-        refresh_key = self.key(component_appid, "refresh_tokens")
+        return await self._write(
+            "tokens", component_appid, authorizer_appid, refresh_token, token, fence, event
+        )
 
-        async def write() -> Any:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hset(refresh_key, authorizer_appid, refresh_token)
-                self._queue_token(pipe, access_key, token)
-                return await pipe.execute()
+    async def delete_authorizer(
+        self, component_appid: str, authorizer_appid: str, *, event: EventStamp | None = None
+    ) -> bool:
+        """Forget the authorizer's access and refresh tokens; bump its generation.
 
-        await self._run("storing authorizer tokens", write)
-        self._local.put(access_key, token)
-
-    async def delete_authorizer(self, component_appid: str, authorizer_appid: str) -> None:
-        """Forget the authorizer's access and refresh tokens (one ``MULTI``).
+        With ``event``, only if the event is new and not older than the watermark. Returns
+        whether it was applied.
 
         Raises:
             TokenStoreError: Redis failed or timed out.
         """
+        return await self._write("delete", component_appid, authorizer_appid, "", None, None, event)
+
+    async def event_applied(self, component_appid: str, event_id: str) -> bool:
+        """Whether the authorization event ``event_id`` was applied in the last 7 days.
+
+        Raises:
+            TokenStoreError: Redis failed or timed out.
+        """
+        key = self.key(component_appid, "event", check_part("event_id", event_id))
+        return bool(await self._run("reading an event id", lambda: self._redis.exists(key)))
+
+    async def _write(
+        self,
+        op: str,
+        component_appid: str,
+        authorizer_appid: str,
+        refresh_token: str,
+        token: AccessToken | None,
+        fence: Fence | None,
+        event: EventStamp | None,
+    ) -> bool:
         access_key = self._access_key(component_appid, authorizer_appid)
-        refresh_key = self.key(component_appid, "refresh_tokens")
+        name = f"authorizer:{authorizer_appid}"
+        if fence is not None and fence.name != name:
+            return False
+        event_key = self.key(
+            component_appid, "event", check_part("event_id", event.event_id) if event else "-"
+        )
+        keys = [
+            self.key(component_appid, "generations"),
+            access_key,
+            self.key(component_appid, "refresh_tokens"),
+            self.key(component_appid, "event_marks"),
+            event_key,
+        ]
+        token_args = self._token_args(token) if token is not None else ["", "", "", 0]
+        args = [
+            op,
+            name,
+            "" if fence is None else fence.generation,
+            authorizer_appid,
+            refresh_token,
+            *token_args,
+            "" if event is None else int(event.create_time),
+            int(EVENT_MEMORY),
+        ]
         self._local.discard(access_key)
-
-        async def delete() -> Any:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(access_key)
-                pipe.hdel(refresh_key, authorizer_appid)
-                return await pipe.execute()
-
-        await self._run("deleting an authorizer", delete)
+        written = await self._run(
+            f"writing authorizer tokens ({op})",
+            lambda: self._write_authorizer(keys=keys, args=args),
+        )
+        if written and token is not None:
+            self._local.put(access_key, token)
+        return bool(written)
 
     # -- backup ----------------------------------------------------------------------------------
 
@@ -417,23 +499,27 @@ class RedisTokenStore:
 
     # -- lock ------------------------------------------------------------------------------------
 
-    def lock(self, component_appid: str, name: str) -> AbstractAsyncContextManager[None]:
+    def lock(self, component_appid: str, name: str) -> AbstractAsyncContextManager[Fence]:
         """Hold the refresh lock ``name`` of the component across every process and machine.
 
-        ``name`` is ``"component"`` or ``"authorizer:<appid>"``. While it is held, reads by this
-        task skip the local cache (the double-checked read must see Redis).
+        ``name`` is ``"component"`` or ``"authorizer:<appid>"``. Yields the :class:`Fence` of
+        this acquisition (the lock's generation, bumped by it). While it is held, a watchdog
+        renews the lease every ``lock_lease / 3`` seconds, and reads by this task skip the local
+        cache (the double-checked read must see Redis).
 
         Raises:
             LockTimeoutError: not acquired within ``lock_wait`` seconds.
             TokenStoreError: Redis failed or timed out.
         """
         lease = LeaseLock(
-            self._redis,
             self.key(component_appid, "lock", name),
+            self.key(component_appid, "generations"),
+            name,
             lease=self.lock_lease,
             wait=self.lock_wait,
             run=self._run,
-            release_script=self._release_script,
+            scripts=self._lock_scripts,
             store=_STORE,
+            renew=self._renew_leases,
         )
         return hold(lease)

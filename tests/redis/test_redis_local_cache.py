@@ -8,6 +8,7 @@ from typing import Any
 from _proxy import TcpProxy
 from fakes import COMPONENT_APPID, FakeWeChat, errcode
 from rhelpers import REDIS_URL, Clock, appid, seed
+from store_helpers import put_component_token
 
 from wxprivacy import AccessToken
 from wxprivacy._local_cache import LocalTokenCache
@@ -90,7 +91,7 @@ async def test_local_copy_is_served_at_most_local_cache_ttl(new_store: Any) -> N
 async def test_never_served_past_expiry(new_store: Any) -> None:
     clock = Clock()
     store = new_store(clock=clock, local_cache_ttl=60)
-    await store.set_component_token(C, AccessToken("short", clock.now + 3))
+    await put_component_token(store, C, AccessToken("short", clock.now + 3))
     assert await store.get_component_token(C) is not None
     clock.now += 3  # expired by the clock; the Redis key may outlive it by clock drift
     assert await store.get_component_token(C) is None
@@ -101,8 +102,8 @@ async def test_invalidate_drops_the_local_copy_even_when_redis_moved_on(
 ) -> None:
     a = new_store(local_cache_ttl=60)
     b = new_store(local_cache_ttl=0)
-    await a.set_component_token(C, AccessToken("failed", 4e9))
-    await b.set_component_token(C, AccessToken("fresh", 4e9))  # another process refreshed
+    await put_component_token(a, C, AccessToken("failed", 4e9))
+    await put_component_token(b, C, AccessToken("fresh", 4e9))  # another process refreshed
     assert (await a.get_component_token(C)).value == "failed"  # type: ignore[union-attr]
     assert await a.invalidate_component_token(C, "failed") is False  # Redis keeps "fresh"
     assert (await a.get_component_token(C)).value == "fresh"  # type: ignore[union-attr]

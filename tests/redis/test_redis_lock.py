@@ -45,6 +45,7 @@ async def test_one_holder_at_a_time_across_connections(new_store: Any) -> None:
 
 async def test_release_deletes_only_its_own_lock(new_store: Any, redis_client: Any) -> None:
     a = new_store(lock_lease=0.2)
+    a._renew_leases = False  # act out a holder frozen past its lease
     b = new_store(lock_lease=10)
     key = a.key(C, "lock", "component")
     async with asyncio.timeout(5):
@@ -66,6 +67,7 @@ async def test_release_after_expiry_leaves_the_new_holder_alone(
     new_store: Any, redis_client: Any
 ) -> None:
     a = new_store(lock_lease=0.2)
+    a._renew_leases = False  # act out a holder frozen past its lease
     b = new_store(lock_lease=10, lock_wait=5)
     key = a.key(C, "lock", "component")
     b_inside = asyncio.Event()
@@ -89,6 +91,7 @@ async def test_release_after_expiry_leaves_the_new_holder_alone(
 
 async def test_lease_bounds_a_holder_that_never_releases(new_store: Any) -> None:
     crashed = new_store(lock_lease=0.4)
+    crashed._renew_leases = False  # a dead process renews nothing
     other = new_store(lock_wait=5)
     lease = crashed.lock(C, "component")
     await lease.__aenter__()  # taken, never released (as if the process had died)

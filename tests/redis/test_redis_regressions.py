@@ -71,7 +71,7 @@ async def test_rotated_refresh_token_lost_to_a_store_failure_is_logged(
     await client.set_authorizer_refresh_token(APPID, "refresh-0")
     from wxprivacy import TokenStoreError
 
-    async def broken(*_args: Any) -> None:
+    async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise TokenStoreError("simulated outage", store="RedisTokenStore")
 
     store.set_authorizer_tokens = broken  # type: ignore[method-assign]

@@ -17,6 +17,7 @@ from rhelpers import (
     appid,
     seed,
 )
+from store_helpers import put_component_token
 
 import wxprivacy
 from wxprivacy import (
@@ -48,7 +49,7 @@ async def test_is_a_token_store_and_is_exported_lazily(store: RedisTokenStore) -
 
 async def test_key_layout(store: RedisTokenStore, redis_client: Any, redis_prefix: str) -> None:
     await store.set_verify_ticket(C, TICKET, 60)
-    await store.set_component_token(C, tok("ctok"))
+    await put_component_token(store, C, tok("ctok"))
     await store.set_authorizer_tokens(C, appid(1), tok("atok"), "refresh-1")
     async with store.lock(C, "authorizer:" + appid(1)):
         keys = sorted([k.decode() async for k in redis_client.scan_iter(match=f"{redis_prefix}*")])
@@ -60,6 +61,7 @@ async def test_key_layout(store: RedisTokenStore, redis_client: Any, redis_prefi
             f"{base}:authorizer:{appid(1)}:access",
             f"{base}:refresh_tokens",
             f"{base}:lock:authorizer:{appid(1)}",
+            f"{base}:generations",
         ]
     )
     assert await redis_client.hgetall(f"{base}:refresh_tokens") == {appid(1).encode(): b"refresh-1"}
@@ -95,7 +97,7 @@ async def test_ticket_is_kept_at_least_twelve_hours(
 async def test_access_tokens_expire_with_the_token_refresh_tokens_never(
     store: RedisTokenStore, redis_client: Any
 ) -> None:
-    await store.set_component_token(C, tok("ctok", 100))
+    await put_component_token(store, C, tok("ctok", 100))
     await store.set_authorizer_tokens(C, appid(1), tok("atok", 50), "refresh-1")
     assert 95_000 <= await redis_client.pttl(store.key(C, "component_token")) <= 100_000
     access_key = store.key(C, "authorizer", appid(1), "access")
@@ -139,8 +141,8 @@ async def test_answer_without_refresh_token_keeps_the_stored_one(
 
 async def test_compare_and_delete(new_store: Any) -> None:
     a, b = new_store(local_cache_ttl=0), new_store(local_cache_ttl=0)
-    await a.set_component_token(C, tok("old"))
-    await b.set_component_token(C, tok("new"))  # another worker just fetched "new"
+    await put_component_token(a, C, tok("old"))
+    await put_component_token(b, C, tok("new"))  # another worker just fetched "new"
     assert await a.invalidate_component_token(C, "old") is False
     assert (await a.get_component_token(C)) == (await b.get_component_token(C))
     assert (await b.get_component_token(C)).value == "new"  # type: ignore[union-attr]
@@ -158,16 +160,16 @@ async def test_compare_and_delete_races_with_writers(new_store: Any) -> None:
     """Invalidators of a stale value and a writer of a new one, all at once: the new one stays."""
     stores = [new_store(local_cache_ttl=0) for _ in range(8)]
     for round_ in range(20):
-        await stores[0].set_component_token(C, tok(f"stale-{round_}"))
+        await put_component_token(stores[0], C, tok(f"stale-{round_}"))
         fresh = tok(f"fresh-{round_}")
         invalidators = [s.invalidate_component_token(C, f"stale-{round_}") for s in stores[1:]]
-        await asyncio.gather(*invalidators, stores[0].set_component_token(C, fresh))
+        await asyncio.gather(*invalidators, put_component_token(stores[0], C, fresh))
         current = await stores[0].get_component_token(C)
         assert current is not None and current.value == fresh.value
 
 
 async def test_invalidation_uses_a_lua_script(store: RedisTokenStore, redis_client: Any) -> None:
-    await store.set_component_token(C, tok("ctok"))
+    await put_component_token(store, C, tok("ctok"))
     seen = await _monitor(
         redis_client, store.key_prefix, lambda: store.invalidate_component_token(C, "ctok")
     )
@@ -175,17 +177,20 @@ async def test_invalidation_uses_a_lua_script(store: RedisTokenStore, redis_clie
     assert {cmd.split()[0] for cmd in seen} <= {"EVALSHA", "EVAL"}, seen
 
 
-async def test_rotated_refresh_token_is_written_with_its_access_token_in_one_multi(
+async def test_rotated_refresh_token_is_written_with_its_access_token_in_one_script(
     store: RedisTokenStore, redis_client: Any
 ) -> None:
-    seen = await _monitor(
-        redis_client,
-        store.key_prefix,
-        lambda: store.set_authorizer_tokens(C, appid(1), tok("atok"), "rotated-refresh"),
-    )
-    assert seen[0] == "MULTI" and seen[-1] == "EXEC", seen
-    body = " | ".join(seen)
-    assert "HSET" in body and "rotated-refresh" in body and "atok" in body
+    async def fenced_write() -> None:
+        async with store.lock(C, "authorizer:" + appid(1)) as fence:
+            written = await store.set_authorizer_tokens(
+                C, appid(1), tok("atok"), "rotated-refresh", fence=fence
+            )
+            assert written
+
+    seen = await _monitor(redis_client, store.key_prefix, fenced_write)
+    # acquire, write, release: three script calls, each atomic; the write carries both tokens
+    assert [cmd.split()[0] for cmd in seen] == ["EVALSHA"] * 3, seen
+    assert "rotated-refresh" in seen[1] and "atok" in seen[1]
     assert await store.get_refresh_token(C, appid(1)) == "rotated-refresh"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from wxprivacy import EventStamp, MemoryTokenStore
 from wxprivacy.callback import MessageCrypto
 
 VECTORS: dict[str, Any] = json.loads(
@@ -19,6 +20,9 @@ AES_KEY: str = VECTORS["encoding_aes_key"]
 APPID: str = VECTORS["component_appid"]
 OTHER_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 THIRD_KEY = "0000000000111111111122222222223333333333444"
+VECTOR_NOW = 1_700_001_800.0
+"""A clock for the recorded vectors, whose timestamps lie within 1,800 s of it."""
+VECTOR_WINDOW = 1_800.0
 
 
 @attrs.define
@@ -28,15 +32,23 @@ class FakeTarget:
     component_appid: str = APPID
     calls: list[tuple[str, str]] = attrs.field(factory=list)
     fail_with: Exception | None = None
+    token_store: MemoryTokenStore = attrs.field(factory=MemoryTokenStore)
+    events: list[EventStamp | None] = attrs.field(factory=list)
 
     async def set_component_verify_ticket(self, ticket: str) -> None:
         self._record("set_component_verify_ticket", ticket)
 
-    async def query_auth(self, authorization_code: str) -> object:
+    async def query_auth(
+        self, authorization_code: str, *, event: EventStamp | None = None
+    ) -> object:
+        self.events.append(event)
         self._record("query_auth", authorization_code)
         return {"authorizer_appid": "wx1111111111111111"}
 
-    async def remove_authorizer(self, authorizer_appid: str) -> None:
+    async def remove_authorizer(
+        self, authorizer_appid: str, *, event: EventStamp | None = None
+    ) -> None:
+        self.events.append(event)
         self._record("remove_authorizer", authorizer_appid)
 
     def _record(self, name: str, value: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from callback_helpers import AES_KEY, APPID, TOKEN, FakeTarget
+from callback_helpers import AES_KEY, APPID, TOKEN, VECTOR_NOW, VECTOR_WINDOW, FakeTarget
 
 from wxprivacy.callback import CallbackHandler, MessageCrypto
 
@@ -25,6 +25,9 @@ def target() -> FakeTarget:
 def make_handler(target: FakeTarget, crypto: MessageCrypto) -> Callable[..., CallbackHandler]:
     def make(**kwargs: Any) -> CallbackHandler:
         kwargs.setdefault("crypto", crypto)
+        # the recorded vectors are signed between 1700000000 and 1700003600
+        kwargs.setdefault("clock", lambda: VECTOR_NOW)
+        kwargs.setdefault("max_age", VECTOR_WINDOW)
         return CallbackHandler(target, **kwargs)
 
     return make

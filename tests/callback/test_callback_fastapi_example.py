@@ -10,7 +10,16 @@ from typing import Any
 
 import httpx
 import pytest
-from callback_helpers import AES_KEY, APPID, CASES, TOKEN, FakeTarget, query_for
+from callback_helpers import (
+    AES_KEY,
+    APPID,
+    CASES,
+    TOKEN,
+    VECTOR_NOW,
+    VECTOR_WINDOW,
+    FakeTarget,
+    query_for,
+)
 
 from wxprivacy.callback import CallbackHandler, MessageCrypto
 
@@ -29,6 +38,8 @@ example = _load_example()
 
 
 def _client(target: FakeTarget, **kwargs: Any) -> httpx.AsyncClient:
+    kwargs.setdefault("clock", lambda: VECTOR_NOW)
+    kwargs.setdefault("max_age", VECTOR_WINDOW)
     handler = CallbackHandler(target, MessageCrypto(TOKEN, AES_KEY, APPID), **kwargs)
     app = example.create_app(handler)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")

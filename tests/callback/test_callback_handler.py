@@ -14,6 +14,8 @@ from callback_helpers import (
     CASES,
     OTHER_KEY,
     TOKEN,
+    VECTOR_NOW,
+    VECTOR_WINDOW,
     FakeTarget,
     query_for,
     signed_request,
@@ -166,7 +168,12 @@ async def test_bad_pad_byte(
     key = base64.b64decode(AES_KEY + "=")
     encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
     encrypt = base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode()
-    query = {"timestamp": "1", "nonce": "2", "msg_signature": crypto.signature("1", "2", encrypt)}
+    stamp = "1700000000"
+    query = {
+        "timestamp": stamp,
+        "nonce": "2",
+        "msg_signature": crypto.signature(stamp, "2", encrypt),
+    }
     error = await _rejected(make_handler(), target, query, crypto.envelope(encrypt))
     assert isinstance(error, DecryptError)
 
@@ -272,7 +279,7 @@ async def test_fresh_timestamp(make_handler: MakeHandler, target: FakeTarget, of
 async def test_no_max_age_accepts_old_messages(
     make_handler: MakeHandler, target: FakeTarget
 ) -> None:
-    handler = make_handler(clock=lambda: 4_000_000_000.0)
+    handler = make_handler(clock=lambda: 4_000_000_000.0, max_age=None)
     case = CASES["unauthorized"]
     assert await handler.handle(query_for(case), _body("unauthorized")) == "success"
 
@@ -289,7 +296,7 @@ async def test_non_integer_timestamp_with_max_age(
 
 async def test_key_rotation(target: FakeTarget) -> None:
     rotated = MessageCrypto(TOKEN, OTHER_KEY, APPID, previous_encoding_aes_key=AES_KEY)
-    handler = CallbackHandler(target, rotated)
+    handler = CallbackHandler(target, rotated, clock=lambda: VECTOR_NOW, max_age=VECTOR_WINDOW)
     case = CASES["authorized"]
     assert await handler.handle(query_for(case), _body("authorized")) == "success"
     query, body = signed_request(rotated, CASES["unauthorized"]["plaintext_xml"].encode())
@@ -298,7 +305,12 @@ async def test_key_rotation(target: FakeTarget) -> None:
 
 
 async def test_key_rotation_not_configured(target: FakeTarget) -> None:
-    handler = CallbackHandler(target, MessageCrypto(TOKEN, OTHER_KEY, APPID))
+    handler = CallbackHandler(
+        target,
+        MessageCrypto(TOKEN, OTHER_KEY, APPID),
+        clock=lambda: VECTOR_NOW,
+        max_age=VECTOR_WINDOW,
+    )
     error = await _rejected(handler, target, query_for(CASES["authorized"]), _body("authorized"))
     assert isinstance(error, DecryptError)
 

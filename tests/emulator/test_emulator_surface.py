@@ -9,6 +9,7 @@ import httpx
 import orjson
 import pytest
 
+from wxprivacy import MemoryTokenStore
 from wxprivacy.callback import CallbackHandler, MessageCrypto, parse_event
 from wxprivacy.emulator import DEFAULT_ENCODING_AES_KEY, Emulator
 
@@ -159,22 +160,23 @@ async def test_pushes_are_signed_and_encrypted(emu: Emulator) -> None:
 class Target:
     def __init__(self) -> None:
         self.component_appid = "wx0000000000000000"
+        self.token_store = MemoryTokenStore()
         self.calls: list[tuple[str, str]] = []
 
     async def set_component_verify_ticket(self, ticket: str) -> None:
         self.calls.append(("ticket", ticket))
 
-    async def query_auth(self, authorization_code: str) -> object:
+    async def query_auth(self, authorization_code: str, *, event: object = None) -> object:
         self.calls.append(("query_auth", authorization_code))
         return None
 
-    async def remove_authorizer(self, authorizer_appid: str) -> None:
+    async def remove_authorizer(self, authorizer_appid: str, *, event: object = None) -> None:
         self.calls.append(("remove", authorizer_appid))
 
 
 async def test_pushes_go_through_the_callback_handler(emu: Emulator) -> None:
     target = Target()
-    handler = CallbackHandler(target, emu.callback_crypto)
+    handler = CallbackHandler(target, emu.callback_crypto, clock=emu._state.clock)
     appid = "wx1234567890abcdef"
     for push in (emu.ticket_push(), emu.authorized_push(appid), emu.unauthorized_push(appid)):
         assert await handler.handle(push.query, push.body) == "success"

@@ -4,14 +4,27 @@ Implements the "授权事件接收URL" of a third-party platform (WeChat doc
 ``doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/authorize_event.html``): WeChat POSTs
 ``<xml><AppId/><Encrypt/></xml>`` with ``timestamp``, ``nonce`` and ``msg_signature`` in the query
 string, and expects the plain text ``success`` in reply.
+
+Guarantees (``docs/callbacks.md`` explains them):
+
+- replay window: a push whose signed ``timestamp`` is more than ``max_age`` seconds (300 by
+  default) from the clock is refused with :class:`StaleMessageError` and changes nothing;
+- order: per authorizer, an authorization event whose ``CreateTime`` is strictly older than the
+  newest one applied is acknowledged and ignored (the watermark lives in the token store, so it
+  holds across workers); events of the same second are applied in arrival order;
+- once: a push already applied (the same event delivered again) is acknowledged, not re-applied.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Final, Protocol
+
+from wxprivacy._errors import WeChatAPIError
+from wxprivacy._stores import EventStamp, TokenStore
 
 from ._crypto import MessageCrypto
 from ._errors import (
@@ -33,11 +46,17 @@ from ._events import (
     parse_xml,
 )
 
-__all__ = ["SUCCESS", "CallbackHandler", "CallbackTarget"]
+__all__ = ["DEFAULT_MAX_AGE", "SUCCESS", "CallbackHandler", "CallbackTarget", "event_stamp"]
 
 logger = logging.getLogger(__name__)
 
 SUCCESS: Final = "success"
+DEFAULT_MAX_AGE: Final = 300.0
+"""Seconds a push's signed timestamp may be away from the clock (either way) by default.
+
+WeChat answers a push after waiting 5 seconds and retries a few times, so a genuine delivery is
+seconds old; the ticket is pushed every 10 minutes, so refusing anything older loses nothing; the
+rest of the window is room for clock skew between WeChat and this server (keep NTP on)."""
 
 
 class CallbackTarget(Protocol):
@@ -45,21 +64,39 @@ class CallbackTarget(Protocol):
 
     Attributes:
         component_appid: the third-party platform appid.
+        token_store: where the event watermarks and applied event ids live (the client's store).
     """
 
     component_appid: str
+    token_store: TokenStore
 
     async def set_component_verify_ticket(self, ticket: str) -> None:
         """Store the newest ``component_verify_ticket``."""
         ...
 
-    async def query_auth(self, authorization_code: str) -> object:
-        """Exchange an authorization code (``api_query_auth``) and store the authorizer's tokens."""
+    async def query_auth(
+        self, authorization_code: str, *, event: EventStamp | None = None
+    ) -> object:
+        """Exchange an authorization code (``api_query_auth``) and store the authorizer's tokens,
+        unless ``event`` is older than, or the same as, an event already applied."""
         ...
 
-    async def remove_authorizer(self, authorizer_appid: str) -> None:
-        """Forget the tokens of an authorizer that revoked the authorization."""
+    async def remove_authorizer(
+        self, authorizer_appid: str, *, event: EventStamp | None = None
+    ) -> object:
+        """Forget the tokens of an authorizer that revoked the authorization, unless ``event``
+        is older than, or the same as, an event already applied."""
         ...
+
+
+def event_stamp(event: AuthorizedEvent | UpdateAuthorizedEvent | UnauthorizedEvent) -> EventStamp:
+    """Return the :class:`EventStamp` of an authorization event: its ``CreateTime`` and an id that
+    is the same for every delivery of one push (the code enters only as a SHA-256 digest)."""
+    create_time = int(event.create_time.timestamp())
+    code = getattr(event, "authorization_code", "")
+    digest = hashlib.sha256(code.encode("utf-8")).hexdigest()[:16]
+    info_type = event.INFO_TYPE
+    return EventStamp(create_time, f"{info_type}:{event.authorizer_appid}:{create_time}:{digest}")
 
 
 class CallbackHandler:
@@ -69,8 +106,9 @@ class CallbackHandler:
         target: receives the events (ticket, authorization code exchange, revocation).
         crypto: the :class:`MessageCrypto` holding the token, keys and component appid.
         max_body_bytes: bodies larger than this (bytes) are rejected before parsing.
-        max_age: when set, reject messages whose signed ``timestamp`` differs from ``clock()`` by
-            more than this many seconds (either direction); ``None`` disables the check.
+        max_age: reject messages whose signed ``timestamp`` differs from ``clock()`` by more
+            than this many seconds (either direction); 300 by default (:data:`DEFAULT_MAX_AGE`);
+            ``None`` disables the check (not recommended: a recorded push could be replayed).
         clock: returns the current Unix time in seconds.
 
     Raises:
@@ -83,7 +121,7 @@ class CallbackHandler:
         crypto: MessageCrypto,
         *,
         max_body_bytes: int = 64 * 1024,
-        max_age: float | None = None,
+        max_age: float | None = DEFAULT_MAX_AGE,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if max_body_bytes <= 0:
@@ -110,6 +148,9 @@ class CallbackHandler:
         ``component_verify_ticket`` → ``target.set_component_verify_ticket``;
         ``authorized``/``updateauthorized`` → ``target.query_auth``; ``unauthorized`` →
         ``target.remove_authorizer``; other ``InfoType`` values are logged at DEBUG and ignored.
+        Authorization events carry their :class:`EventStamp`: one already applied is answered
+        ``success`` without calling the target again, and the store ignores one older than the
+        newest applied for that authorizer.
 
         Exceptions raised by the target propagate unchanged (answer them with HTTP 5xx so WeChat
         delivers again). On any :class:`CallbackError` the target is not called.
@@ -127,7 +168,7 @@ class CallbackHandler:
             MalformedMessageError: bad XML (including DTDs/entities), a missing ``Encrypt``,
                 ``timestamp`` or ``nonce``, or an incomplete event.
             SignatureError: ``msg_signature`` is missing or wrong.
-            StaleMessageError: ``max_age`` is set and the timestamp is outside the window.
+            StaleMessageError: the timestamp is outside the ``max_age`` window.
             DecryptError: the ciphertext does not decrypt under any configured key.
             AppIdMismatchError: the message is for another component appid.
         """
@@ -185,14 +226,33 @@ class CallbackHandler:
                 logger.info("component_verify_ticket received (created %s)", event.create_time)
                 await self.target.set_component_verify_ticket(event.component_verify_ticket)
             case AuthorizedEvent() | UpdateAuthorizedEvent():
+                stamp = event_stamp(event)
+                if await self._applied(stamp):
+                    return
                 logger.info(
                     "%s event for authorizer %s; exchanging the authorization code",
                     event.INFO_TYPE,
                     event.authorizer_appid,
                 )
-                await self.target.query_auth(event.authorization_code)
+                try:
+                    await self.target.query_auth(event.authorization_code, event=stamp)
+                except WeChatAPIError:
+                    # a second delivery racing the first: the code is used by now, and applied
+                    if await self._applied(stamp):
+                        return
+                    raise
             case UnauthorizedEvent():
+                stamp = event_stamp(event)
+                if await self._applied(stamp):
+                    return
                 logger.info("unauthorized event for authorizer %s", event.authorizer_appid)
-                await self.target.remove_authorizer(event.authorizer_appid)
+                await self.target.remove_authorizer(event.authorizer_appid, event=stamp)
             case UnknownEvent():
                 logger.debug("ignoring authorization event with InfoType %r", event.info_type)
+
+    async def _applied(self, stamp: EventStamp) -> bool:
+        store = self.target.token_store
+        if await store.event_applied(self.target.component_appid, stamp.event_id):
+            logger.info("event %s was applied already; acknowledged again", stamp.event_id)
+            return True
+        return False

@@ -18,6 +18,8 @@ from store_helpers import put_component_token
 from wxprivacy import (
     AccessToken,
     ComponentClient,
+    EventStamp,
+    Fence,
     InvalidArgumentError,
     MemoryTokenStore,
     TokenStore,
@@ -169,3 +171,106 @@ async def test_client_makes_one_request_per_token_endpoint(made: tuple[Any, Cloc
     assert emu.calls["/cgi-bin/component/api_component_token"] == 1
     assert emu.calls["/cgi-bin/component/api_authorizer_token"] == 1
     assert emu.calls["/cgi-bin/component/getprivacysetting"] == 40
+
+
+# -- protocol version 2: fenced writes and authorization-event stamps ----------------------------
+
+
+async def test_a_fence_holds_until_the_next_acquisition(made: tuple[Any, Clock]) -> None:
+    store, _ = made
+    async with store.lock(C, "component") as first:
+        assert isinstance(first, Fence) and first.name == "component"
+        assert await store.set_component_token(C, tok("c1"), fence=first) is True
+    async with store.lock(C, "component") as second:
+        assert second.generation > first.generation
+        # the first holder's fence no longer holds: its late write changes nothing
+        assert await store.set_component_token(C, tok("late"), fence=first) is False
+        assert await store.set_component_token(C, tok("c2"), fence=second) is True
+    assert (await store.get_component_token(C)).value == "c2"
+    name = "authorizer:wxa"
+    async with store.lock(C, name) as old:
+        pass
+    async with store.lock(C, name) as new:
+        assert await store.set_authorizer_tokens(C, "wxa", tok("a2"), "r2", fence=new)
+        assert not await store.set_authorizer_tokens(C, "wxa", tok("a1"), "r1", fence=old)
+        # a fence of another lock never admits a write
+        assert not await store.set_authorizer_tokens(C, "wxb", tok("b"), "rb", fence=new)
+    assert await store.get_refresh_token(C, "wxa") == "r2"
+    assert (await store.get_authorizer_token(C, "wxa")).value == "a2"
+    assert await store.get_refresh_token(C, "wxb") is None
+
+
+@pytest.mark.parametrize("outside", ["set_refresh_token", "set_authorizer_tokens", "delete"])
+async def test_an_authorization_or_revocation_fences_off_a_refresh_in_flight(
+    made: tuple[Any, Clock], outside: str
+) -> None:
+    """A refresher got its fence, then the owner re-authorized (or revoked): its write fails."""
+    store, _ = made
+    await store.set_refresh_token(C, "wxa", "r0")
+    async with store.lock(C, "authorizer:wxa") as fence:
+        if outside == "set_refresh_token":
+            assert await store.set_refresh_token(C, "wxa", "r-new") is True
+        elif outside == "set_authorizer_tokens":
+            assert await store.set_authorizer_tokens(C, "wxa", tok("a-new"), "r-new") is True
+        else:
+            assert await store.delete_authorizer(C, "wxa") is True
+        written = await store.set_authorizer_tokens(
+            C, "wxa", tok("a-old"), "r-rotated", fence=fence
+        )
+    assert written is False
+    expected = None if outside == "delete" else "r-new"
+    assert await store.get_refresh_token(C, "wxa") == expected
+
+
+async def test_event_stamps_order_and_dedupe(made: tuple[Any, Clock]) -> None:
+    store, _ = made
+    t = 1_700_000_000
+    authorized = EventStamp(t - 10, f"authorized:wxa:{t - 10}:c0de")
+    unauthorized = EventStamp(t - 30, f"unauthorized:wxa:{t - 30}:none")
+    assert await store.event_applied(C, authorized.event_id) is False
+    assert await store.set_authorizer_tokens(C, "wxa", tok("a1"), "r1", event=authorized)
+    assert await store.event_applied(C, authorized.event_id) is True
+    # the older revocation, delivered late, is ignored
+    assert await store.delete_authorizer(C, "wxa", event=unauthorized) is False
+    assert await store.get_refresh_token(C, "wxa") == "r1"
+    # the same push again is not applied twice
+    assert not await store.set_refresh_token(C, "wxa", "r-again", event=authorized)
+    assert await store.get_refresh_token(C, "wxa") == "r1"
+    # an event of the same second is applied in arrival order
+    same_second = EventStamp(t - 10, f"unauthorized:wxa:{t - 10}:none")
+    assert await store.delete_authorizer(C, "wxa", event=same_second) is True
+    assert await store.get_refresh_token(C, "wxa") is None
+    # watermarks are per authorizer and per component
+    assert await store.set_refresh_token(C, "wxb", "rb", event=unauthorized)
+    assert await store.set_refresh_token(D, "wxa", "rd", event=unauthorized)
+    assert await store.event_applied(D, authorized.event_id) is False
+
+
+async def test_a_lapsed_lease_never_lets_the_late_holder_overwrite(
+    made: tuple[Any, Clock],
+) -> None:
+    """Stores with a lease: A's lease lapses mid-refresh, B takes the lock and writes; A's late
+    write is refused (the memory store has no lease: its lock is held until released)."""
+    store, clock = made
+    kind = type(store).__name__
+    if kind == "MemoryTokenStore":
+        pytest.skip("MemoryTokenStore's lock has no lease")
+    if kind == "RedisTokenStore":
+        store.lock_lease = 0.2
+        store._renew_leases = False  # act out a frozen holder
+    else:
+        store._lease = 0.2
+    a = store.lock(C, "authorizer:wxa")
+    fence_a = await a.__aenter__()
+    try:
+        if kind == "RedisTokenStore":
+            await asyncio.sleep(0.3)
+        else:
+            clock.now += 0.3
+        async with store.lock(C, "authorizer:wxa") as fence_b:
+            assert await store.set_authorizer_tokens(C, "wxa", tok("A2"), "R2", fence=fence_b)
+        assert not await store.set_authorizer_tokens(C, "wxa", tok("A1"), "R1", fence=fence_a)
+    finally:
+        await a.__aexit__(None, None, None)
+    assert await store.get_refresh_token(C, "wxa") == "R2"
+    assert (await store.get_authorizer_token(C, "wxa")).value == "A2"

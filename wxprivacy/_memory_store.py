@@ -82,7 +82,7 @@ class MemoryTokenStore:
         self, component_appid: str, token: AccessToken, *, fence: Fence
     ) -> bool:
         """Cache the component token if ``fence`` is still the lock's generation."""
-        if not self._fence_holds(component_appid, fence):
+        if fence.name != "component" or not self._fence_holds(component_appid, fence):
             return False
         self._component[component_appid] = token
         return True
@@ -146,7 +146,10 @@ class MemoryTokenStore:
         """Store access and refresh token together (no await in between: atomic on the loop)."""
         check_secret("authorizer_refresh_token", refresh_token)
         key = (component_appid, authorizer_appid)
-        if fence is not None and not self._fence_holds(component_appid, fence):
+        if fence is not None and (
+            fence.name != f"authorizer:{authorizer_appid}"
+            or not self._fence_holds(component_appid, fence)
+        ):
             return False
         if not self._admit(key, event):
             return False

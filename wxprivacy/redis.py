@@ -294,6 +294,8 @@ class RedisTokenStore:
             TokenStoreError: Redis failed or timed out.
         """
         key = self.key(component_appid, "component_token")
+        if fence.name != "component":
+            return False
         keys = [self.key(component_appid, "generations"), key]
         args = [fence.name, fence.generation, *self._token_args(token)]
         written = await self._run(

@@ -118,6 +118,8 @@ class SQLiteTokenStore:
         if fence is None:
             db.execute(BUMP, (lock,)).fetchall()
             return True
+        if not lock.endswith(":" + fence.name):  # a fence of another lock
+            return False
         row = db.execute("SELECT generation FROM generations WHERE name = ?", (lock,)).fetchone()
         return row is not None and row[0] == fence.generation
 

@@ -23,14 +23,15 @@ Every error raised by wxprivacy is a :class:`WxPrivacyError`::
         ├── UploadRejectedError         40006, 40126: the privacy ext file was rejected
         └── PrivacyInterfaceError       61031–61040: apply_privacy_interface was rejected
 
-Exception messages never contain a token, a ticket or the appsecret.
+Exception messages never contain a token, a ticket or the appsecret. Every error survives
+``pickle`` and ``copy`` with all its attributes unchanged (so it can cross process boundaries).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -70,6 +71,17 @@ class WxPrivacyError(Exception):
     """
 
     retryable: bool = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild without calling __init__, then restore every attribute as it was: __init__
+        # signatures differ (keyword-only fields) and some compute values (retry_at from the
+        # clock), so calling it again could fail or change the error.
+        return (_rebuild_error, (type(self), self.args), self.__dict__)
+
+
+def _rebuild_error(cls: type[WxPrivacyError], args: tuple[Any, ...]) -> WxPrivacyError:
+    """Unpickle an error: a bare instance with its original ``args`` (its state comes next)."""
+    return cls.__new__(cls, *args)
 
 
 class InvalidArgumentError(WxPrivacyError, ValueError):
@@ -204,18 +216,6 @@ class WeChatAPIError(WxPrivacyError):
         if self.endpoint:
             text += f" from {self.endpoint}"
         return text
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (
-            _rebuild_api_error,
-            (type(self), self.errcode, self.errmsg, self.rid, self.endpoint),
-        )
-
-
-def _rebuild_api_error(
-    cls: type[WeChatAPIError], errcode: int, errmsg: str, rid: str | None, endpoint: str
-) -> WeChatAPIError:
-    return cls(errcode, errmsg, rid=rid, endpoint=endpoint)
 
 
 class SystemBusyError(WeChatAPIError):

@@ -3,8 +3,9 @@
 Used as an mkdocs hook (``hooks:`` in ``mkdocs.yml``): a page that contains a marker line such as
 ``<!-- generated: errcodes -->`` gets it replaced by Markdown built from the SDK itself:
 
-- ``errcodes``: every errcode in ``wxprivacy._errors.ERRCODES`` with its exception class, whether
-  the client retries it, what it means and what to do;
+- ``errcodes``: every errcode in the errcode table (``wxprivacy._errcodes``) with its exception
+  class, what the client does about it, whether the error is ``retryable``, what it means and
+  what to do;
 - ``local-errors``: the exceptions raised without an errcode (transport, store, format, ...);
 - ``cli``: every command of ``wxprivacy.cli.app`` with its usage, help text and options.
 
@@ -24,15 +25,6 @@ MARKER: Final = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
 SPHINX_ROLE: Final = re.compile(r":(?:class|meth|func|attr|data|exc|mod|obj):\s*(?=<code>)")
 """A Sphinx role left in front of an inline literal by a reST-flavoured docstring."""
 
-RETRY_TEXT: Final = {
-    "transient": "yes, with backoff",
-    "token": "once, after a token refresh",
-    "quota": "no (wait, then call again)",
-    "later": "no (retryable: call again in about a minute)",
-    "permanent": "no",
-    "reauthorize": "no: the owner must act",
-}
-
 
 def _cell(text: str) -> str:
     """Escape a string for a Markdown table cell."""
@@ -49,13 +41,14 @@ def errcodes_table() -> str:
     from wxprivacy._errors import ERRCODES
 
     lines = [
-        "| errcode | exception | retried by the client | meaning | what to do |",
-        "|--:|---|---|---|---|",
+        "| errcode | exception | retried by the client | `retryable` | meaning | what to do |",
+        "|--:|---|---|---|---|---|",
     ]
     for code in sorted(ERRCODES):
         info = ERRCODES[code]
+        retryable = "yes" if info.rule.retryable else "no"
         lines.append(
-            f"| `{code}` | {_ref(info.exception)} | {RETRY_TEXT[info.retry]} "
+            f"| `{code}` | {_ref(info.exception)} | {_cell(info.rule.client)} | {retryable} "
             f"| {_cell(info.meaning)} | {_cell(info.action)} |"
         )
     lines.append("")

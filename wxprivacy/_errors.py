@@ -1,4 +1,4 @@
-"""The exception tree, and the table that maps WeChat errcodes onto it.
+"""The exception tree, and the errcode table (:mod:`wxprivacy._errcodes`) resolved onto it.
 
 Every error raised by wxprivacy is a :class:`WxPrivacyError`::
 
@@ -23,16 +23,19 @@ Every error raised by wxprivacy is a :class:`WxPrivacyError`::
         ├── UploadRejectedError         40006, 40126: the privacy ext file was rejected
         └── PrivacyInterfaceError       61031–61040: apply_privacy_interface was rejected
 
-Exception messages never contain a token, a ticket or the appsecret.
+Exception messages never contain a token, a ticket or the appsecret. Every error survives
+``pickle`` and ``copy`` with all its attributes unchanged (so it can cross process boundaries).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from typing import Final, Literal
+from typing import Any, Final
 
 import attrs
+
+from ._errcodes import RETRY_CLASSES, ROWS, RetryClass, RetryRule
 
 __all__ = [
     "ERRCODES",
@@ -58,6 +61,7 @@ __all__ = [
     "WeChatAPIError",
     "WxPrivacyError",
     "error_for",
+    "retry_class_of",
 ]
 
 
@@ -67,9 +71,21 @@ class WxPrivacyError(Exception):
     Attributes:
         retryable: ``True`` when the same call may succeed if tried again later
             (a transient network or server condition); ``False`` when something must change first.
+            For a :class:`WeChatAPIError` it comes from the errcode table.
     """
 
     retryable: bool = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild without calling __init__, then restore every attribute as it was: __init__
+        # signatures differ (keyword-only fields) and some compute values (retry_at from the
+        # clock), so calling it again could fail or change the error.
+        return (_rebuild_error, (type(self), self.args), self.__dict__)
+
+
+def _rebuild_error(cls: type[WxPrivacyError], args: tuple[Any, ...]) -> WxPrivacyError:
+    """Unpickle an error: a bare instance with its original ``args`` (its state comes next)."""
+    return cls.__new__(cls, *args)
 
 
 class InvalidArgumentError(WxPrivacyError, ValueError):
@@ -186,6 +202,8 @@ class WeChatAPIError(WxPrivacyError):
         rid: the request id WeChat appended (look it up with ``/cgi-bin/openapi/rid/get``), or
             ``None`` when there was none.
         endpoint: the WeChat path that answered, e.g. ``/cgi-bin/component/getprivacysetting``.
+        retryable: from the errcode table (:mod:`wxprivacy._errcodes`): the retry class of the
+            errcode's row, or for an errcode outside the table the one its class's rows share.
     """
 
     def __init__(
@@ -195,6 +213,9 @@ class WeChatAPIError(WxPrivacyError):
         self.errmsg = errmsg
         self.rid = rid
         self.endpoint = endpoint
+        retry = retry_class_of(self)
+        if retry is not None:
+            self.retryable = RETRY_CLASSES[retry].retryable
         super().__init__(self._format())
 
     def _format(self) -> str:
@@ -205,23 +226,9 @@ class WeChatAPIError(WxPrivacyError):
             text += f" from {self.endpoint}"
         return text
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (
-            _rebuild_api_error,
-            (type(self), self.errcode, self.errmsg, self.rid, self.endpoint),
-        )
-
-
-def _rebuild_api_error(
-    cls: type[WeChatAPIError], errcode: int, errmsg: str, rid: str | None, endpoint: str
-) -> WeChatAPIError:
-    return cls(errcode, errmsg, rid=rid, endpoint=endpoint)
-
 
 class SystemBusyError(WeChatAPIError):
     """errcode -1: WeChat is busy. Retried with backoff per the client's RetryPolicy."""
-
-    retryable = True
 
 
 class TokenInvalidError(WeChatAPIError):
@@ -229,8 +236,6 @@ class TokenInvalidError(WeChatAPIError):
 
     The client invalidates that token, refreshes it once and retries once before raising this.
     """
-
-    retryable = True
 
 
 class ComponentCredentialError(WeChatAPIError):
@@ -252,8 +257,6 @@ class MinuteQuotaExceededError(QuotaExceededError):
         retry_after: seconds until the next minute begins, when trying again makes sense.
         retry_at: the aware UTC datetime at which to try again.
     """
-
-    retryable = True
 
     def __init__(
         self,
@@ -298,20 +301,15 @@ class PrivacyInterfaceError(WeChatAPIError):
     """``apply_privacy_interface``/``get_code_privacy_info`` rejected the request (61031–61040)."""
 
 
-RetryClass = Literal["transient", "token", "quota", "later", "permanent", "reauthorize"]
-
-
 @attrs.frozen
 class ErrcodeInfo:
-    """What the SDK knows about one errcode.
+    """What the SDK knows about one errcode: a row of :data:`wxprivacy._errcodes.ROWS`.
 
     Attributes:
         errcode: the WeChat error code.
         exception: the exception class raised for it.
-        retry: ``"transient"`` (retried with backoff), ``"token"`` (refresh the token once,
-            retry once), ``"quota"`` (not retried in-band), ``"later"`` (not retried in-band;
-            the error is ``retryable``: call again after the wait in ``action``),
-            ``"permanent"`` or ``"reauthorize"``.
+        retry: its retry class (``"transient"``, ``"token"``, ``"minute"``, ``"later"``,
+            ``"quota"``, ``"permanent"`` or ``"reauthorize"``); :attr:`rule` says what it means.
         meaning: what it means, in a few words.
         action: what the caller should do.
     """
@@ -322,223 +320,59 @@ class ErrcodeInfo:
     meaning: str
     action: str
 
+    @property
+    def rule(self) -> RetryRule:
+        """Whether the client re-sends, whether the error is ``retryable``, what the docs say."""
+        return RETRY_CLASSES[self.retry]
 
-def _table(*rows: ErrcodeInfo) -> Mapping[int, ErrcodeInfo]:
-    return {row.errcode: row for row in rows}
+
+def _exception_named(name: str) -> type[WeChatAPIError]:
+    cls = globals().get(name)
+    if not (isinstance(cls, type) and issubclass(cls, WeChatAPIError)):
+        raise TypeError(f"the errcode table names {name!r}, which is not a WeChatAPIError class")
+    return cls
 
 
-E = ErrcodeInfo
-ERRCODES: Final[Mapping[int, ErrcodeInfo]] = _table(
-    E(-1, SystemBusyError, "transient", "system error: WeChat busy", "retried with backoff"),
-    E(
-        40001,
-        TokenInvalidError,
-        "token",
-        "access token invalid or not latest",
-        "refreshed once and retried once; at api_component_token it means a wrong appsecret",
-    ),
-    E(40014, TokenInvalidError, "token", "invalid access token", "refreshed once and retried once"),
-    E(42001, TokenInvalidError, "token", "access token expired", "refreshed once and retried once"),
-    E(40013, ComponentCredentialError, "permanent", "invalid appid", "check the appid"),
-    E(
-        40125,
-        ComponentCredentialError,
-        "permanent",
-        "invalid appsecret",
-        "check component_appsecret",
-    ),
-    E(
-        41004,
-        ComponentCredentialError,
-        "permanent",
-        "appsecret missing",
-        "check component_appsecret",
-    ),
-    E(
-        61004,
-        ComponentCredentialError,
-        "permanent",
-        "caller IP not whitelisted",
-        "add the server IP to the platform's IP whitelist",
-    ),
-    E(
-        61005,
-        ComponentCredentialError,
-        "permanent",
-        "component_verify_ticket expired",
-        "wait for the next ticket push or call api_start_push_ticket",
-    ),
-    E(
-        61006,
-        ComponentCredentialError,
-        "permanent",
-        "component_verify_ticket invalid",
-        "wait for the next ticket push or call api_start_push_ticket",
-    ),
-    E(61011, ComponentCredentialError, "permanent", "invalid component", "check component_appid"),
-    E(
-        45009,
-        QuotaExceededError,
-        "quota",
-        "daily API quota reached",
-        "stop calling this API until tomorrow; cache tokens",
-    ),
-    E(
-        45011,
-        MinuteQuotaExceededError,
-        "quota",
-        "minute API quota reached",
-        "wait until the next minute (retry_after), then slow down",
-    ),
-    E(
-        48001,
-        PermissionDeniedError,
-        "permanent",
-        "api unauthorized",
-        "use the authorizer_access_token and make sure the API is granted",
-    ),
-    E(
-        61007,
-        PermissionDeniedError,
-        "permanent",
-        "api is unauthorized to component",
-        "ask the owner to re-authorize with permission set 18",
-    ),
-    E(
-        61014,
-        PermissionDeniedError,
-        "permanent",
-        "must use the component token",
-        "SDK bug: report it",
-    ),
-    E(
-        61003,
-        ReauthorizationRequiredError,
-        "reauthorize",
-        "component is not authorized by this account",
-        "the owner must authorize the platform again",
-    ),
-    E(
-        61023,
-        ReauthorizationRequiredError,
-        "reauthorize",
-        "refresh_token is invalid",
-        "reload refresh tokens from api_get_authorizer_list, else ask for re-authorization",
-    ),
-    E(
-        42002,
-        ReauthorizationRequiredError,
-        "reauthorize",
-        "refresh_token expired",
-        "the owner must authorize the platform again",
-    ),
-    E(
-        42007,
-        ReauthorizationRequiredError,
-        "reauthorize",
-        "user changed password, tokens revoked",
-        "the owner must authorize the platform again",
-    ),
-    E(
-        86069,
-        PrivacyConfigError,
-        "permanent",
-        "owner_setting lacks a contact method",
-        "fill at least one of contact_phone/email/qq/weixin",
-    ),
-    E(86070, PrivacyConfigError, "permanent", "notice_method missing", "fill notice_method"),
-    E(86071, PrivacyConfigError, "permanent", "privacy_ver invalid", "use privacy_ver 1 or 2"),
-    E(
-        86072,
-        PrivacyConfigError,
-        "permanent",
-        "store_expire_timestamp invalid",
-        'use "" or "<digits>天", sent as raw UTF-8',
-    ),
-    E(
-        86073,
-        PrivacyConfigError,
-        "permanent",
-        "ext_file_media_id invalid",
-        "upload the file again with uploadprivacyextfile",
-    ),
-    E(
-        86074,
-        PrivacyConfigError,
-        "permanent",
-        "no live guideline exists (privacy_ver=1)",
-        "set privacy_ver=2 and release a version first",
-    ),
-    E(
-        86075,
-        PrivacyConfigError,
-        "permanent",
-        "live ext_file_media_id cannot be changed",
-        "change it on privacy_ver=2",
-    ),
-    E(
-        87072,
-        PrivacyConfigError,
-        "permanent",
-        "store_expire_timestamp invalid (doc spelling)",
-        'use "" or "<digits>天"',
-    ),
-    E(40006, UploadRejectedError, "permanent", "invalid file type or size", "upload a .txt file"),
-    E(40126, UploadRejectedError, "permanent", "file over 100 KB", "upload a smaller .txt file"),
-    E(
-        61031,
-        PrivacyInterfaceError,
-        "permanent",
-        "previous application still under review",
-        "wait for the review to finish",
-    ),
-    E(61032, PrivacyInterfaceError, "permanent", "video is not mp4", "send an mp4 video"),
-    E(61033, PrivacyInterfaceError, "permanent", "video download failed", "check video_list URLs"),
-    E(
-        61034,
-        PrivacyInterfaceError,
-        "permanent",
-        "required parameters missing",
-        "send api_name and content",
-    ),
-    E(
-        61035,
-        PrivacyInterfaceError,
-        "permanent",
-        "this API needs no application (or wrong case)",
-        "check api_name spelling",
-    ),
-    E(
-        61036,
-        PrivacyInterfaceError,
-        "permanent",
-        "account not eligible (category)",
-        "check the Mini Program's categories",
-    ),
-    E(61037, PrivacyInterfaceError, "permanent", "content must be UTF-8", "send UTF-8 text"),
-    E(
-        61038,
-        PrivacyInterfaceError,
-        "permanent",
-        "privacy-interface request rejected (code not documented)",
-        "check the application against WeChat's privacy-interface rules",
-    ),
-    E(
-        61039,
-        PrivacyInterfaceError,
-        "later",
-        "privacy check task unfinished",
-        "wait about a minute and try again",
-    ),
-    E(
-        61040,
-        PrivacyInterfaceError,
-        "permanent",
-        "ext.json privacy API misconfigured",
-        "fix ext.json",
-    ),
-)
-del E
+ERRCODES: Final[Mapping[int, ErrcodeInfo]] = {
+    code: ErrcodeInfo(code, _exception_named(name), retry, meaning, action)
+    for code, name, retry, meaning, action in ROWS
+}
+"""Every errcode the SDK knows, from :data:`wxprivacy._errcodes.ROWS`, with classes resolved."""
+
+
+def _shared_retry_classes() -> dict[type[WeChatAPIError], RetryClass | None]:
+    """Each exception class the table names: the retry class all its rows share, else ``None``."""
+    seen: dict[type[WeChatAPIError], set[RetryClass]] = {}
+    for info in ERRCODES.values():
+        seen.setdefault(info.exception, set()).add(info.retry)
+    return {cls: retries.pop() if len(retries) == 1 else None for cls, retries in seen.items()}
+
+
+_CLASS_RETRY: Final = _shared_retry_classes()
+# A class's own retryable flag (for a code outside its rows, e.g. SystemBusyError(-2, ...) built
+# by hand) comes from the table too.
+for _cls, _retry in _CLASS_RETRY.items():
+    if _retry is not None:
+        _cls.retryable = RETRY_CLASSES[_retry].retryable
+del _cls, _retry
+
+
+def retry_class_of(err: WeChatAPIError) -> RetryClass | None:
+    """The retry class of ``err``, from the errcode table.
+
+    The most derived class of ``err`` that the table names decides: its row for ``err.errcode``
+    when the row names that class, else the retry class all its rows share. So 40001 raised as
+    ComponentCredentialError (a wrong appsecret at ``api_component_token``) is permanent, not a
+    token error. ``None`` when no class is shared (PrivacyInterfaceError with a code outside the
+    table) or the table names no class of ``err`` (WeChatAPIError itself).
+    """
+    info = ERRCODES.get(err.errcode)
+    for cls in type(err).__mro__:
+        if issubclass(cls, WeChatAPIError) and cls in _CLASS_RETRY:
+            if info is not None and info.exception is cls:
+                return info.retry
+            return _CLASS_RETRY[cls]
+    return None
 
 
 def error_for(
@@ -556,10 +390,6 @@ def error_for(
     info = ERRCODES.get(errcode)
     if info is None:
         return WeChatAPIError(errcode, errmsg, rid=rid, endpoint=endpoint)
-    if info.exception is MinuteQuotaExceededError:
-        return MinuteQuotaExceededError(errcode, errmsg, rid=rid, endpoint=endpoint, now=now)
-    if errcode == 61039:
-        err = info.exception(errcode, errmsg, rid=rid, endpoint=endpoint)
-        err.retryable = True
-        return err
+    if issubclass(info.exception, MinuteQuotaExceededError):
+        return info.exception(errcode, errmsg, rid=rid, endpoint=endpoint, now=now)
     return info.exception(errcode, errmsg, rid=rid, endpoint=endpoint)

@@ -9,7 +9,8 @@ from typing import Any
 import attrs
 import tenacity
 
-from ._errors import InvalidArgumentError, SystemBusyError, TransportError
+from ._errcodes import RETRY_CLASSES
+from ._errors import InvalidArgumentError, TransportError, WeChatAPIError, retry_class_of
 
 __all__ = ["RetryPolicy"]
 
@@ -102,13 +103,17 @@ class RetryPolicy:
 def is_retryable(exc: BaseException | None, *, idempotent: bool = True) -> bool:
     """Whether a failed attempt may be sent again.
 
+    An errcode is re-sent when its retry class in the errcode table (:mod:`wxprivacy._errcodes`)
+    says so (``transient``: errcode -1, which WeChat did not act on).
+
     Args:
         exc: the typed error the attempt raised.
         idempotent: ``False`` when re-sending could create a duplicate: only
-            :class:`TransportError` with ``maybe_sent=False`` and errcode -1 qualify then.
+            :class:`TransportError` with ``maybe_sent=False`` and ``transient`` errcodes qualify.
     """
-    if isinstance(exc, SystemBusyError):
-        return True
+    if isinstance(exc, WeChatAPIError):
+        retry = retry_class_of(exc)
+        return retry is not None and RETRY_CLASSES[retry].resend
     if isinstance(exc, TransportError):
         return idempotent or not getattr(exc, "maybe_sent", True)
     return False

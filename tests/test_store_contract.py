@@ -227,9 +227,10 @@ async def test_event_stamps_order_and_dedupe(made: tuple[Any, Clock]) -> None:
     t = 1_700_000_000
     authorized = EventStamp(t - 10, f"authorized:wxa:{t - 10}:c0de")
     unauthorized = EventStamp(t - 30, f"unauthorized:wxa:{t - 30}:none")
-    assert await store.event_applied(C, authorized.event_id) is False
+    assert await store.event_seen(C, "wxa", authorized) is False
     assert await store.set_authorizer_tokens(C, "wxa", tok("a1"), "r1", event=authorized)
-    assert await store.event_applied(C, authorized.event_id) is True
+    assert await store.event_seen(C, "wxa", authorized) is True
+    assert await store.event_seen(C, "wxa", unauthorized) is True  # older than the watermark
     # the older revocation, delivered late, is ignored
     assert await store.delete_authorizer(C, "wxa", event=unauthorized) is False
     assert await store.get_refresh_token(C, "wxa") == "r1"
@@ -243,7 +244,7 @@ async def test_event_stamps_order_and_dedupe(made: tuple[Any, Clock]) -> None:
     # watermarks are per authorizer and per component
     assert await store.set_refresh_token(C, "wxb", "rb", event=unauthorized)
     assert await store.set_refresh_token(D, "wxa", "rd", event=unauthorized)
-    assert await store.event_applied(D, authorized.event_id) is False
+    assert await store.event_seen(D, "wxa", authorized) is False
 
 
 async def test_a_lapsed_lease_never_lets_the_late_holder_overwrite(

@@ -248,10 +248,23 @@ class AuthorizationAPI(BaseClient):
         if refresh_token is not None:
             return await self.token_store.set_refresh_token(comp, appid, refresh_token, event=event)
         logger.warning(
-            "api_query_auth for %s returned no refresh token (the account has no API permission)",
+            "api_query_auth for %s returned no refresh token (the account has no API permission, "
+            "or the answer was cut); a refresh token stored earlier stays in use",
             appid,
         )
-        return False
+        if access_token is None:
+            return False
+        # Keep the new access token beside the refresh token already stored: under the
+        # authorizer's lock and with its fence, so a refresher's rotated token is never replaced.
+        lifetime = expires_in if expires_in > 0 else DEFAULT_EXPIRES_IN
+        token = AccessToken(access_token, sent_at + lifetime)
+        async with self.token_store.lock(comp, f"authorizer:{appid}") as fence:
+            stored = await self.token_store.get_refresh_token(comp, appid)
+            if stored is None:
+                return False
+            return await self.token_store.set_authorizer_tokens(
+                comp, appid, token, stored, fence=fence, event=event
+            )
 
     async def get_authorizer_info(self, authorizer_appid: str) -> AuthorizerDetails:
         """Read an authorizer's profile and granted permission sets.

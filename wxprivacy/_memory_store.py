@@ -171,10 +171,14 @@ class MemoryTokenStore:
         self._refresh.pop(key, None)
         return True
 
-    async def event_applied(self, component_appid: str, event_id: str) -> bool:
-        """Whether the event ``event_id`` was applied in the last :data:`EVENT_MEMORY` seconds."""
-        until = self._events.get((component_appid, event_id))
-        return until is not None and until > self._clock()
+    async def event_seen(
+        self, component_appid: str, authorizer_appid: str, event: EventStamp
+    ) -> bool:
+        """Whether ``event`` was applied already or is older than the authorizer's watermark."""
+        until = self._events.get((component_appid, event.event_id))
+        applied = until is not None and until > self._clock()
+        watermark = self._watermarks.get((component_appid, authorizer_appid))
+        return not event_is_new(event, watermark, applied)
 
     async def export_refresh_tokens(self, component_appid: str) -> dict[str, str]:
         """Return ``{authorizer_appid: refresh_token}`` for the component."""

@@ -226,8 +226,11 @@ class TokenStore(Protocol):
         """
         ...
 
-    async def event_applied(self, component_appid: str, event_id: str) -> bool:
-        """Whether an authorization event with this id was applied (and is still remembered)."""
+    async def event_seen(
+        self, component_appid: str, authorizer_appid: str, event: EventStamp
+    ) -> bool:
+        """Whether ``event`` needs no applying: it was applied already (its id is remembered),
+        or it is strictly older than the newest event applied for ``authorizer_appid``."""
         ...
 
     async def export_refresh_tokens(self, component_appid: str) -> dict[str, str]:

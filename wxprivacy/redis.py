@@ -62,7 +62,15 @@ from ._redis_scripts import (
     WRITE_AUTHORIZER_LUA,
     WRITE_COMPONENT_LUA,
 )
-from ._stores import EVENT_MEMORY, TICKET_TTL, AccessToken, EventStamp, Fence, check_secret
+from ._stores import (
+    EVENT_MEMORY,
+    TICKET_TTL,
+    AccessToken,
+    EventStamp,
+    Fence,
+    check_secret,
+    event_is_new,
+)
 
 __all__ = ["RedisTokenStore"]
 
@@ -414,14 +422,27 @@ class RedisTokenStore:
         """
         return await self._write("delete", component_appid, authorizer_appid, "", None, None, event)
 
-    async def event_applied(self, component_appid: str, event_id: str) -> bool:
-        """Whether the authorization event ``event_id`` was applied in the last 7 days.
+    async def event_seen(
+        self, component_appid: str, authorizer_appid: str, event: EventStamp
+    ) -> bool:
+        """Whether ``event`` was applied (in the last 7 days) or is older than the watermark.
 
         Raises:
             TokenStoreError: Redis failed or timed out.
         """
-        key = self.key(component_appid, "event", check_part("event_id", event_id))
-        return bool(await self._run("reading an event id", lambda: self._redis.exists(key)))
+        check_part("authorizer_appid", authorizer_appid)
+        key = self.key(component_appid, "event", check_part("event_id", event.event_id))
+        marks = self.key(component_appid, "event_marks")
+
+        async def read() -> Any:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.exists(key)
+                pipe.hget(marks, authorizer_appid)
+                return await pipe.execute()
+
+        applied, mark = await self._run("reading an event's state", read)
+        watermark = None if mark is None else int(text(mark))
+        return not event_is_new(event, watermark, bool(applied))
 
     async def _write(
         self,

@@ -123,7 +123,15 @@ class SQLiteTokenStore:
         row = db.execute("SELECT generation FROM generations WHERE name = ?", (lock,)).fetchone()
         return row is not None and row[0] == fence.generation
 
-    def _admit(self, db: sqlite3.Connection, c: str, a: str, event: EventStamp | None) -> bool:
+    def _admit(
+        self,
+        db: sqlite3.Connection,
+        c: str,
+        a: str,
+        event: EventStamp | None,
+        *,
+        record: bool = True,
+    ) -> bool:
         """Whether an event-stamped write may go ahead; records the event when it may."""
         if event is None:
             return True
@@ -138,6 +146,8 @@ class SQLiteTokenStore:
         ).fetchone()
         if seen or (mark is not None and event.create_time < mark[0]):
             return False
+        if not record:
+            return True
         db.execute("INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?)", (c, a, event.create_time))
         db.execute(
             "INSERT OR REPLACE INTO events VALUES (?, ?, ?)",
@@ -281,12 +291,13 @@ class SQLiteTokenStore:
         c, a = component_appid, authorizer_appid
         return await self._write_authorizer(c, a, [], delete=True, event=event)
 
-    async def event_applied(self, component_appid: str, event_id: str) -> bool:
-        rows = await self._run(
-            "SELECT 1 FROM events WHERE component_appid = ? AND event_id = ? AND expires_at > ?",
-            (component_appid, event_id, self._clock()),
+    async def event_seen(
+        self, component_appid: str, authorizer_appid: str, event: EventStamp
+    ) -> bool:
+        # _admit answers "may it be applied?" and records it: here only the question is asked
+        return not await self._transaction(
+            lambda db: self._admit(db, component_appid, authorizer_appid, event, record=False)
         )
-        return bool(rows)
 
     async def export_refresh_tokens(self, component_appid: str) -> dict[str, str]:
         rows = await self._run(

@@ -34,7 +34,7 @@ from ._events import (
     UpdateAuthorizedEvent,
     parse_event,
 )
-from ._handler import SUCCESS, CallbackHandler, CallbackTarget
+from ._handler import DEFAULT_MAX_AGE, SUCCESS, CallbackHandler, CallbackTarget, event_stamp
 
 __all__ = [
     "AppIdMismatchError",
@@ -43,6 +43,7 @@ __all__ = [
     "CallbackHandler",
     "CallbackTarget",
     "ComponentVerifyTicketEvent",
+    "DEFAULT_MAX_AGE",
     "DecryptError",
     "Event",
     "MalformedMessageError",
@@ -54,5 +55,6 @@ __all__ = [
     "UnauthorizedEvent",
     "UnknownEvent",
     "UpdateAuthorizedEvent",
+    "event_stamp",
     "parse_event",
 ]

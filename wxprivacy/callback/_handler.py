@@ -148,9 +148,9 @@ class CallbackHandler:
         ``component_verify_ticket`` → ``target.set_component_verify_ticket``;
         ``authorized``/``updateauthorized`` → ``target.query_auth``; ``unauthorized`` →
         ``target.remove_authorizer``; other ``InfoType`` values are logged at DEBUG and ignored.
-        Authorization events carry their :class:`EventStamp`: one already applied is answered
-        ``success`` without calling the target again, and the store ignores one older than the
-        newest applied for that authorizer.
+        Authorization events carry their :class:`EventStamp`: one already applied, or older than
+        the newest applied for that authorizer, is answered ``success`` without calling the
+        target (and the store refuses such a write in any case).
 
         Exceptions raised by the target propagate unchanged (answer them with HTTP 5xx so WeChat
         delivers again). On any :class:`CallbackError` the target is not called.
@@ -227,7 +227,7 @@ class CallbackHandler:
                 await self.target.set_component_verify_ticket(event.component_verify_ticket)
             case AuthorizedEvent() | UpdateAuthorizedEvent():
                 stamp = event_stamp(event)
-                if await self._applied(stamp):
+                if await self._applied(event.authorizer_appid, stamp):
                     return
                 logger.info(
                     "%s event for authorizer %s; exchanging the authorization code",
@@ -238,21 +238,23 @@ class CallbackHandler:
                     await self.target.query_auth(event.authorization_code, event=stamp)
                 except WeChatAPIError:
                     # a second delivery racing the first: the code is used by now, and applied
-                    if await self._applied(stamp):
+                    if await self._applied(event.authorizer_appid, stamp):
                         return
                     raise
             case UnauthorizedEvent():
                 stamp = event_stamp(event)
-                if await self._applied(stamp):
+                if await self._applied(event.authorizer_appid, stamp):
                     return
                 logger.info("unauthorized event for authorizer %s", event.authorizer_appid)
                 await self.target.remove_authorizer(event.authorizer_appid, event=stamp)
             case UnknownEvent():
                 logger.debug("ignoring authorization event with InfoType %r", event.info_type)
 
-    async def _applied(self, stamp: EventStamp) -> bool:
+    async def _applied(self, appid: str, stamp: EventStamp) -> bool:
         store = self.target.token_store
-        if await store.event_applied(self.target.component_appid, stamp.event_id):
-            logger.info("event %s was applied already; acknowledged again", stamp.event_id)
+        if await store.event_seen(self.target.component_appid, appid, stamp):
+            logger.info(
+                "event %s was applied already, or a newer one was; acknowledged", stamp.event_id
+            )
             return True
         return False

@@ -50,7 +50,8 @@ def demo(session: nox.Session) -> None:
     session.install("-e", ".[cli]")
     # Exit status 1 is expected: the emulated fleet includes Mini Programs that fail (61007).
     session.run(
-        "wxprivacy", "audit", "--emulator", "500", "--out", "audit.jsonl", success_codes=[0, 1]
+        *("wxprivacy", "audit", "--emulator", "500", "--out", "audit.jsonl", "--force"),
+        success_codes=[0, 1],
     )
 
 

@@ -8,12 +8,18 @@ The audit answers the questions a platform operator asks of a fleet of Mini Prog
 - which have no code uploaded (``code_exist`` 0, so ``privacy_list`` says nothing);
 - which could not be read, grouped by errcode.
 
+An audit's JSONL file may name an authorizer more than once (``wxprivacy audit --resume``
+appends the refetched authorizers, and an interrupted resume leaves both lines): the last line
+wins. :func:`latest_records` reads a file that way; ``summarize(latest_records(path).values())``
+is the summary the command prints.
+
 Used by ``wxprivacy audit``; usable on its own with :meth:`ComponentClient.iter_privacy_settings`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
@@ -25,7 +31,14 @@ from . import _serde
 from ._errors import WeChatAPIError, WxPrivacyError
 from .models import PrivacySetting
 
-__all__ = ["AuditSummary", "error_record", "record_for", "summarize"]
+__all__ = [
+    "AuditSummary",
+    "error_record",
+    "latest_records",
+    "parse_line",
+    "record_for",
+    "summarize",
+]
 
 NON_API_ERRCODE: Final = "local"
 """The key used in ``AuditSummary.errors_by_errcode`` for errors that carry no errcode."""
@@ -78,6 +91,42 @@ def dumps_line(record: Mapping[str, Any]) -> bytes:
     except (orjson.JSONEncodeError, TypeError):
         text = json.dumps(record, ensure_ascii=False, default=str)
         return text.encode("utf-8", "replace") + b"\n"
+
+
+def parse_line(line: bytes) -> dict[str, Any] | None:
+    """The record on one line of an audit's JSONL file, or ``None`` when the line holds none.
+
+    A line holds a record when it is whole (ends with a newline) and is a JSON object with a
+    string ``authorizer_appid``; a torn last line (an interrupted write) holds none.
+    """
+    if not line.endswith(b"\n"):
+        return None
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(record, dict) and isinstance(record.get("authorizer_appid"), str):
+        return record
+    return None
+
+
+def latest_records(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Read an audit's JSONL file: the last record of each authorizer.
+
+    A later line for the same ``authorizer_appid`` replaces an earlier one (``--resume``
+    appends the authorizers it fetched again). Lines that hold no record are skipped.
+
+    Returns:
+        ``{authorizer_appid: record}``, in the order of each authorizer's last line.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    with open(path, "rb") as fh:
+        for line in fh:
+            record = parse_line(line)
+            if record is not None:
+                latest.pop(record["authorizer_appid"], None)
+                latest[record["authorizer_appid"]] = record
+    return latest
 
 
 @attrs.define

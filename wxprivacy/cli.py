@@ -19,13 +19,15 @@ import attrs
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import _serde
+from ._cli_audit_file import AuditFile, OutputExistsError
 from ._cli_report import print_summary
 from ._client import ComponentClient
 from ._errors import WxPrivacyError
 from ._stores import TokenStore
-from .audit import AuditSummary, dumps_line, record_for
+from .audit import AuditSummary, record_for
 
 __all__ = ["app", "main"]
 
@@ -39,6 +41,8 @@ app = typer.Typer(
 
 EXIT_FAILED_AUTHORIZERS = 1
 """Exit status when the run finished but some authorizers could not be read."""
+EXIT_USAGE = 2
+"""Exit status of bad usage (as click's), e.g. an existing --out without --force or --resume."""
 EXIT_FATAL = 3
 """Exit status when nothing could be done (credentials, ticket, network, files)."""
 out_console = Console()
@@ -174,35 +178,6 @@ def settings_from(options: Mapping[str, Any]) -> Settings:
     return Settings(**{name: options[name] for name in _SETTING_NAMES})
 
 
-def _read_done(out: Path, summary: AuditSummary) -> set[str]:
-    """Appids already read successfully in ``out`` (for --resume).
-
-    The file is rewritten with those records only: failed records and a torn last line are
-    dropped, so their authorizers are fetched again and none appears twice.
-    """
-    done: set[str] = set()
-    if not out.exists():
-        return done
-    kept: list[bytes] = []
-    with out.open("rb") as fh:
-        for line in fh:
-            if not line.endswith(b"\n"):
-                break
-            try:
-                record = orjson.loads(line)
-                appid = record["authorizer_appid"]
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                break
-            if record.get("ok") and appid not in done:
-                done.add(appid)
-                summary.add(record)
-                kept.append(line)
-    partial = out.with_name(out.name + ".resume")
-    partial.write_bytes(b"".join(kept))
-    partial.replace(out)
-    return done
-
-
 async def run_audit(
     client: ComponentClient,
     out: Path,
@@ -210,21 +185,44 @@ async def run_audit(
     privacy_ver: int = 2,
     concurrency: int = 16,
     resume: bool = False,
+    force: bool = False,
     progress: bool = True,
 ) -> AuditSummary:
     """List every authorizer, fetch every guideline concurrently, write JSONL, return the summary.
 
-    Wraps ``api_get_authorizer_list`` (500 per page) and ``getprivacysetting``. With ``resume``,
-    authorizers already read successfully in ``out`` are not fetched again (failed ones are).
-    The refresh token listed for each authorizer is stored when the token store has none or a
-    different one (the list is WeChat's current value: this also recovers from 61023). Each
-    record is written whole the moment its fetch completes; when the run is interrupted (SIGINT,
-    cancellation) ``out`` holds every finished authorizer and nothing else, ready for ``resume``.
+    Wraps ``api_get_authorizer_list`` (500 per page) and ``getprivacysetting``; the file is
+    handled by :class:`AuditFile` (see :func:`audit_into`).
+
+    Raises:
+        OutputExistsError: ``out`` is not empty, and neither ``resume`` nor ``force``.
+    """
+    with AuditFile(out, resume=resume, force=force) as output:
+        return await audit_into(
+            client, output, privacy_ver=privacy_ver, concurrency=concurrency, progress=progress
+        )
+
+
+async def audit_into(
+    client: ComponentClient,
+    output: AuditFile,
+    *,
+    privacy_ver: int = 2,
+    concurrency: int = 16,
+    progress: bool = True,
+) -> AuditSummary:
+    """Audit every authorizer into ``output``; return the summary of the file's records.
+
+    When ``output`` resumes a file, authorizers whose last record there is a success are not
+    fetched again (failed ones are); the new records are appended and the last record of each
+    authorizer wins. The refresh token listed for each authorizer is stored when the token store
+    has none or a different one (the list is WeChat's current value: this also recovers from
+    61023). Each record is written whole the moment its fetch completes; when the run is
+    interrupted (SIGINT, cancellation, even SIGKILL) the file holds every earlier record or a
+    newer one, ready for ``resume``.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    summary = AuditSummary()
-    done = _read_done(out, summary) if resume else set()
+    done = set(output.done)
     bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -256,16 +254,25 @@ async def run_audit(
             if not page.list or offset >= page.total_count:
                 return
 
-    # Unbuffered: each record reaches the file in one write as soon as it is known, so an
-    # interrupt (SIGINT cancels this coroutine; even SIGKILL) leaves only whole lines behind.
-    with bar, out.open("ab" if resume else "wb", buffering=0) as fh:
+    with bar:
         results = client.iter_privacy_settings(appids(), privacy_ver, concurrency=concurrency)
         async for appid, result in results:
-            record = record_for(appid, result, privacy_ver=privacy_ver)
-            fh.write(dumps_line(record))
-            summary.add(record)
+            output.write(record_for(appid, result, privacy_ver=privacy_ver))
             bar.advance(task)
-    return summary
+    return output.finish()
+
+
+def _what_is_left(output: AuditFile) -> str:
+    """Say what a run that stopped early left in its file (for the error messages)."""
+    path = escape(str(output.path))
+    if output.written == 0:
+        return f"{path} was not changed"
+    if output.appending:
+        return (
+            f"{path} holds its earlier records and the {output.written} written by this run "
+            "(the last record of an authorizer wins); rerun with --resume"
+        )
+    return f"{path} holds the {output.written} records of this run; rerun with --resume"
 
 
 @app.command()
@@ -276,7 +283,17 @@ def audit(
     privacy_ver: VerOpt = 2,
     concurrency: Annotated[int, typer.Option(min=1, max=512, help="Requests in flight.")] = 16,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Skip authorizers already in --out.")
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue --out: fetch only the authorizers without a successful record there.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace a non-empty --out (once the new audit has its first record)."
+        ),
     ] = False,
     summary_json: Annotated[
         Path | None, typer.Option("--summary-json", help="Also write the summary as JSON here.")
@@ -295,35 +312,51 @@ def audit(
 ) -> None:
     """Audit every authorizer's privacy guideline; write JSONL and print a compliance summary.
 
-    Exit status: 0 every guideline read; 1 some authorizers could not be read (see the summary);
-    2 bad usage; 3 nothing could be audited (credentials, ticket, network, output file).
+    An existing non-empty --out is never overwritten without --force, and never emptied before
+    the new audit has written a record; --resume appends to it (the last record of an authorizer
+    wins). Exit status: 0 every guideline read; 1 some authorizers could not be read (see the
+    summary); 2 bad usage, including a non-empty --out without --resume or --force; 3 nothing
+    could be audited (credentials, ticket, network, output file).
     """
     settings = settings_from(locals())
+    if resume and force:
+        raise typer.BadParameter("--resume continues --out, --force replaces it: pick one")
+    try:
+        output = AuditFile(out, resume=resume, force=force)
+    except OutputExistsError as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except OSError as exc:
+        err_console.print(
+            f"[red]error:[/red] cannot write {escape(str(out))}: {exc.strerror or exc}"
+        )
+        raise typer.Exit(EXIT_FATAL) from None
 
     async def go() -> AuditSummary:
         async with open_client(settings) as client:
-            return await run_audit(
+            return await audit_into(
                 client,
-                out,
+                output,
                 privacy_ver=privacy_ver,
                 concurrency=concurrency,
-                resume=resume,
                 progress=not no_progress,
             )
 
-    try:
-        summary = asyncio.run(go())
-    except WxPrivacyError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_FATAL) from None
-    except OSError as exc:
-        err_console.print(f"[red]error:[/red] cannot write {out}: {exc.strerror or exc}")
-        raise typer.Exit(EXIT_FATAL) from None
-    except KeyboardInterrupt:
-        err_console.print(
-            f"interrupted: {out} holds every finished authorizer; rerun with --resume"
-        )
-        raise typer.Exit(130) from None
+    with output:
+        try:
+            summary = asyncio.run(go())
+        except WxPrivacyError as exc:
+            err_console.print(f"[red]error:[/red] {exc}\n{_what_is_left(output)}")
+            raise typer.Exit(EXIT_FATAL) from None
+        except OSError as exc:
+            err_console.print(
+                f"[red]error:[/red] cannot write {escape(str(out))}: {exc.strerror or exc}\n"
+                f"{_what_is_left(output)}"
+            )
+            raise typer.Exit(EXIT_FATAL) from None
+        except KeyboardInterrupt:
+            err_console.print(f"interrupted: {_what_is_left(output)}")
+            raise typer.Exit(130) from None
     print_summary(out_console, summary, out=out)
     if summary_json is not None:
         try:
@@ -435,6 +468,7 @@ def demo(
     authorizers: Annotated[int, typer.Option(min=1, help="Emulated authorizers.")] = 500,
     out: Annotated[Path, typer.Option("--out", "-o")] = Path("audit-demo.jsonl"),
     concurrency: Annotated[int, typer.Option(min=1, max=512)] = 16,
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --out.")] = False,
 ) -> None:
     """Run the audit against an in-process emulator (the same as: audit --emulator N)."""
     audit(
@@ -442,6 +476,7 @@ def demo(
         privacy_ver=2,
         concurrency=concurrency,
         resume=False,
+        force=force,
         summary_json=None,
         no_progress=False,
         emulator=authorizers,

@@ -107,6 +107,23 @@ def test_token_looking_runs_are_removed_without_a_key(text: str) -> None:
             assert piece not in redacted
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("gateway: 80_Hk5vQ", "gateway: ***"),  # 8 characters, stopped by the end: a cut token
+        ("gateway: 80_Hk5v", "gateway: 80_Hk5v"),  # 7 are kept
+        ("gateway: 80_Hk5vQ.", "gateway: 80_Hk5vQ."),  # not at the end: too short for a token
+        ("invalid appid wx0123456789abcdef", "invalid appid wx0123456789abcdef"),
+        ("invalid appid wx0123456789ABCDEF", "invalid appid ***"),  # not an appid's shape
+        ("closed by peer_connection", "closed by peer_connection"),  # no digit, no capital
+    ],
+)
+def test_a_run_stopped_by_the_end_of_the_text_counts_from_8_characters(
+    text: str, expected: str
+) -> None:
+    assert redact(text) == expected
+
+
 def test_redaction_is_idempotent() -> None:
     text = f'{{"authorizer_access_token":"{TOKEN}","expires_in":7200,"refresh_token":"{SHORT}'
     once = redact(text)

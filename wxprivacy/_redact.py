@@ -17,6 +17,9 @@ replaced by ``***``. A secret is recognised two ways:
   ``hint: [...]`` (14) stays readable. The digit-or-capital condition keeps snake_case names
   such as ``authorizer_refresh_token`` (24): a random 24-character credential has neither with a
   probability of 2e-9. (An odd-case key such as ``Authorizer_Refresh_Token`` is masked too.)
+  A run that reaches the end of the text, where a truncated body stops, counts from
+  :data:`TAIL_RUN` (8) characters: a token cut short there shows at most 7 (an appid such as
+  ``wx0123456789abcdef`` ending an errmsg is not a token and stays).
 
 A name is a credential's when, folded, it ends with one of :data:`SECRET_SUFFIXES` (``token``,
 ``ticket``, ``secret``, ``aeskey``, ``authcode``, ...).
@@ -33,6 +36,7 @@ from typing import Final
 
 __all__ = [
     "SECRET_SUFFIXES",
+    "TAIL_RUN",
     "TOKEN_RUN",
     "carries_credentials",
     "is_secret_name",
@@ -43,6 +47,8 @@ __all__ = [
 MASK: Final = "***"
 TOKEN_RUN: Final = 24
 """A run of this many characters from ``[A-Za-z0-9_\\-*@]``, with a digit or capital, is a token."""
+TAIL_RUN: Final = 8
+"""The same at the very end of the text, where a truncated token stops."""
 
 SECRET_SUFFIXES: Final = (
     "token",
@@ -72,7 +78,7 @@ _CREDENTIAL_WORDS: Final = re.compile(r"token|ticket|auth|secret|session", re.IG
 
 # A name as a regex: any word ending with a credential suffix (underscores allowed inside).
 _NAME: Final = (
-    r"[A-Za-z_]*?(?:token|ticket|secret|aes_?key|auth_?code|authorization_?code"
+    r"[A-Za-z_]{0,40}?(?:token|ticket|secret|aes_?key|auth_?code|authorization_?code"
     r"|session_?key|password)"
 )
 # Every JSON string, in order, so string contents are never read as keys. A pair is a string
@@ -91,15 +97,17 @@ _JSON_PLAIN: Final = re.compile(
     re.S | re.IGNORECASE,
 )
 _QUERY: Final = re.compile(
-    rf"(?<![A-Za-z0-9]){_NAME}[\"']?\s*[=:]\s*[\"']?(?P<value>[^\s&\"'<>,;{{}}\[\]()]+)",
+    rf"(?<![A-Za-z0-9_]){_NAME}[\"']?\s*[=:]\s*[\"']?(?P<value>[^\s&\"'<>,;{{}}\[\]()]+)",
     re.IGNORECASE,
 )
 _XML: Final = re.compile(
-    r"<(?P<tag>[A-Za-z_]*?(?:token|ticket|secret|aes_?key|auth_?code|authorization_?code"
+    r"<(?P<tag>[A-Za-z_]{0,40}?(?:token|ticket|secret|aes_?key|auth_?code|authorization_?code"
     r"|session_?key|password))\s*>(?P<value>.*?)(?:</(?P=tag)\s*>|\Z)",
     re.S | re.IGNORECASE,
 )
 _RUN: Final = re.compile(rf"[A-Za-z0-9_\-*@]{{{TOKEN_RUN},}}")
+_APPID: Final = re.compile(r"wx[0-9a-f]{16}\Z")
+_RUN_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-*@")
 _HAS_DIGIT_OR_CAPITAL: Final = re.compile(r"[0-9A-Z]")
 _UNICODE_ESCAPE: Final = re.compile(r"\\u([0-9a-fA-F]{4})")
 _ESCAPE: Final = re.compile(r"\\(.)", re.S)
@@ -146,6 +154,12 @@ def _spans(text: str) -> Iterator[tuple[int, int]]:
     for match in _RUN.finditer(text):
         if _HAS_DIGIT_OR_CAPITAL.search(match.group()):
             yield match.span()
+    start = len(text)  # the run at the very end (walked back: a regex with \Z is quadratic)
+    while start and text[start - 1] in _RUN_CHARS:
+        start -= 1
+    tail = text[start:]
+    if len(tail) >= TAIL_RUN and _HAS_DIGIT_OR_CAPITAL.search(tail) and not _APPID.match(tail):
+        yield start, len(text)
 
 
 def redact_at(text: str, pos: int) -> tuple[str, int]:

@@ -31,6 +31,7 @@ errors about them state the body's length and the parse error position only.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from typing import Final
 
@@ -76,11 +77,9 @@ _CREDENTIAL_PATHS: Final = frozenset(
 )
 _CREDENTIAL_WORDS: Final = re.compile(r"token|ticket|auth|secret|session", re.IGNORECASE)
 
-# A name as a regex: any word ending with a credential suffix (underscores allowed inside).
-_NAME: Final = (
-    r"[A-Za-z_]{0,40}?(?:token|ticket|secret|aes_?key|auth_?code|authorization_?code"
-    r"|session_?key|password)"
-)
+# A name as a regex: a word ending with a credential suffix, underscores allowed anywhere in it
+# (``aes_key``, ``auth_code``); the prefix is bounded so that long words cost little.
+_NAME: Final = rf"[A-Za-z_]{{0,40}}?(?:{'|'.join('_?'.join(s) for s in SECRET_SUFFIXES)})"
 # Every JSON string, in order, so string contents are never read as keys. A pair is a string
 # followed by ``:``; its value is a string (perhaps cut short: it then runs to the end) or a bare
 # scalar. Strings that are not keys are matched by the second branch only to keep the alignment.
@@ -101,13 +100,12 @@ _QUERY: Final = re.compile(
     re.IGNORECASE,
 )
 _XML: Final = re.compile(
-    r"<(?P<tag>[A-Za-z_]{0,40}?(?:token|ticket|secret|aes_?key|auth_?code|authorization_?code"
-    r"|session_?key|password))\s*>(?P<value>.*?)(?:</(?P=tag)\s*>|\Z)",
+    rf"<(?P<tag>{_NAME})\s*>(?P<value>.*?)(?:</(?P=tag)\s*>|\Z)",
     re.S | re.IGNORECASE,
 )
 _RUN: Final = re.compile(rf"[A-Za-z0-9_\-*@]{{{TOKEN_RUN},}}")
 _APPID: Final = re.compile(r"wx[0-9a-f]{16}\Z")
-_RUN_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-*@")
+_RUN_CHARS: Final = frozenset(string.ascii_letters + string.digits + "_-*@")
 _HAS_DIGIT_OR_CAPITAL: Final = re.compile(r"[0-9A-Z]")
 _UNICODE_ESCAPE: Final = re.compile(r"\\u([0-9a-fA-F]{4})")
 _ESCAPE: Final = re.compile(r"\\(.)", re.S)

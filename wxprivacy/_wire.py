@@ -61,7 +61,7 @@ def snippet(body: bytes) -> str:
     return text
 
 
-def shown_body(body: bytes, *, endpoint: str) -> str:
+def _shown_body(body: bytes, *, endpoint: str) -> str:
     """What an error message says of ``body``: a quoted :func:`snippet`, or only its length
     when answers from ``endpoint`` carry credentials."""
     if carries_credentials(endpoint):
@@ -116,13 +116,14 @@ def decode_response(
     """
     if status_code == 429 or status_code >= 500:
         raise TransportError(
-            f"HTTP {status_code} from {endpoint}: {shown_body(body, endpoint=endpoint)}",
+            f"HTTP {status_code} from {endpoint}: {_shown_body(body, endpoint=endpoint)}",
             endpoint=endpoint,
             status_code=status_code,
         )
     if status_code != 200:
         raise ResponseFormatError(
-            f"unexpected HTTP {status_code} from {endpoint}: {shown_body(body, endpoint=endpoint)}",
+            f"unexpected HTTP {status_code} from {endpoint}: "
+            f"{_shown_body(body, endpoint=endpoint)}",
             endpoint=endpoint,
             status_code=status_code,
         )
@@ -130,7 +131,7 @@ def decode_response(
     if not isinstance(data, dict):
         raise ResponseFormatError(
             f"response from {endpoint} is a JSON {type(data).__name__}, not an object: "
-            f"{shown_body(body, endpoint=endpoint)}",
+            f"{_shown_body(body, endpoint=endpoint)}",
             endpoint=endpoint,
             status_code=status_code,
         )

@@ -22,6 +22,8 @@ from wxprivacy import (
 )
 
 CT = "/cgi-bin/component/api_component_token"
+GP = "/cgi-bin/component/getprivacysetting"
+APPID = "wxa000000000000000"
 
 
 class Sleeps:
@@ -98,6 +100,19 @@ async def test_exhausted_5xx_names_the_status() -> None:
     with pytest.raises(TransportError) as info:
         await client.component_access_token()
     assert info.value.status_code == 502
+    # The token endpoint's answers are never quoted, only measured (issue 9 §5).
+    assert "HTTP 502" in str(info.value) and "24 bytes, not quoted" in str(info.value)
+    assert "bad gateway" not in str(info.value)
+
+
+async def test_exhausted_5xx_quotes_the_body_of_a_privacy_endpoint() -> None:
+    fake, sleeps = FakeWeChat(), Sleeps()
+    client = await client_for(fake, sleeps, RetryPolicy(max_attempts=2))
+    await client.set_authorizer_refresh_token(APPID, "refresh-0")
+    fake.script[GP] = [raw(502, b"<html>bad gateway</html>")] * 2
+    with pytest.raises(TransportError) as info:
+        await client.get_privacy_setting(APPID)
+    assert info.value.status_code == 502
     assert "bad gateway" in str(info.value)
 
 
@@ -123,14 +138,26 @@ async def test_permanent_codes_are_not_retried(code: int, cls: type[Exception]) 
     assert sleeps.waits == []
 
 
-async def test_html_body_is_a_format_error_with_status_and_snippet() -> None:
+async def test_html_body_is_a_format_error_with_status_and_length() -> None:
     fake, sleeps = FakeWeChat(), Sleeps()
     client = await client_for(fake, sleeps)
     fake.script[CT] = [raw(200, b"<html><body>maintenance</body></html>")]
     with pytest.raises(ResponseFormatError) as info:
         await client.component_access_token()
-    assert "HTTP 200" in str(info.value) and "maintenance" in str(info.value)
+    assert "HTTP 200" in str(info.value) and "37 bytes, not quoted" in str(info.value)
+    assert "maintenance" not in str(info.value)
     assert fake.calls[CT] == 1
+
+
+async def test_html_body_of_a_privacy_endpoint_is_quoted() -> None:
+    fake, sleeps = FakeWeChat(), Sleeps()
+    client = await client_for(fake, sleeps)
+    await client.set_authorizer_refresh_token(APPID, "refresh-0")
+    fake.script[GP] = [raw(200, b"<html><body>maintenance</body></html>")]
+    with pytest.raises(ResponseFormatError) as info:
+        await client.get_privacy_setting(APPID)
+    assert "HTTP 200" in str(info.value) and "maintenance" in str(info.value)
+    assert fake.calls[GP] == 1
 
 
 async def test_retries_are_logged_at_warning(caplog: pytest.LogCaptureFixture) -> None:

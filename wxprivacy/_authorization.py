@@ -12,6 +12,7 @@ import attrs
 from . import _serde
 from ._base import BaseClient, check_appid, endpoints
 from ._errors import InvalidArgumentError, ResponseFormatError
+from ._keys import describe
 from ._stores import AccessToken, EventStamp
 from ._token_endpoints import DEFAULT_EXPIRES_IN, present
 from .models import AuthorizationInfo, AuthorizerDetails, PreAuthCode
@@ -309,7 +310,7 @@ class AuthorizationAPI(BaseClient):
         total = data.get("total_count")
         if isinstance(total, bool) or not isinstance(total, int) or total < 0:
             raise ResponseFormatError(
-                f"total_count in the response from {endpoint} is not a count: {total!r}",
+                f"total_count in the response from {endpoint} is not a count: {describe(total)}",
                 endpoint=endpoint,
                 field_path="total_count",
             )

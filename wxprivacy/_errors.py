@@ -153,7 +153,9 @@ class ResponseFormatError(WxPrivacyError):
 
     Raised for HTML or empty bodies, invalid JSON, a JSON value that is not an object, and fields
     of the wrong type. The message names the field path (``setting_list[2].privacy_key``) or the
-    problem, the HTTP status and a short snippet of the body.
+    problem, the HTTP status and a short redacted snippet of the body; for the endpoints whose
+    answers carry credentials (the token endpoints, ``api_query_auth``, the authorizer list and
+    info, the pre-auth code) only the body's length and the error position.
 
     Attributes:
         endpoint: the WeChat path that was called (``""`` when parsing outside a call).

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from ._errors import ResponseFormatError
+from ._redact import redact
 
 __all__ = ["ALIASES", "EXTRAS_KEY", "KeyFolder", "WireError", "describe", "format_path"]
 
@@ -27,7 +28,10 @@ _MAX_PLANS: Final = 256
 
 
 def describe(value: Any) -> str:
-    """Name the JSON kind of ``value`` for an error message ("object", "array", "string"...)."""
+    """Name the JSON kind of ``value`` for an error message ("object", "array", "string"...).
+
+    A string is quoted (40 characters at most) after :func:`~wxprivacy._redact.redact`.
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -35,7 +39,8 @@ def describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"number {value!r}"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
+        shown = redact(value)  # before the cut, so a token cut in two is still recognised
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
         return f"string {shown!r}"
     if isinstance(value, Mapping):
         return "object"

@@ -51,6 +51,7 @@ from ._coerce import (
 )
 from ._errors import InvalidArgumentError, ResponseFormatError
 from ._keys import EXTRAS_KEY, KeyFolder, WireError, describe
+from ._redact import redact_at
 from .models import (
     AuthorizationInfo,
     AuthorizerDetails,
@@ -80,6 +81,7 @@ _RESPONSE_MODELS: Final = frozenset(
 #: Models that may arrive as a bare list, and the field that list fills.
 _BARE_LIST_FIELD: Final[Mapping[type, str]] = {PrivacyDesc: "privacy_desc_list"}
 _SNIPPET: Final = 120
+_PROBLEM_CHARS: Final = 60
 _JUST_DICT: Final = frozenset({dict})
 #: The shortest list of string-only records worth the whole-list fast path.
 _BATCH_MIN: Final = 4
@@ -92,7 +94,9 @@ _Hook = Callable[[Any, Any], Any]
 
 
 def _snippet(text: str, pos: int = 0) -> str:
-    start = max(0, min(pos, len(text)) - _SNIPPET // 2)
+    """At most 120 characters of ``text`` around ``pos``, redacted before anything is cut."""
+    text, pos = redact_at(text, min(pos, len(text)))
+    start = max(0, pos - _SNIPPET // 2)
     piece = text[start : start + _SNIPPET]
     return repr(piece)[: _SNIPPET + 2]
 
@@ -101,7 +105,35 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def loads(body: bytes | bytearray | memoryview) -> Any:
+def _parse_problem(msg: str) -> str:
+    """A JSON error's own words without anything quoted from the body (``Invalid \\escape: 'x'``
+    keeps ``Invalid \\escape``)."""
+    return msg.split(": ", 1)[0][:_PROBLEM_CHARS]
+
+
+def _loads_lenient(raw: bytes) -> tuple[Any, str, str, int]:
+    """Parse ``raw`` with :func:`json.loads`; return ``(value, text, problem, position)``.
+
+    ``problem`` is ``""`` on success, else what is wrong (``is not valid JSON (Expecting ','
+    delimiter at line 1 column 250)``) with ``position`` the character where it is in ``text``.
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        near = len(raw[: exc.start].decode("utf-8", "replace"))
+        return None, raw.decode("utf-8", "replace"), f"is not valid UTF-8 (byte {exc.start})", near
+    try:
+        return json.loads(text, strict=False, parse_constant=_reject_constant), text, "", 0
+    except json.JSONDecodeError as exc:
+        where = f"at line {exc.lineno} column {exc.colno}"
+        return None, text, f"is not valid JSON ({_parse_problem(exc.msg)} {where})", exc.pos
+    except ValueError as exc:
+        return None, text, f"is not valid JSON ({_parse_problem(str(exc))})", 0
+    except RecursionError:
+        return None, text, "is not valid JSON (nested too deeply)", 0
+
+
+def loads(body: bytes | bytearray | memoryview, *, quote: bool = True) -> Any:
     """Decode a WeChat response body into JSON values (dicts, lists, str, int, float, bool, None).
 
     orjson parses well-formed bodies. What it rejects is parsed again by :func:`json.loads` with
@@ -110,13 +142,18 @@ def loads(body: bytes | bytearray | memoryview) -> Any:
 
     Args:
         body: the raw HTTP body.
+        quote: whether an error may quote the body (at most 120 characters, redacted by value:
+            see :mod:`wxprivacy._redact`). ``False`` for answers that carry credentials: the
+            message then states the body's length and the error position only.
 
     Returns:
         The decoded JSON value; it is not necessarily an object.
 
     Raises:
         ResponseFormatError: the body is empty, not UTF-8 or not JSON. The message names the
-            problem and quotes at most 120 characters of the body.
+            problem and its position, and never holds a token, ticket or secret. It is raised
+            outside any ``except`` block, so no parser error (which holds the whole body as
+            ``doc``) hangs on it as ``__context__``.
     """
     try:
         return orjson.loads(body)
@@ -125,24 +162,10 @@ def loads(body: bytes | bytearray | memoryview) -> Any:
     raw = bytes(body)
     if not raw.strip():
         raise ResponseFormatError("empty response body")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        near = raw[max(0, exc.start - 40) : exc.start + 40].decode("utf-8", "replace")
-        raise ResponseFormatError(
-            f"response body is not valid UTF-8 (byte {exc.start}): {_snippet(near)}"
-        ) from None
-    try:
-        value = json.loads(text, strict=False, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise ResponseFormatError(
-            f"response body is not valid JSON ({exc.msg} at line {exc.lineno} column "
-            f"{exc.colno}): {_snippet(text, exc.pos)}"
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        raise ResponseFormatError(
-            f"response body is not valid JSON ({exc}): {_snippet(text)}"
-        ) from None
+    value, text, problem, pos = _loads_lenient(raw)
+    if problem:
+        shown = _snippet(text, pos) if quote else f"{len(raw)} bytes, not quoted"
+        raise ResponseFormatError(f"response body {problem}: {shown}")
     if _SURROGATE_ESCAPE.search(text):
         value = _repair_surrogates(value)
     return value

@@ -1,17 +1,25 @@
 """Sans-I/O wire rules: response bytes -> dict or a typed error; rid parsing; URL redaction.
 
 Nothing here performs I/O, so the whole error mapping is testable without HTTP.
+
+No error raised here holds a token, ticket or secret, whatever the body: the answers of endpoints
+that carry credentials (:func:`~wxprivacy._redact.carries_credentials`) are never quoted, only
+their length and the parse error position are given; other bodies are quoted (120 characters at
+most) after :func:`~wxprivacy._redact.redact` removed secrets from all of the text, by key and by
+value; errmsg and wrongly typed values are redacted the same way.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from . import _serde
 from ._errors import ResponseFormatError, TransportError, error_for
-from ._redact import redact
+from ._keys import describe
+from ._redact import carries_credentials, redact
 
 __all__ = [
     "decode_response",
@@ -24,6 +32,7 @@ _RID_RE: Final = re.compile(r"[,\s]*rid:\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-
 SNIPPET_CHARS: Final = 120
 ERRMSG_CHARS: Final = 500
 """errmsg longer than this is cut (WeChat's are a line; a huge one would flood logs)."""
+_NOT_QUOTED: Final = " (answers from this endpoint carry credentials)"
 
 
 def split_rid(errmsg: str) -> tuple[str, str | None]:
@@ -40,31 +49,48 @@ def split_rid(errmsg: str) -> tuple[str, str | None]:
 
 
 def snippet(body: bytes) -> str:
-    """A short, redacted, printable preview of a response body (at most 120 characters)."""
-    text = redact(body[: SNIPPET_CHARS * 8].decode("utf-8", errors="replace"))
-    text = " ".join(text.split())
+    """A short, redacted, printable preview of a response body (at most 120 characters).
+
+    The whole body is redacted before it is cut, so a secret that starts before the cut is
+    recognised by its key.
+    """
+    text = redact(body.decode("utf-8", errors="replace"))
+    text = " ".join(text[: SNIPPET_CHARS * 8].split())
     if len(text) > SNIPPET_CHARS:
         text = text[:SNIPPET_CHARS] + "…"
     return text
+
+
+def _shown_body(body: bytes, *, endpoint: str) -> str:
+    """What an error message says of ``body``: a quoted :func:`snippet`, or only its length
+    when answers from ``endpoint`` carry credentials."""
+    if carries_credentials(endpoint):
+        return f"{len(body)} bytes, not quoted{_NOT_QUOTED}"
+    return repr(snippet(body))
 
 
 def loads(body: bytes, *, endpoint: str = "", status_code: int | None = None) -> Any:
     """Parse a JSON body with :func:`wxprivacy._serde.loads`, adding the endpoint and status.
 
     Raises:
-        ResponseFormatError: the body is empty, not UTF-8, or not JSON.
+        ResponseFormatError: the body is empty, not UTF-8, or not JSON. The message quotes
+            the redacted body, or, for an endpoint whose answers carry credentials, only its
+            length.
     """
+    quote = not carries_credentials(endpoint)
     try:
-        return _serde.loads(body)
+        return _serde.loads(body, quote=quote)
     except ResponseFormatError as exc:
-        where = f" from {endpoint}" if endpoint else ""
-        status = f" (HTTP {status_code})" if status_code is not None else ""
-        text = redact(str(exc))
-        raise ResponseFormatError(
-            f"{text.replace('response body', 'response' + where + status, 1)}",
-            endpoint=endpoint,
-            status_code=status_code,
-        ) from None
+        text = str(exc)
+    # Raised here, outside the except block, so nothing hangs on it as __context__.
+    where = f" from {endpoint}" if endpoint else ""
+    status = f" (HTTP {status_code})" if status_code is not None else ""
+    raise ResponseFormatError(
+        text.replace("response body", "response" + where + status, 1)
+        + ("" if quote else _NOT_QUOTED),
+        endpoint=endpoint,
+        status_code=status_code,
+    )
 
 
 def decode_response(
@@ -90,13 +116,14 @@ def decode_response(
     """
     if status_code == 429 or status_code >= 500:
         raise TransportError(
-            f"HTTP {status_code} from {endpoint}: {snippet(body)!r}",
+            f"HTTP {status_code} from {endpoint}: {_shown_body(body, endpoint=endpoint)}",
             endpoint=endpoint,
             status_code=status_code,
         )
     if status_code != 200:
         raise ResponseFormatError(
-            f"unexpected HTTP {status_code} from {endpoint}: {snippet(body)!r}",
+            f"unexpected HTTP {status_code} from {endpoint}: "
+            f"{_shown_body(body, endpoint=endpoint)}",
             endpoint=endpoint,
             status_code=status_code,
         )
@@ -104,7 +131,7 @@ def decode_response(
     if not isinstance(data, dict):
         raise ResponseFormatError(
             f"response from {endpoint} is a JSON {type(data).__name__}, not an object: "
-            f"{snippet(body)!r}",
+            f"{_shown_body(body, endpoint=endpoint)}",
             endpoint=endpoint,
             status_code=status_code,
         )
@@ -112,17 +139,20 @@ def decode_response(
     errcode = _as_errcode(raw_code)
     if errcode is None:
         raise ResponseFormatError(
-            f"errcode from {endpoint} is not an integer: {raw_code!r}",
+            f"errcode from {endpoint} is not an integer: {describe(raw_code)}",
             endpoint=endpoint,
             status_code=status_code,
             field_path="errcode",
         )
     if errcode != 0:
         raw_msg = data.get("errmsg", "")
-        text, rid = split_rid(raw_msg if isinstance(raw_msg, str) else str(raw_msg))
+        if not isinstance(raw_msg, str):  # JSON, not a Python repr, so keys are recognised
+            raw_msg = json.dumps(raw_msg, ensure_ascii=False, default=str)
+        text, rid = split_rid(raw_msg)
+        text = redact(text)  # before the cut, so a secret cut in two is still recognised
         if len(text) > ERRMSG_CHARS:
             text = text[:ERRMSG_CHARS] + "…"
-        raise error_for(errcode, redact(text), rid=rid, endpoint=endpoint, now=now)
+        raise error_for(errcode, text, rid=rid, endpoint=endpoint, now=now)
     return data
 
 
@@ -173,7 +203,7 @@ def require_seconds(data: Mapping[str, Any], key: str, *, endpoint: str, default
         return float(value)
     raise ResponseFormatError(
         f"{key} in the response from {endpoint} is not a positive number of seconds: "
-        f"{data.get(key)!r}",
+        f"{describe(data.get(key))}",
         endpoint=endpoint,
         field_path=key,
     )

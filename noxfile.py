@@ -16,6 +16,18 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def schedules(session: nox.Session) -> None:
+    """Run the randomized token-chain schedules (issue 9) for 20 minutes; prints how many ran.
+
+    ``nox -s schedules -- 3600`` runs them for an hour instead. Needs Redis (REDIS_URL).
+    """
+    session.install("-e", ".[dev]")
+    seconds = session.posargs[0] if session.posargs else "1200"
+    session.env["WXPRIVACY_SCHEDULE_SECONDS"] = seconds
+    session.run("pytest", "tests/redis/test_redis_schedules.py", "-s", "-p", "no:logging", "-q")
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
     session.install("ruff")

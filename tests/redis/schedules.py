@@ -277,14 +277,15 @@ class Harness:
             else:
                 job = self._later(lambda: asyncio.gather(*self._push()))
             jobs.append(self._at(at, job))
-        watcher = asyncio.create_task(self._watch())
+        # stopped by an event, not cancelled: redis-py may swallow a cancellation mid-command
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(self._watch(stop))
         try:
             await asyncio.gather(*jobs)
             await self._final_round()
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            stop.set()
+            await watcher
 
     async def _later(self, action: Any) -> None:
         result = action()
@@ -297,13 +298,13 @@ class Harness:
 
     # -- checks ----------------------------------------------------------------------------------
 
-    async def _watch(self) -> None:
+    async def _watch(self, stop: asyncio.Event) -> None:
         """Poll Redis: a stored refresh token is never replaced by one WeChat issued earlier."""
         newest: dict[str, int] = {}
         key = f"{self.prefix}:{{{self.emu.component_appid}}}:refresh_tokens"
         watcher = redis_asyncio.Redis.from_url(self.redis_url, decode_responses=True)
         try:
-            while True:
+            while not stop.is_set():
                 stored = await watcher.hgetall(key)
                 for appid, value in stored.items():
                     index = self.issued.get(value)

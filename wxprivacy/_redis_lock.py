@@ -15,7 +15,6 @@ take the lock while the first still works; the fence then makes the first worker
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import random
@@ -86,6 +85,7 @@ class LeaseLock:
         self._renew = renew
         self._owner = secrets.token_hex(16)
         self._watchdog: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
         self.held = False
 
     async def acquire(self) -> Fence:
@@ -122,10 +122,19 @@ class LeaseLock:
             delay = min(delay * 2, _MAX_POLL)
 
     async def _keep_alive(self) -> None:
-        """Renew the lease every third of it while held; stop once it was lost."""
+        """Renew the lease every third of it while held; stop once released or lost.
+
+        Stopped by an event, never by cancellation alone: a cancellation that lands while a
+        Redis command times out can be absorbed (Python 3.11's ``asyncio.timeout``, redis-py),
+        and a release waiting for such a task would wait forever.
+        """
         renew = self._scripts["renew"]
         while True:
-            await asyncio.sleep(self._lease / 3)
+            try:
+                await asyncio.wait_for(self._stopped.wait(), self._lease / 3)
+                return
+            except TimeoutError:
+                pass
             try:
                 kept = await self._run(
                     "renewing a refresh lock",
@@ -153,9 +162,12 @@ class LeaseLock:
         self.held = False
         watchdog, self._watchdog = self._watchdog, None
         if watchdog is not None:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
+            # let a renewal in flight finish first (so it cannot land after the delete), but
+            # never wait longer than a lease for it
+            self._stopped.set()
+            await asyncio.wait({watchdog}, timeout=self._lease)
+            if not watchdog.done():
+                watchdog.cancel()
         release = self._scripts["release"]
         deleted = await self._run(
             "releasing a refresh lock", lambda: release(keys=[self.key], args=[self._owner])

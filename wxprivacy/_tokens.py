@@ -237,7 +237,9 @@ class TokenManager:
         _, pending = await asyncio.wait(flights, timeout=wait)
         for flight in pending:
             flight.cancel()
-        await asyncio.gather(*flights, return_exceptions=True)
+        if pending:
+            # bounded: a refresh that absorbs its cancellation must not hang aclose()
+            await asyncio.wait(pending, timeout=1.0)
 
     # -- the one refresh path --------------------------------------------------------------------
 

@@ -243,3 +243,30 @@ async def test_many_clients_one_refresh_each(new_store: Any, new_client: Any) ->
 
 def test_errors_are_wxprivacy_errors() -> None:
     assert issubclass(LockTimeoutError, WxPrivacyError)
+
+
+@pytest.mark.parametrize("hold_for", [0.0, 0.05, 0.11, 0.13, 0.2, 0.26, 0.4])
+async def test_release_never_waits_for_a_watchdog_that_absorbs_cancellation(
+    new_store: Any, redis_client: Any, hold_for: float
+) -> None:
+    """Found by the randomized schedules: a renewal in flight swallowed the watchdog's
+    cancellation (a command timing out as the cancel lands), and the release waited for it
+    forever. Whatever the moment of release, it ends within about one lease."""
+    store = new_store(lock_lease=0.3, timeout=5)
+    real = store._lock_scripts["renew"]
+
+    async def absorbing_renew(**kwargs: Any) -> Any:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            return await real(**kwargs)  # swallowed, as a timing-out command can
+        return None
+
+    store._lock_scripts["renew"] = absorbing_renew
+    key = store.key(C, "lock", "component")
+    started = time.monotonic()
+    async with asyncio.timeout(5):
+        async with store.lock(C, "component"):
+            await asyncio.sleep(hold_for)
+    assert time.monotonic() - started <= hold_for + 0.3 + 0.25
+    assert await redis_client.get(key) is None

@@ -192,9 +192,12 @@ class Harness:
             await client.token_store.aclose()
         for proxy in self.proxies:
             await proxy.close()
+        await self._delete_keys(f"{self.prefix}*")
+
+    async def _delete_keys(self, pattern: str) -> None:
         cleaner = redis_asyncio.Redis.from_url(self.redis_url)
         try:
-            keys = [k async for k in cleaner.scan_iter(match=f"{self.prefix}*")]
+            keys = [k async for k in cleaner.scan_iter(match=pattern)]
             if keys:
                 await cleaner.delete(*keys)
         finally:
@@ -338,13 +341,7 @@ class Harness:
             await each._tokens.drain(wait=5.0)
             each.token_store._local.clear()
         # forget every access token, so the next call must refresh with the stored refresh token
-        cleaner = redis_asyncio.Redis.from_url(self.redis_url)
-        try:
-            keys = [k async for k in cleaner.scan_iter(match=f"{self.prefix}:*:access")]
-            if keys:
-                await cleaner.delete(*keys)
-        finally:
-            await cleaner.aclose()
+        await self._delete_keys(f"{self.prefix}:*:access")
         client = self.clients[0]
         store = client.token_store
         comp = self.emu.component_appid

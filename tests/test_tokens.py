@@ -20,6 +20,7 @@ from wxprivacy import (
     ReauthorizationRequiredError,
     TokenInvalidError,
 )
+from wxprivacy._tokens import EARLY_RETRY_DELAY
 
 pytestmark = pytest.mark.usefixtures("over_each_transport")
 
@@ -267,3 +268,40 @@ async def test_secrets_never_logged_or_shown(caplog: pytest.LogCaptureFixture) -
     for secret in secrets:
         assert secret not in text  # ...without any secret
     assert "HTTP Request" in text  # httpx's own line is there, redacted
+
+
+@pytest.mark.parametrize("calls", [1, 10, 40])
+async def test_a_failed_early_refresh_waits_before_trying_again(
+    calls: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 11 §5: 10 calls inside the margin after a failed early refresh used to make 20
+    extra api_component_token requests and log 10 warnings. Now: one attempt, one warning, the
+    valid token serves, and the next attempt comes EARLY_RETRY_DELAY seconds later."""
+    fake = FakeWeChat()
+    clock = Clock()
+    client = await make(fake, clock=clock)
+    first = await client.component_access_token()
+    clock.now += 7200 - 200  # inside the margin, still valid
+    fake.script[CT] = [errcode(45009, "reach max api daily quota limit")] * 3
+    with caplog.at_level(logging.WARNING, logger="wxprivacy"):
+        for _ in range(calls):
+            assert await client.component_access_token() == first
+            clock.now += 0.5
+    assert fake.calls[CT] == 2  # the first fetch and one early attempt
+    assert sum("early refresh" in r.getMessage() for r in caplog.records) == 1
+    clock.now += EARLY_RETRY_DELAY  # the delay has passed: one more attempt (refused again)
+    assert await client.component_access_token() == first
+    assert fake.calls[CT] == 3
+
+
+async def test_no_backoff_once_the_token_is_no_longer_usable() -> None:
+    fake = FakeWeChat()
+    clock = Clock()
+    client = await make(fake, clock=clock)
+    first = await client.component_access_token()
+    clock.now += 7200 - 40  # inside the margin, 10 s before the token stops being usable
+    fake.script[CT] = [errcode(45009, "reach max api daily quota limit")]
+    assert await client.component_access_token() == first
+    clock.now += 15  # within the back-off, but the old token is no longer usable: fetch now
+    assert await client.component_access_token() != first
+    assert fake.calls[CT] == 3

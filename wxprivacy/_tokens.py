@@ -11,7 +11,9 @@ The chain is ``component_verify_ticket`` → ``component_access_token`` → ``au
 4. it writes what WeChat answered *with the fence*: the store refuses the write when someone took
    the lock since, or a new authorization or revocation happened since, so a refresher that
    outlived its lease never replaces newer tokens (the newer ones are then read back and used);
-5. if an early refresh fails while the old token is still valid, the old token keeps serving.
+5. if an early refresh fails while the old token is still valid, the old token keeps serving,
+   and no early refresh of that token is tried again for :data:`EARLY_RETRY_DELAY` seconds (so
+   every call inside the margin does not hit WeChat again while it refuses).
 
 A token WeChat rejects (40001/40014/42001) is deleted only if the store still holds that very
 value, then fetched again once.
@@ -44,6 +46,9 @@ T = TypeVar("T")
 
 DEFAULT_REFRESH_MARGIN: Final = 300.0
 """Seconds before ``expires_at`` at which a token is refreshed."""
+EARLY_RETRY_DELAY: Final = 30.0
+"""Seconds after a failed early refresh before the next early attempt (the still-valid token
+serves meanwhile); a token past its usable life is refreshed at once regardless."""
 
 _Fetched = tuple[AccessToken, str | None, str | None]
 """What a refresh got: the access token, the refresh token it used, the rotated one."""
@@ -188,6 +193,8 @@ class TokenManager:
         self.clock = clock
         self._margin = refresh_margin
         self._flights: dict[str, asyncio.Future[AccessToken]] = {}
+        self._early_failed: dict[str, float] = {}
+        """Lock name -> Unix seconds until which no early refresh is tried (after a failure)."""
         self._component = _ComponentKind(self)
 
     def __repr__(self) -> str:
@@ -245,9 +252,23 @@ class TokenManager:
 
     async def _token(self, kind: _Kind) -> AccessToken:
         token = await kind.read()
-        if token is not None and token.is_fresh(self.clock(), self._margin):
-            return token
+        if token is not None:
+            now = self.clock()
+            if token.is_fresh(now, self._margin):
+                return token
+            if self._early_failed and self._backing_off(kind.lock_name, token, now):
+                return token
         return await self._single_flight(kind.lock_name, lambda: self._refresh(kind))
+
+    def _backing_off(self, key: str, token: AccessToken, now: float) -> bool:
+        """Whether an early refresh of ``key`` failed less than EARLY_RETRY_DELAY ago."""
+        until = self._early_failed.get(key)
+        if until is None:
+            return False
+        if now < until and token.is_usable(now):
+            return True
+        del self._early_failed[key]
+        return False
 
     async def _refresh(self, kind: _Kind) -> AccessToken:
         async with self.store.lock(self.component_appid, kind.lock_name) as fence:
@@ -258,7 +279,8 @@ class TokenManager:
                 fetched_at = self.clock()
                 fetched = await kind.fetch()
             except WxPrivacyError as exc:
-                return self._keep_serving(current, exc, kind.label)
+                return self._keep_serving(current, exc, kind)
+            self._early_failed.pop(kind.lock_name, None)
             token = fetched[0].with_refresh_time(fetched_at, self._margin)
             fetched = (token, fetched[1], fetched[2])
             if await kind.write(fetched, fence):
@@ -291,11 +313,17 @@ class TokenManager:
             raise
 
     def _keep_serving(
-        self, current: AccessToken | None, exc: WxPrivacyError, what: str
+        self, current: AccessToken | None, exc: WxPrivacyError, kind: _Kind
     ) -> AccessToken:
-        if current is not None and current.is_usable(self.clock()):
+        now = self.clock()
+        if current is not None and current.is_usable(now):
+            self._early_failed[kind.lock_name] = now + EARLY_RETRY_DELAY
             logger.warning(
-                "early refresh of %s failed (%s); the current token stays in use", what, exc
+                "early refresh of %s failed (%s); the current token stays in use, next early "
+                "attempt in %g s",
+                kind.label,
+                exc,
+                EARLY_RETRY_DELAY,
             )
             return current
         raise exc

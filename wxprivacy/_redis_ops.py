@@ -13,6 +13,7 @@ import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from ._errors import InvalidArgumentError, TokenStoreError
@@ -34,20 +35,48 @@ IMPORT_CHUNK: Final = 500
 """Refresh tokens written per pipeline round trip by :func:`import_hash`."""
 
 
-async def run_op(what: str, op: Callable[[], Awaitable[T]], *, limit: float, store: str) -> T:
-    """Await ``op()`` for at most ``limit`` seconds.
+async def run_op(
+    what: str,
+    op: Callable[[], Awaitable[T]],
+    *,
+    limit: float,
+    store: str,
+    gate: asyncio.Semaphore | None = None,
+) -> T:
+    """Await ``op()`` for at most ``limit`` seconds in all, re-running it once on a dead connection.
+
+    A pooled connection that Redis closed (a restart, a failover, the server's idle ``timeout``)
+    fails on its first use with ``ConnectionError`` before the command ran; redis-py drops that
+    connection, and the one re-run gets a fresh one. Every operation of the store is safe to run
+    twice (reads, and Lua scripts written to be idempotent). Timeouts are never re-run: the
+    command may have run.
+
+    With ``gate`` (a semaphore as large as the connection pool), an operation waits for a free
+    connection in arrival order instead of failing with redis-py's ``MaxConnectionsError``; the
+    wait counts against ``limit``.
 
     Raises:
-        TokenStoreError: the operation timed out, or Redis or the socket failed; the message
-            says ``what`` was being done and the failure's class, nothing more.
+        TokenStoreError: the operation timed out, or Redis or the socket failed (twice); the
+            message says ``what`` was being done and the failure's class, nothing more.
     """
     try:
         async with asyncio.timeout(limit):
-            return await op()
+            if gate is not None:
+                async with gate:
+                    return await _once_more_on_a_dead_connection(what, op)
+            return await _once_more_on_a_dead_connection(what, op)
     except TimeoutError:
         raise TokenStoreError(f"{what} timed out after {limit:g} s", store=store) from None
     except (RedisError, OSError) as exc:
         raise TokenStoreError(f"{what} failed ({type(exc).__name__})", store=store) from exc
+
+
+async def _once_more_on_a_dead_connection(what: str, op: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await op()
+    except (RedisConnectionError, ConnectionError) as first:
+        logger.debug("%s: %s on a pooled connection; once more", what, type(first).__name__)
+        return await op()
 
 
 def text(value: Any) -> str:

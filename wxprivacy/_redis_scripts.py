@@ -22,10 +22,14 @@ ACQUIRE_LUA: Final = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return tonumber(redis.call('HGET', KEYS[2], ARGV[3]))
+end
 return 0
 """
 """Take the lock ``KEYS[1]`` for owner ``ARGV[1]`` with a lease of ``ARGV[2]`` ms; on success
-bump and return the generation ``ARGV[3]`` of the hash ``KEYS[2]`` (0: not taken)."""
+bump and return the generation ``ARGV[3]`` of the hash ``KEYS[2]`` (0: not taken). Idempotent:
+run again by the same owner (a re-run after a lost reply), it returns the current generation."""
 
 RENEW_LUA: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -76,7 +80,11 @@ if gen ~= '' and redis.call('HGET', KEYS[1], name) ~= gen then
   return 0
 end
 if ARGV[10] ~= '' then
-  if redis.call('EXISTS', KEYS[5]) == 1 then
+  local seen = redis.call('GET', KEYS[5])
+  if seen then
+    if seen == ARGV[12] then
+      return 1
+    end
     return 0
   end
   local mark = redis.call('HGET', KEYS[4], appid)
@@ -84,7 +92,7 @@ if ARGV[10] ~= '' then
     return 0
   end
   redis.call('HSET', KEYS[4], appid, ARGV[10])
-  redis.call('SET', KEYS[5], '1', 'EX', ARGV[11])
+  redis.call('SET', KEYS[5], ARGV[12], 'EX', ARGV[11])
 end
 if gen == '' then
   redis.call('HINCRBY', KEYS[1], name, 1)
@@ -111,6 +119,8 @@ return 1
 KEYS: generations hash, access-token hash, refresh-token hash, event-watermark hash, event key.
 ARGV: op, lock name, fence generation ('' for an unfenced write, which bumps the generation),
 authorizer appid, refresh token, access value, expires_at, refresh_at ('' for none), TTL in ms,
-event CreateTime ('' for no event), seconds the event id is remembered. Returns 1 when applied,
-0 when the fence no longer holds, the event was applied already or is older than the watermark.
+event CreateTime ('' for no event), seconds the event id is remembered, a nonce of this write.
+Returns 1 when applied, 0 when the fence no longer holds, the event was applied already or is
+older than the watermark. Idempotent: run again with the same nonce (a re-run after a lost
+reply) it returns 1 without applying twice.
 """

@@ -29,7 +29,9 @@ This module is the only one that imports ``redis`` (``pip install wxprivacy[redi
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -43,7 +45,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
         "RedisTokenStore needs the redis package: pip install 'wxprivacy[redis]'", name=exc.name
     ) from exc
 
-from ._errors import TokenStoreError
+from ._errors import InvalidArgumentError, TokenStoreError
 from ._local_cache import LocalTokenCache
 from ._redis_lock import LOCK_HELD, LeaseLock, hold
 from ._redis_ops import (
@@ -78,6 +80,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _STORE: Final = "RedisTokenStore"
+DEFAULT_MAX_CONNECTIONS: Final = 100
+"""Connections the pool of a store made by :meth:`RedisTokenStore.from_url` holds at most."""
 _MAX_LOCAL_CACHE_TTL: Final = 60.0
 
 
@@ -127,6 +131,10 @@ class RedisTokenStore:
         ttl = check_seconds("local_cache_ttl", local_cache_ttl, low=0, high=_MAX_LOCAL_CACHE_TTL)
         self._redis = redis
         self._owns_redis = False
+        pool_size = getattr(redis.connection_pool, "max_connections", None)
+        self._gate = asyncio.Semaphore(
+            pool_size if isinstance(pool_size, int) and 0 < pool_size < 2**20 else 1024
+        )
         self._clock = clock
         self._local = LocalTokenCache(ttl, clock)
         self._invalidate_script = redis.register_script(INVALIDATE_LUA)
@@ -150,16 +158,34 @@ class RedisTokenStore:
         lock_wait: float = 35.0,
         local_cache_ttl: float = 5.0,
         timeout: float = 5.0,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         clock: Callable[[], float] = time.time,
         **redis_options: Any,
     ) -> Self:
         """Connect to ``url`` (``redis://host:6379/0``, ``rediss://...``) with a client it owns.
 
+        The client's pool holds at most ``max_connections`` connections (default 100); an
+        operation that finds them all busy **waits** for one, in arrival order, rather than
+        failing, within the operation's ``timeout``. Whatever redis-py's own retry settings
+        (they differ between 5.x and 8.x, and 8.x's default does not cover a pooled connection the
+        server closed), the store re-runs an operation once on a fresh connection when a pooled
+        one turns out dead (after a Redis restart, a failover, or the server's idle
+        ``timeout``).
+
         ``redis_options`` go to ``redis.asyncio.Redis.from_url``; socket timeouts default to
         ``timeout``. :meth:`aclose` closes the client. Other arguments as for the constructor.
+
+        Raises:
+            InvalidArgumentError: ``max_connections`` below 1, or a bad argument as for the
+                constructor.
         """
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+            raise InvalidArgumentError(f"max_connections must be an int, got {max_connections!r}")
+        if max_connections < 1:
+            raise InvalidArgumentError(f"max_connections must be >= 1, got {max_connections!r}")
         redis_options.setdefault("socket_timeout", timeout)
         redis_options.setdefault("socket_connect_timeout", timeout)
+        redis_options.setdefault("max_connections", max_connections)
         client = redis_asyncio.Redis.from_url(url, **redis_options)
         store = cls(
             client,
@@ -210,7 +236,7 @@ class RedisTokenStore:
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _run(self, what: str, op: Callable[[], Awaitable[T]]) -> T:
-        return await run_op(what, op, limit=self.timeout, store=_STORE)
+        return await run_op(what, op, limit=self.timeout, store=_STORE, gate=self._gate)
 
     def _ttl_ms(self, token: AccessToken) -> int:
         return max(1, int((token.expires_at - self._clock()) * 1000))
@@ -478,6 +504,7 @@ class RedisTokenStore:
             *token_args,
             "" if event is None else int(event.create_time),
             int(EVENT_MEMORY),
+            secrets.token_hex(8),
         ]
         self._local.discard(access_key)
         written = await self._run(

@@ -11,7 +11,7 @@ import attrs
 
 from . import _serde
 from ._base import BaseClient, check_appid, endpoints
-from ._errors import InvalidArgumentError, ResponseFormatError
+from ._errors import InvalidArgumentError, ResponseFormatError, WeChatAPIError
 from ._keys import describe
 from ._stores import AccessToken, EventStamp
 from ._token_endpoints import DEFAULT_EXPIRES_IN, present
@@ -192,7 +192,13 @@ class AuthorizationAPI(BaseClient):
         endpoint = QUERY_AUTH
         body = {"component_appid": self.component_appid, "authorization_code": authorization_code}
         sent_at = self._clock()
-        data = await self._component_call(endpoint, body)
+        try:
+            data = await self._component_call(endpoint, body)
+        except WeChatAPIError as exc:
+            recovered = await self._recover_used_code(exc, event)
+            if recovered is None:
+                raise
+            return recovered
         raw = data.get("authorization_info")
         info = _serde.structure_response(
             raw if raw is not None else {}, AuthorizationInfo, endpoint=endpoint
@@ -226,6 +232,32 @@ class AuthorizationAPI(BaseClient):
                 appid,
             )
         logger.info("authorizer %s authorized permission sets %s", appid, sorted(info.func_ids))
+        return info
+
+    async def _recover_used_code(
+        self, exc: WeChatAPIError, event: EventStamp | None
+    ) -> AuthorizationInfo | None:
+        """A push re-delivered after its code was exchanged but its tokens were not stored (the
+        store failed, the process died): the code answers 61010 now, so read the authorizer's
+        current refresh token from ``api_get_authorizer_info`` and store it under the event."""
+        if exc.errcode != 61010 or event is None or not event.authorizer_appid:
+            return None
+        appid = event.authorizer_appid
+        details = await self.get_authorizer_info(appid)
+        info = details.authorization_info
+        refresh_token = None if info is None else present(info.authorizer_refresh_token)
+        if info is None or refresh_token is None:
+            return None
+        stored = await self.token_store.set_refresh_token(
+            self.component_appid, appid, refresh_token, event=event
+        )
+        logger.warning(
+            "the authorization code of event %s was used already (61010); %s the current refresh "
+            "token of %s from api_get_authorizer_info",
+            event.event_id,
+            "stored" if stored else "a newer event is applied, so not storing",
+            appid,
+        )
         return info
 
     async def _store_authorization(

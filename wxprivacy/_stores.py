@@ -115,10 +115,12 @@ class EventStamp:
         create_time: the event's ``CreateTime`` (Unix seconds, set by WeChat).
         event_id: identifies the push, e.g. ``"authorized:<appid>:<CreateTime>:<digest>"``; the
             same push delivered twice has the same id (never holds a secret in clear).
+        authorizer_appid: the authorizer the event is about (``""`` when unknown).
     """
 
     create_time: int
     event_id: str
+    authorizer_appid: str = ""
 
 
 @runtime_checkable

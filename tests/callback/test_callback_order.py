@@ -207,3 +207,36 @@ async def test_any_delivery_order_ends_as_wechat_ordered_it(
             assert await setup.stored_refresh() == last_refresh
         else:
             assert await setup.stored_refresh() is None
+
+
+@pytest.mark.parametrize("fails", ["set_authorizer_tokens", "event_seen_after"])
+async def test_a_push_whose_tokens_were_not_stored_is_recovered_on_redelivery(
+    setup: Setup, fails: str
+) -> None:
+    """Found by the randomized schedules: the code exchange worked but the store failed, so the
+    push was answered 500; WeChat re-sends it, but its code is used now (61010). The re-delivery
+    stores the current refresh token from api_get_authorizer_info instead of failing forever."""
+    push = setup.emu.authorized_push(APPID)
+    store = setup.store
+    real = store.set_authorizer_tokens
+
+    async def outage(*args: Any, **kwargs: Any) -> bool:
+        store.set_authorizer_tokens = real  # type: ignore[method-assign]
+        raise RuntimeError("simulated store outage")
+
+    store.set_authorizer_tokens = outage  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await setup.deliver(push)
+    assert await setup.stored_refresh() is None
+    assert await setup.deliver(push) == "success"
+    assert await setup.stored_refresh() == setup.emu.refresh_token(APPID)
+    assert await setup.deliver(push) == "success"  # and once applied, it is just acknowledged
+    if fails == "event_seen_after":
+        # an older push's code is used too, but a newer event was applied: nothing is stored
+        older = setup.push_at(setup.clock.now - 60, setup.emu.authorized_push, APPID)
+        current = setup.emu.refresh_token(APPID)
+        assert await setup.deliver(setup.emu.authorized_push(APPID)) == "success"
+        newest = await setup.stored_refresh()
+        assert newest == setup.emu.refresh_token(APPID) != current
+        assert await setup.deliver(older) == "success"
+        assert await setup.stored_refresh() == newest

@@ -96,7 +96,11 @@ def event_stamp(event: AuthorizedEvent | UpdateAuthorizedEvent | UnauthorizedEve
     code = getattr(event, "authorization_code", "")
     digest = hashlib.sha256(code.encode("utf-8")).hexdigest()[:16]
     info_type = event.INFO_TYPE
-    return EventStamp(create_time, f"{info_type}:{event.authorizer_appid}:{create_time}:{digest}")
+    return EventStamp(
+        create_time,
+        f"{info_type}:{event.authorizer_appid}:{create_time}:{digest}",
+        event.authorizer_appid,
+    )
 
 
 class CallbackHandler:

@@ -15,7 +15,14 @@ import httpx
 
 from . import _serde
 from ._errors import ComponentCredentialError, InvalidArgumentError, TokenInvalidError
-from ._http import DEFAULT_TIMEOUT, DEFAULT_TRANSPORT, Transport, WireClient, create_http_client
+from ._http import (
+    DEFAULT_CALL_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TRANSPORT,
+    Transport,
+    WireClient,
+    create_http_client,
+)
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._stores import TICKET_TTL, MemoryTokenStore, TokenStore
@@ -73,6 +80,7 @@ class BaseClient:
         base_url: str = DEFAULT_BASE_URL,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT,
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -103,6 +111,8 @@ class BaseClient:
             clock=clock,
             sleep=sleep,
             limiter=self.rate_limiter,
+            timeout=timeout,
+            call_timeout=call_timeout,
         )
         self._tokens = TokenManager(
             self.component_appid, self.token_store, self, clock=clock, refresh_margin=refresh_margin

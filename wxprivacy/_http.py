@@ -11,19 +11,33 @@ transports (``benchmarks/bench_throughput.py`` has the figures behind the choice
   request (encode/httpx#3215), so one pool of 64 connections collapses at 64 requests in flight;
   16 pools of 4 keep each scan short.
 
+Every call has two deadlines (``_deadline.py``): one per attempt, one for the whole call.
+
 Also installs a logging filter on the ``httpx`` logger: httpx logs every request URL at INFO,
 and WeChat puts access tokens in the query string.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Final, Literal, get_args
 from urllib.parse import quote
 
 import httpx
 
+from ._deadline import (
+    CURRENT,
+    DEFAULT_CALL_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    CallDeadline,
+    Progress,
+    aiohttp_trace_config,
+    attempt_seconds,
+    check_seconds,
+)
 from ._errors import (
     InvalidArgumentError,
     MinuteQuotaExceededError,
@@ -37,6 +51,7 @@ from ._retry import RetryPolicy, is_retryable
 from ._wire import decode_response
 
 __all__ = [
+    "DEFAULT_CALL_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRANSPORT",
     "JSON_HEADERS",
@@ -44,10 +59,9 @@ __all__ = [
     "Transport",
     "WireClient",
     "create_http_client",
+    "uses_httpcore",
 ]
 
-DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=5.0)
-"""Seconds: 10 for each read/write/pool wait, 5 to connect."""
 JSON_HEADERS: Final = {"Content-Type": "application/json; charset=utf-8"}
 
 Transport = Literal["aiohttp", "httpx"]
@@ -167,12 +181,15 @@ def create_http_client(
     Args:
         transport: ``"aiohttp"`` (httpx-aiohttp, the default) or ``"httpx"`` (httpx's own pool
             split into :data:`SHARDS` small pools); see the module docstring.
-        timeout: seconds, or an ``httpx.Timeout``.
+        timeout: seconds, the bound httpx puts on each connect, read, write and pool wait (the
+            whole attempt is bounded by :class:`WireClient`); or an ``httpx.Timeout``.
 
     Raises:
-        InvalidArgumentError: an unknown ``transport``, or ``"aiohttp"`` without httpx-aiohttp
-            installed (``pip install wxprivacy[aiohttp]``).
+        InvalidArgumentError: an unknown ``transport``, a ``timeout`` that is not a finite
+            number of seconds above zero, or ``"aiohttp"`` without httpx-aiohttp installed
+            (``pip install wxprivacy[aiohttp]``).
     """
+    attempt_seconds(timeout)
     if transport == "aiohttp":
         try:
             from httpx_aiohttp import AiohttpTransport
@@ -181,17 +198,49 @@ def create_http_client(
                 "transport='aiohttp' needs httpx-aiohttp: pip install 'wxprivacy[aiohttp]', "
                 "or pass transport='httpx'"
             ) from None
-        limits = httpx.Limits(
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_EXPIRY,
-        )
-        return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=timeout)
+        aiohttp_transport = AiohttpTransport()
+        aiohttp_transport.client = _AiohttpSession(aiohttp_transport.ssl_context)
+        return httpx.AsyncClient(transport=aiohttp_transport, timeout=timeout)
     if transport == "httpx":
         return httpx.AsyncClient(transport=ShardedTransport(), timeout=timeout)
     raise InvalidArgumentError(
         f"transport must be one of {', '.join(map(repr, get_args(Transport)))}, got {transport!r}"
     )
+
+
+class _AiohttpSession:
+    """Builds the aiohttp session under a self-created ``"aiohttp"`` client (on first use).
+
+    What httpx-aiohttp would build from ``httpx.Limits(MAX_CONNECTIONS, keepalive_expiry=...)``
+    and the transport's SSL context, plus the trace hooks that report each exchange's progress
+    (see ``_deadline.py``).
+    """
+
+    def __init__(self, ssl_context: Any) -> None:
+        self._ssl_context = ssl_context
+
+    def __call__(self) -> Any:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(
+            limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY, ssl=self._ssl_context
+        )
+        return aiohttp.ClientSession(connector=connector, trace_configs=[aiohttp_trace_config()])
+
+
+def _reports_via_aiohttp(http: httpx.AsyncClient) -> bool:
+    """Whether ``http`` is a self-created ``"aiohttp"`` client, not used yet (it reports)."""
+    return isinstance(getattr(getattr(http, "_transport", None), "client", None), _AiohttpSession)
+
+
+def uses_httpcore(http: httpx.AsyncClient) -> bool:
+    """Whether ``http`` sends through httpx's own pool (httpcore), as far as can be seen.
+
+    Reads httpx's private ``_transport`` and ``_mounts`` defensively; a transport that wraps
+    httpcore out of sight is recognised by the first progress it reports.
+    """
+    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
+    return any(isinstance(t, httpx.AsyncHTTPTransport | ShardedTransport) for t in transports)
 
 
 def _is_aiohttp_error(exc: BaseException) -> bool:
@@ -250,6 +299,13 @@ install_log_redaction()
 class WireClient:
     """Sends requests to WeChat and returns decoded JSON objects, retrying per the RetryPolicy.
 
+    Every call has two deadlines (see ``_deadline.py``): ``timeout`` seconds for each attempt
+    (the whole exchange: connect, send, headers, body) and ``call_timeout`` seconds for the call
+    (waiting for a connection, every attempt and the backoff between them; rate-limit waits are
+    not counted). A deadline that passes ends the call with :class:`TransportError`.
+
+    An attempt's clock starts when its request is handed to ``http_client``.
+
     Args:
         http_client: the ``httpx.AsyncClient`` to send with (not closed here).
         base_url: scheme and host, e.g. ``https://api.weixin.qq.com``.
@@ -257,6 +313,13 @@ class WireClient:
         clock: returns the current Unix time in seconds.
         sleep: awaitable sleep in seconds used between retries (tests pass a fake).
         limiter: awaited before every attempt (rate limits, 45011 pauses); told of every 45011.
+        timeout: seconds per attempt, or an ``httpx.Timeout`` whose largest part is taken.
+        call_timeout: seconds per call.
+        timer: monotonic seconds the deadlines are measured on (tests pass a fake).
+
+    Raises:
+        InvalidArgumentError: a ``timeout`` or ``call_timeout`` that is not a finite number of
+            seconds above zero.
     """
 
     def __init__(
@@ -268,13 +331,21 @@ class WireClient:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] | None = None,
         limiter: RateLimiter | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http_client
         self.limiter = limiter
         self.base_url = base_url.rstrip("/")
         self.retry = retry
+        self.attempt_timeout = attempt_seconds(timeout)
+        self.call_timeout = check_seconds("call_timeout", call_timeout)
+        self._httpcore = uses_httpcore(http_client)
+        self._reports = self._httpcore or _reports_via_aiohttp(http_client)
         self._clock = clock
         self._sleep = sleep
+        self._timer = timer
 
     async def call(
         self,
@@ -297,31 +368,35 @@ class WireClient:
             idempotent: ``False`` when a re-send could create a duplicate.
 
         Raises:
-            TransportError: network failure or HTTP 5xx/429 after all attempts.
+            TransportError: network failure or HTTP 5xx/429 after all attempts; a deadline
+                passed (``timeout`` for the last attempt, or ``call_timeout``).
             ResponseFormatError: the answer is not a well-formed WeChat response.
             WeChatAPIError: WeChat answered with a non-zero errcode.
         """
         url = self.base_url + endpoint
         if token is not None:
             url = f"{url}?{token[0]}={quote(token[1], safe='')}"
+        deadline = CallDeadline(self.call_timeout, self._timer)
         if self.retry.max_attempts == 1:
-            return await self._once(method, url, endpoint, content, files)
+            return await self._once(method, url, endpoint, content, files, deadline)
         # The first attempt runs outside tenacity (building its controller costs more than a
         # parse); a retryable failure is then replayed as tenacity's first attempt, so waits,
         # log lines and the attempt count are exactly the policy's.
         try:
-            return await self._once(method, url, endpoint, content, files)
+            return await self._once(method, url, endpoint, content, files, deadline)
         except WxPrivacyError as exc:
             if not is_retryable(exc, idempotent=idempotent):
                 raise
             first: WxPrivacyError | None = exc
-        retrying = self.retry.retrying(endpoint=endpoint, idempotent=idempotent, sleep=self._sleep)
+        retrying = self.retry.retrying(
+            endpoint=endpoint, idempotent=idempotent, sleep=self._sleep, left=deadline.remaining
+        )
         async for attempt in retrying:
             with attempt:
                 if first is not None:
                     failed, first = first, None
                     raise failed
-                return await self._once(method, url, endpoint, content, files)
+                return await self._once(method, url, endpoint, content, files, deadline)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _once(
@@ -331,19 +406,15 @@ class WireClient:
         endpoint: str,
         content: bytes | None,
         files: Mapping[str, Any] | None,
+        deadline: CallDeadline,
     ) -> dict[str, Any]:
         limiter = self.limiter
         if limiter is not None:
+            started = self._timer()
             await limiter.acquire(endpoint)
+            deadline.at += self._timer() - started  # the client's own pacing does not count
         try:
-            if files is not None:
-                response = await self.http.request(method, url, files=files)
-            elif content is not None:
-                response = await self.http.request(
-                    method, url, content=content, headers=JSON_HEADERS
-                )
-            else:
-                response = await self.http.request(method, url)
+            response = await self._exchange(method, url, endpoint, content, files, deadline)
         except httpx.TransportError as exc:
             if _proves_not_sent(exc):
                 raise TransportError(
@@ -351,6 +422,7 @@ class WireClient:
                     endpoint=endpoint,
                     maybe_sent=False,
                 ) from None
+            deadline.maybe_sent = True
             raise TransportError(
                 f"request to {endpoint} failed: {type(exc).__name__}: {redact(str(exc))}",
                 endpoint=endpoint,
@@ -367,10 +439,12 @@ class WireClient:
                 raise
             # httpx-aiohttp lets some aiohttp errors through unmapped (a malformed status line,
             # duplicate Content-Length): the same typed, redacted error as httpx's protocol errors.
+            deadline.maybe_sent = True
             raise TransportError(
                 f"request to {endpoint} failed: {type(exc).__name__}: {redact(str(exc))}",
                 endpoint=endpoint,
             ) from None
+        deadline.maybe_sent = True
         try:
             return decode_response(
                 response.status_code, response.content, endpoint=endpoint, now=self._clock()
@@ -379,3 +453,75 @@ class WireClient:
             if limiter is not None:
                 limiter.pause(endpoint, exc.retry_at.timestamp())
             raise
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        endpoint: str,
+        content: bytes | None,
+        files: Mapping[str, Any] | None,
+        deadline: CallDeadline,
+    ) -> httpx.Response:
+        """Run one exchange within the attempt's and the call's deadline."""
+        left = deadline.remaining()
+        if left <= 0:
+            what = f"call_timeout={deadline.seconds:g} s passed"
+            raise _late(endpoint, what, deadline.maybe_sent)
+        progress = Progress()
+        attempt = self.attempt_timeout
+        by_call = attempt is None or left <= attempt
+        scope = asyncio.timeout(left if by_call else attempt)
+        try:
+            async with scope:
+                return await self._send(method, url, content, files, progress)
+        except TimeoutError:
+            if not scope.expired():
+                raise  # the exchange's own error, not the deadline
+            raise self._expired(endpoint, deadline, progress, by_call) from None
+        finally:
+            if progress.httpcore:
+                self._httpcore = self._reports = True
+
+    def _expired(
+        self, endpoint: str, deadline: CallDeadline, progress: Progress, by_call: bool
+    ) -> TransportError:
+        """The error for an exchange whose deadline passed: which deadline, and how far it got."""
+        reports = self._reports or progress.httpcore
+        sent = progress.sent if reports else True  # a transport that reports nothing: maybe
+        deadline.maybe_sent |= sent
+        if by_call and reports and not progress.held:
+            what = f"call_timeout={deadline.seconds:g} s passed waiting for a free connection"
+        elif by_call:
+            what = f"call_timeout={deadline.seconds:g} s passed before the answer was complete"
+        else:
+            what = f"no complete answer within timeout={self.attempt_timeout:g} s (one attempt)"
+        return _late(endpoint, what, sent)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        content: bytes | None,
+        files: Mapping[str, Any] | None,
+        progress: Progress,
+    ) -> httpx.Response:
+        current = CURRENT.set(progress)  # read by aiohttp's trace hooks
+        extensions = {"trace": progress.httpcore_trace}
+        try:
+            if files is not None:
+                return await self.http.request(method, url, files=files, extensions=extensions)
+            if content is not None:
+                return await self.http.request(
+                    method, url, content=content, headers=JSON_HEADERS, extensions=extensions
+                )
+            return await self.http.request(method, url, extensions=extensions)
+        finally:
+            CURRENT.reset(current)
+
+
+def _late(endpoint: str, what: str, maybe_sent: bool) -> TransportError:
+    """The error for a deadline that passed: ``what`` says which, and when."""
+    return TransportError(
+        f"request to {endpoint} failed: Timeout: {what}", endpoint=endpoint, maybe_sent=maybe_sent
+    )

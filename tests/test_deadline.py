@@ -27,11 +27,12 @@ from fixture_data import fixture_bytes
 from wxprivacy import (
     ComponentClient,
     InvalidArgumentError,
+    PrivacySetting,
     RetryPolicy,
     SystemBusyError,
     TransportError,
 )
-from wxprivacy._http import WireClient
+from wxprivacy._http import ShardedTransport, WireClient
 
 C = "wx0000000000000000"
 SECRET = "s3cr3t-appsecret-value"
@@ -75,6 +76,11 @@ class StallingServer:
         self.url = ""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    def answer_everything(self, delay: float = 0.0) -> None:
+        """From now on answer every stalled path with the guideline after ``delay`` seconds."""
+        self.modes = itertools.cycle(["answer"])
+        self.delay = delay
 
     async def __aenter__(self) -> StallingServer:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -335,6 +341,89 @@ async def test_no_attempt_starts_after_the_call_deadline() -> None:
         with pytest.raises(TransportError, match="HTTP 503"):
             await wire.call("POST", GP, content=b"{}")
     assert now[0] == 11.0  # one attempt
+
+
+# -- the pool stays whole ------------------------------------------------------------------------
+
+
+def _pools(http: httpx.AsyncClient) -> list[Any]:
+    """httpcore pools under ``http`` (private attributes; the test looks inside on purpose)."""
+    transport: Any = http._transport
+    if isinstance(transport, ShardedTransport):
+        return [pool._pool for pool in transport._pools]
+    if isinstance(transport, httpx.AsyncHTTPTransport):
+        return [transport._pool]
+    return []
+
+
+def _stranded(http: httpx.AsyncClient) -> int:
+    """Connections that are neither idle, closed nor in use by a request: lost for good."""
+    count = 0
+    for pool in _pools(http):
+        in_use = {id(r.connection) for r in pool._requests if r.connection is not None}
+        for connection in pool.connections:
+            if not (connection.is_idle() or connection.is_closed() or id(connection) in in_use):
+                count += 1
+    transport: Any = http._transport
+    session = getattr(transport, "client", None)
+    if session is not None and not callable(session):
+        count += len(session.connector._acquired)  # aiohttp: connections never given back
+    return count
+
+
+async def expires(
+    client: ComponentClient, gate: asyncio.Semaphore, cancel_after: float | None
+) -> bool:
+    """Make one call once ``gate`` lets it; return whether it ended by a deadline."""
+    async with gate:
+        try:
+            async with asyncio.timeout(cancel_after):
+                await client.get_privacy_setting(APPID)
+        except (TransportError, TimeoutError):
+            return True
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_thousand_expired_attempts_leave_the_pool_whole(kind: str) -> None:
+    # Rounds of 200 calls that all expire, at every step of an exchange (queued, connecting,
+    # between connecting and sending, sending, reading). Cancelling httpcore directly at these
+    # settings strands connections for good (measured: up to 8 of 8 in the caller's pool, 24 in
+    # the sharded one): (attempt timeout, call timeout, calls at once, caller cancels after).
+    rounds = [
+        (0.01, 60.0, 10, None),
+        (0.05, 60.0, 30, None),
+        (0.05, 60.0, 100, None),
+        (0.02, 0.01, 100, None),  # the call's deadline passes while it is queued
+        (5.0, 60.0, 100, 0.01),  # the caller's own cancellation
+    ]
+    async with StallingServer("before-headers", "mid-headers", "mid-body", rate=0.01) as server:
+        async with client_over(kind, server.url, retry=ONCE) as client:
+            await client.authorizer_access_token(APPID)
+            wire = client._wire
+            expired = 0
+            for attempt, call, at_once, cancel_after in rounds:
+                wire.attempt_timeout, wire.call_timeout = attempt, call
+                gate = asyncio.Semaphore(at_once)
+                calls = (expires(client, gate, cancel_after) for _ in range(200))
+                expired += sum(await asyncio.gather(*calls))
+            assert expired == 1000
+            await asyncio.sleep(0.1)  # let the stopped exchanges finish their clean-up
+            assert _stranded(wire.http) == 0
+            # then as many normal calls as the pool has connections, all at once, succeed promptly
+            server.answer_everything(delay=0.05)
+            wire.attempt_timeout, wire.call_timeout = 10.0, 60.0
+            connections = CALLER_POOL if kind == "caller" else 64
+            start = time.monotonic()
+            async with asyncio.timeout(5):
+                results = await asyncio.gather(
+                    *(client.get_privacy_setting(APPID) for _ in range(connections))
+                )
+            elapsed = time.monotonic() - start
+            assert _stranded(wire.http) == 0
+    assert all(isinstance(r, PrivacySetting) for r in results)
+    assert elapsed < 1.0, elapsed
 
 
 # -- the arguments -------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ Two limits bound every call the client makes (:class:`~wxprivacy._http.WireClien
 
 Each exchange reports its progress (:class:`Progress`, fed by httpcore's ``trace`` extension and
 aiohttp's ``TraceConfig``): whether it holds a connection, and whether its request may have left
-(``TransportError.maybe_sent``). Enforcing a deadline cancels the exchange.
+(``TransportError.maybe_sent``). Enforcing a deadline cancels the exchange, but httpx's own pool
+(httpcore) loses a connection for good when a request is cancelled between being given a
+connection and starting to use it. So over httpcore an exchange runs in a task of its own and is
+cancelled only where httpcore cleans up after it; elsewhere it is told to stop at its next step.
 """
 
 from __future__ import annotations
@@ -98,6 +101,18 @@ class CallDeadline:
         return self.at - self._timer()
 
 
+class Stopped(Exception):
+    """Raised inside an exchange, at httpcore's next step, after its deadline passed."""
+
+
+_CONNECTING: Final = frozenset(
+    {
+        "connection.connect_tcp.started",
+        "connection.connect_unix_socket.started",
+        "connection.start_tls.started",
+    }
+)
+
 CURRENT: Final[contextvars.ContextVar[Progress | None]] = contextvars.ContextVar(
     "wxprivacy_progress", default=None
 )
@@ -115,24 +130,37 @@ class Progress:
         httpcore: httpcore has reported this exchange at least once.
         held: a connection is held for it (the wait for a pooled connection is over).
         sent: request bytes may have left (the connection was ready to write).
+        safe: cancelling now leaves httpcore's pool whole (inside a connect, or once the request
+            is on its connection); ``False`` before that and in the gap between the two.
+        stop: set when the deadline passed at an unsafe moment: the exchange raises
+            :class:`Stopped` at its next step, where httpcore cleans up.
     """
 
-    __slots__ = ("held", "httpcore", "sent")
+    __slots__ = ("held", "httpcore", "safe", "sent", "stop")
 
     def __init__(self) -> None:
         self.httpcore = False
         self.held = False
         self.sent = False
+        self.safe = False
+        self.stop = False
 
     def _hold(self) -> None:
         self.held = True
 
     async def httpcore_trace(self, event: str, _info: Mapping[str, Any]) -> None:
-        """httpcore's trace hook: follow the exchange."""
+        """httpcore's trace hook: follow the exchange; stop it here once told to."""
+        if self.stop and event.endswith(".started") and "response_closed" not in event:
+            self.stop = False  # raise once; httpcore's clean-up may report further steps
+            raise Stopped(event)
         self.httpcore = True
         self._hold()
-        if event.endswith(".send_request_headers.started"):
-            self.sent = True
+        if event in _CONNECTING:
+            self.safe = True  # a cancelled connect marks the connection failed: it is dropped
+        elif event.startswith("connection.") and event.endswith(".complete"):
+            self.safe = False  # connected, not yet on the connection: a cancel here strands it
+        elif event.endswith(".send_request_headers.started"):
+            self.safe = self.sent = True  # from here httpcore closes the connection on cancel
 
 
 async def _aiohttp_connecting(_session: Any, _ctx: Any, _params: Any) -> None:

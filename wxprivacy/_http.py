@@ -346,6 +346,7 @@ class WireClient:
         self._clock = clock
         self._sleep = sleep
         self._timer = timer
+        self._stopping: set[asyncio.Task[httpx.Response]] = set()
 
     async def call(
         self,
@@ -463,22 +464,45 @@ class WireClient:
         files: Mapping[str, Any] | None,
         deadline: CallDeadline,
     ) -> httpx.Response:
-        """Run one exchange within the attempt's and the call's deadline."""
+        """Run one exchange within the attempt's and the call's deadline.
+
+        Over httpcore the exchange runs in a task of its own, so that a deadline can stop it
+        without cancelling httpcore where that would strand a connection (:meth:`_stop`).
+        """
         left = deadline.remaining()
         if left <= 0:
             what = f"call_timeout={deadline.seconds:g} s passed"
             raise _late(endpoint, what, deadline.maybe_sent)
         progress = Progress()
+        send = self._send(method, url, content, files, progress)
+        task: asyncio.Task[httpx.Response] | None = None
+        waiting: Awaitable[httpx.Response] = send
+        if self._httpcore:
+            # httpcore is not safe to cancel at every step: its own task, stopped with care.
+            try:
+                task = asyncio.get_running_loop().create_task(send)
+            except BaseException:
+                send.close()
+                raise
+            waiting = asyncio.shield(task)
         attempt = self.attempt_timeout
         by_call = attempt is None or left <= attempt
         scope = asyncio.timeout(left if by_call else attempt)
         try:
             async with scope:
-                return await self._send(method, url, content, files, progress)
+                return await waiting
         except TimeoutError:
             if not scope.expired():
                 raise  # the exchange's own error, not the deadline
+            if task is not None:
+                if task.done() and not task.cancelled():
+                    return task.result()  # finished as the deadline passed
+                self._stop(task, progress)
             raise self._expired(endpoint, deadline, progress, by_call) from None
+        except asyncio.CancelledError:
+            if task is not None:
+                self._stop(task, progress)  # the caller was cancelled: the exchange ends too
+            raise
         finally:
             if progress.httpcore:
                 self._httpcore = self._reports = True
@@ -518,6 +542,27 @@ class WireClient:
             return await self.http.request(method, url, extensions=extensions)
         finally:
             CURRENT.reset(current)
+
+    def _stop(self, task: asyncio.Task[httpx.Response], progress: Progress) -> None:
+        """End an exchange whose deadline passed, leaving the connection pool whole.
+
+        httpcore strands a connection when a request is cancelled between being given it and
+        starting to use it; at such a moment the exchange is told to stop at its next step
+        instead (it raises there, inside httpcore's clean-up). Otherwise it is cancelled.
+        """
+        if task.done():
+            return
+        if (self._httpcore or progress.httpcore) and not progress.safe:
+            progress.stop = True
+        else:
+            task.cancel()
+        self._stopping.add(task)
+        task.add_done_callback(self._stopped)
+
+    def _stopped(self, task: asyncio.Task[httpx.Response]) -> None:
+        self._stopping.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: nobody awaits a stopped exchange
 
 
 def _late(endpoint: str, what: str, maybe_sent: bool) -> TransportError:

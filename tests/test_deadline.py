@@ -76,6 +76,12 @@ class StallingServer:
         self.url = ""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._arrival = asyncio.Condition()
+
+    async def arrived(self, path: str, count: int) -> None:
+        """Wait until ``count`` requests to ``path`` have arrived."""
+        async with self._arrival:
+            await self._arrival.wait_for(lambda: self.requests[path] >= count)
 
     def answer_everything(self, delay: float = 0.0) -> None:
         """From now on answer every stalled path with the guideline after ``delay`` seconds."""
@@ -110,6 +116,8 @@ class StallingServer:
                         length = int(value)
                 await reader.readexactly(length)
                 self.requests[path] += 1
+                async with self._arrival:
+                    self._arrival.notify_all()
                 if path in self.stall:
                     await self._stalled(next(self.modes), reader, writer)
                 else:
@@ -341,6 +349,56 @@ async def test_no_attempt_starts_after_the_call_deadline() -> None:
         with pytest.raises(TransportError, match="HTTP 503"):
             await wire.call("POST", GP, content=b"{}")
     assert now[0] == 11.0  # one attempt
+
+
+# -- waiting for a connection --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_waiting_for_a_connection_counts_against_the_call_not_the_attempt(
+    kind: str,
+) -> None:
+    # three times as many calls as connections, each answered in 0.2 s: the last round waits
+    # 0.4 s for a connection, and then its 0.2 s exchange would not fit in the 0.5 s an attempt
+    # may take if the wait counted against the attempt; it counts against the call instead
+    connections = CALLER_POOL if kind == "caller" else 64
+    async with StallingServer("answer", delay=0.2) as server:
+        async with client_over(kind, server.url, timeout=0.5, retry=ONCE) as client:
+            await client.authorizer_access_token(APPID)
+            start = time.monotonic()
+            results = await asyncio.gather(
+                *(client.get_privacy_setting(APPID) for _ in range(3 * connections))
+            )
+            elapsed = time.monotonic() - start
+    assert all(isinstance(r, PrivacySetting) for r in results)
+    assert 0.55 < elapsed < 2.5, elapsed
+    assert server.requests[GP] == 3 * connections
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_call_queued_past_its_deadline_was_not_sent(kind: str) -> None:
+    # every connection is held by a call that stalls; calls queued behind them with 0.5 s each
+    connections = CALLER_POOL if kind == "caller" else 64
+    async with StallingServer("before-headers") as server:
+        async with client_over(kind, server.url, retry=ONCE) as client:
+            await client.authorizer_access_token(APPID)
+            holders = [
+                asyncio.create_task(client.get_privacy_setting(APPID)) for _ in range(connections)
+            ]
+            await server.arrived(GP, connections)
+            client._wire.call_timeout = 0.5
+            results = await asyncio.gather(
+                *(failing(client.get_privacy_setting(APPID)) for _ in range(connections))
+            )
+            for holder in holders:
+                holder.cancel()
+            await asyncio.gather(*holders, return_exceptions=True)
+            await asyncio.sleep(0.1)  # the queued requests a caller's pool still held are let go
+            assert _stranded(client._wire.http) == 0
+    assert all(0.45 < elapsed < 1.5 for elapsed, _ in results), results
+    assert all(error.maybe_sent is False for _, error in results)
+    assert all("passed waiting for a free connection" in str(error) for _, error in results)
+    assert server.requests[GP] == connections  # none of the queued calls reached the server
 
 
 # -- the pool stays whole ------------------------------------------------------------------------

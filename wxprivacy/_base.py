@@ -19,6 +19,7 @@ from ._http import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_TIMEOUT,
     DEFAULT_TRANSPORT,
+    MAX_CONNECTIONS,
     Transport,
     WireClient,
     create_http_client,
@@ -113,6 +114,7 @@ class BaseClient:
             limiter=self.rate_limiter,
             timeout=timeout,
             call_timeout=call_timeout,
+            max_connections=MAX_CONNECTIONS if self._owns_http else None,
         )
         self._tokens = TokenManager(
             self.component_appid, self.token_store, self, clock=clock, refresh_margin=refresh_margin

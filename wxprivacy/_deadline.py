@@ -134,9 +134,10 @@ class Progress:
             is on its connection); ``False`` before that and in the gap between the two.
         stop: set when the deadline passed at an unsafe moment: the exchange raises
             :class:`Stopped` at its next step, where httpcore cleans up.
+        on_held: called once when ``held`` becomes true (starts the attempt's clock).
     """
 
-    __slots__ = ("held", "httpcore", "safe", "sent", "stop")
+    __slots__ = ("held", "httpcore", "on_held", "safe", "sent", "stop")
 
     def __init__(self) -> None:
         self.httpcore = False
@@ -144,9 +145,14 @@ class Progress:
         self.sent = False
         self.safe = False
         self.stop = False
+        self.on_held: Callable[[], None] | None = None
 
     def _hold(self) -> None:
-        self.held = True
+        if not self.held:
+            self.held = True
+            on_held, self.on_held = self.on_held, None
+            if on_held is not None:
+                on_held()
 
     async def httpcore_trace(self, event: str, _info: Mapping[str, Any]) -> None:
         """httpcore's trace hook: follow the exchange; stop it here once told to."""

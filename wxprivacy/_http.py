@@ -11,7 +11,9 @@ transports (``benchmarks/bench_throughput.py`` has the figures behind the choice
   request (encode/httpx#3215), so one pool of 64 connections collapses at 64 requests in flight;
   16 pools of 4 keep each scan short.
 
-Every call has two deadlines (``_deadline.py``): one per attempt, one for the whole call.
+Every call has two deadlines (``_deadline.py``): one per attempt, one for the whole call; a
+self-created client also queues calls for a free connection here, so that the wait counts against
+the call and not the attempt.
 
 Also installs a logging filter on the ``httpx`` logger: httpx logs every request URL at INFO,
 and WeChat puts access tokens in the query string.
@@ -304,7 +306,11 @@ class WireClient:
     (waiting for a connection, every attempt and the backoff between them; rate-limit waits are
     not counted). A deadline that passes ends the call with :class:`TransportError`.
 
-    An attempt's clock starts when its request is handed to ``http_client``.
+    With ``max_connections`` (the client's own pool), calls queue here for one of that many
+    slots, first come first served, and an attempt's clock starts once it holds a slot; the pool
+    itself then never queues. Without it (a caller's client, whose pool may serve others too),
+    the attempt's clock starts when the transport reports a connection for the request (httpx's
+    own transport does), or when the request is handed over (transports that report nothing).
 
     Args:
         http_client: the ``httpx.AsyncClient`` to send with (not closed here).
@@ -315,11 +321,13 @@ class WireClient:
         limiter: awaited before every attempt (rate limits, 45011 pauses); told of every 45011.
         timeout: seconds per attempt, or an ``httpx.Timeout`` whose largest part is taken.
         call_timeout: seconds per call.
+        max_connections: slots to queue for (the pool size of a self-created client), or
+            ``None`` to hand every request to ``http_client`` at once.
         timer: monotonic seconds the deadlines are measured on (tests pass a fake).
 
     Raises:
         InvalidArgumentError: a ``timeout`` or ``call_timeout`` that is not a finite number of
-            seconds above zero.
+            seconds above zero, or ``max_connections`` below 1.
     """
 
     def __init__(
@@ -333,6 +341,7 @@ class WireClient:
         limiter: RateLimiter | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         call_timeout: float = DEFAULT_CALL_TIMEOUT,
+        max_connections: int | None = None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http_client
@@ -341,6 +350,9 @@ class WireClient:
         self.retry = retry
         self.attempt_timeout = attempt_seconds(timeout)
         self.call_timeout = check_seconds("call_timeout", call_timeout)
+        if max_connections is not None and max_connections < 1:
+            raise InvalidArgumentError(f"max_connections must be >= 1, got {max_connections!r}")
+        self._gate = asyncio.Semaphore(max_connections) if max_connections else None
         self._httpcore = uses_httpcore(http_client)
         self._reports = self._httpcore or _reports_via_aiohttp(http_client)
         self._clock = clock
@@ -469,10 +481,8 @@ class WireClient:
         Over httpcore the exchange runs in a task of its own, so that a deadline can stop it
         without cancelling httpcore where that would strand a connection (:meth:`_stop`).
         """
-        left = deadline.remaining()
-        if left <= 0:
-            what = f"call_timeout={deadline.seconds:g} s passed"
-            raise _late(endpoint, what, deadline.maybe_sent)
+        left = await self._take_slot(endpoint, deadline)
+        gate = self._gate
         progress = Progress()
         send = self._send(method, url, content, files, progress)
         task: asyncio.Task[httpx.Response] | None = None
@@ -483,11 +493,29 @@ class WireClient:
                 task = asyncio.get_running_loop().create_task(send)
             except BaseException:
                 send.close()
+                if gate is not None:
+                    gate.release()
                 raise
+            if gate is not None:
+                task.add_done_callback(lambda _task: gate.release())
             waiting = asyncio.shield(task)
         attempt = self.attempt_timeout
         by_call = attempt is None or left <= attempt
+        # A caller's httpcore pool may queue the request: the attempt's clock starts once the
+        # request holds a connection; until then only the call's deadline runs.
+        later = not by_call and gate is None and task is not None
+        by_call = by_call or later
         scope = asyncio.timeout(left if by_call else attempt)
+
+        def start_clock() -> None:
+            nonlocal by_call
+            if attempt is not None and not scope.expired():
+                call_left = deadline.remaining()
+                by_call = call_left <= attempt
+                scope.reschedule(asyncio.get_running_loop().time() + min(call_left, attempt))
+
+        if later:
+            progress.on_held = start_clock
         try:
             async with scope:
                 return await waiting
@@ -504,8 +532,38 @@ class WireClient:
                 self._stop(task, progress)  # the caller was cancelled: the exchange ends too
             raise
         finally:
+            progress.on_held = None
+            if task is None and gate is not None:
+                gate.release()
             if progress.httpcore:
                 self._httpcore = self._reports = True
+
+    async def _take_slot(self, endpoint: str, deadline: CallDeadline) -> float:
+        """Take a connection slot, if this client queues for them; return the seconds left.
+
+        The wait counts against the call's deadline only.
+        """
+        left = deadline.remaining()
+        if left <= 0:
+            what = f"call_timeout={deadline.seconds:g} s passed"
+            raise _late(endpoint, what, deadline.maybe_sent)
+        gate = self._gate
+        if gate is None:
+            return left
+        if not gate.locked():
+            await gate.acquire()  # free: returns without suspending
+            return left
+        waited = f"call_timeout={deadline.seconds:g} s passed waiting for a free connection"
+        try:
+            async with asyncio.timeout(left):
+                await gate.acquire()
+        except TimeoutError:
+            raise _late(endpoint, waited, deadline.maybe_sent) from None
+        left = deadline.remaining()
+        if left <= 0:  # the slot came as the deadline passed: no attempt starts
+            gate.release()
+            raise _late(endpoint, waited, deadline.maybe_sent)
+        return left
 
     def _expired(
         self, endpoint: str, deadline: CallDeadline, progress: Progress, by_call: bool

@@ -15,7 +15,15 @@ import httpx
 
 from . import _serde
 from ._errors import InvalidArgumentError
-from ._http import DEFAULT_TIMEOUT, DEFAULT_TRANSPORT, Transport, WireClient, create_http_client
+from ._http import (
+    DEFAULT_CALL_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TRANSPORT,
+    MAX_CONNECTIONS,
+    Transport,
+    WireClient,
+    create_http_client,
+)
 from ._memory_store import MemoryTokenStore
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
@@ -74,6 +82,7 @@ class BaseClient:
         base_url: str = DEFAULT_BASE_URL,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT,
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -103,6 +112,9 @@ class BaseClient:
             clock=clock,
             sleep=sleep,
             limiter=self.rate_limiter,
+            timeout=timeout,
+            call_timeout=call_timeout,
+            max_connections=MAX_CONNECTIONS if self._owns_http else None,
         )
         self._tokens = TokenManager(
             self.component_appid,

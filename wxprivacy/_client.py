@@ -22,7 +22,12 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
         component_appsecret: the platform's appsecret (never logged or shown in ``repr``).
         token_store: where tickets and tokens live; a :class:`MemoryTokenStore` when ``None``.
         http_client: an ``httpx.AsyncClient`` owned by the caller (never closed here); when
-            ``None`` the client creates its own and closes it in :meth:`aclose`.
+            ``None`` the client creates its own and closes it in :meth:`aclose`. Its own limits
+            and timeouts apply, and ``timeout`` and ``call_timeout`` apply on top. Its pool may
+            serve other code too, so calls are not queued here: each request is handed to it at
+            once, and the attempt's clock starts when its transport reports a connection for
+            the request (httpx's own transport does), or at once for transports that report
+            nothing; either way the call's clock runs from the start.
         transport: the HTTP machinery of the client it creates itself: ``"aiohttp"`` (the
             default; httpx's API over aiohttp's connection pool, from ``httpx-aiohttp``) or
             ``"httpx"`` (httpx's own pool, split into 16 pools of 4 connections so it does not
@@ -34,7 +39,20 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
         base_url: scheme and host of the API.
         retry: retry policy for transient failures; ``RetryPolicy()`` (4 attempts, 0.5 s
             initial backoff, 8 s cap) when ``None``.
-        timeout: seconds (or an ``httpx.Timeout``) for the client it creates itself.
+        timeout: seconds one attempt may take, whole exchange: connect, send the request,
+            receive the headers and all of the body (default 10). A server trickling its answer
+            cannot stretch it. The client this client creates queues calls for one of its 64
+            connections, and an attempt's clock starts once it holds one. An ``httpx.Timeout``
+            is accepted for compatibility: it bounds each connect, read, write and pool wait of
+            the client created here as in httpx, and its largest part is the attempt's limit
+            (none when it sets no part). A passed attempt deadline raises
+            :class:`TransportError` (retried like a read timeout).
+        call_timeout: seconds the whole call may take: waiting for a free connection, every
+            attempt and the backoff between them (default 60; a backoff that would end past it
+            is not started, and the last error is raised). Waits imposed by ``rate_limits`` and
+            45011 pauses are not counted. A token refresh is a call of its own, with the same
+            limits. Passing it raises :class:`TransportError`, with ``maybe_sent=False`` when no
+            attempt's request can have left.
         refresh_margin: seconds before expiry at which tokens are refreshed.
         clock: returns the current Unix time in seconds (tests inject a fake).
         sleep: awaitable sleep in seconds used between retries and by the rate limiter (tests
@@ -48,7 +66,8 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
     Raises:
         InvalidArgumentError: an empty appid or appsecret; a base_url that is not http(s); an
             unknown ``transport``, one given with ``http_client``, or ``"aiohttp"`` without
-            httpx-aiohttp installed; a rate limit that is not an int >= 1.
+            httpx-aiohttp installed; a rate limit that is not an int >= 1; a ``timeout`` or
+            ``call_timeout`` that is not a finite number of seconds above zero.
     """
 
     async def reload_refresh_tokens(self, *, page_size: int = 500) -> int:

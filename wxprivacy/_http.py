@@ -11,19 +11,35 @@ transports (``benchmarks/bench_throughput.py`` has the figures behind the choice
   request (encode/httpx#3215), so one pool of 64 connections collapses at 64 requests in flight;
   16 pools of 4 keep each scan short.
 
+Every call has two deadlines (``_deadline.py``): one per attempt, one for the whole call; a
+self-created client also queues calls for a free connection here, so that the wait counts against
+the call and not the attempt.
+
 Also installs a logging filter on the ``httpx`` logger: httpx logs every request URL at INFO,
 and WeChat puts access tokens in the query string.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Final, Literal, get_args
 from urllib.parse import quote
 
 import httpx
 
+from ._deadline import (
+    CURRENT,
+    DEFAULT_CALL_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    CallDeadline,
+    Progress,
+    aiohttp_trace_config,
+    attempt_seconds,
+    check_seconds,
+)
 from ._errors import (
     InvalidArgumentError,
     MinuteQuotaExceededError,
@@ -37,6 +53,7 @@ from ._retry import RetryPolicy, is_retryable
 from ._wire import decode_response
 
 __all__ = [
+    "DEFAULT_CALL_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRANSPORT",
     "JSON_HEADERS",
@@ -44,10 +61,9 @@ __all__ = [
     "Transport",
     "WireClient",
     "create_http_client",
+    "uses_httpcore",
 ]
 
-DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=5.0)
-"""Seconds: 10 for each read/write/pool wait, 5 to connect."""
 JSON_HEADERS: Final = {"Content-Type": "application/json; charset=utf-8"}
 
 Transport = Literal["aiohttp", "httpx"]
@@ -167,12 +183,15 @@ def create_http_client(
     Args:
         transport: ``"aiohttp"`` (httpx-aiohttp, the default) or ``"httpx"`` (httpx's own pool
             split into :data:`SHARDS` small pools); see the module docstring.
-        timeout: seconds, or an ``httpx.Timeout``.
+        timeout: seconds, the bound httpx puts on each connect, read, write and pool wait (the
+            whole attempt is bounded by :class:`WireClient`); or an ``httpx.Timeout``.
 
     Raises:
-        InvalidArgumentError: an unknown ``transport``, or ``"aiohttp"`` without httpx-aiohttp
-            installed (``pip install wxprivacy[aiohttp]``).
+        InvalidArgumentError: an unknown ``transport``, a ``timeout`` that is not a finite
+            number of seconds above zero, or ``"aiohttp"`` without httpx-aiohttp installed
+            (``pip install wxprivacy[aiohttp]``).
     """
+    attempt_seconds(timeout)
     if transport == "aiohttp":
         try:
             from httpx_aiohttp import AiohttpTransport
@@ -181,17 +200,49 @@ def create_http_client(
                 "transport='aiohttp' needs httpx-aiohttp: pip install 'wxprivacy[aiohttp]', "
                 "or pass transport='httpx'"
             ) from None
-        limits = httpx.Limits(
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_EXPIRY,
-        )
-        return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=timeout)
+        aiohttp_transport = AiohttpTransport()
+        aiohttp_transport.client = _AiohttpSession(aiohttp_transport.ssl_context)
+        return httpx.AsyncClient(transport=aiohttp_transport, timeout=timeout)
     if transport == "httpx":
         return httpx.AsyncClient(transport=ShardedTransport(), timeout=timeout)
     raise InvalidArgumentError(
         f"transport must be one of {', '.join(map(repr, get_args(Transport)))}, got {transport!r}"
     )
+
+
+class _AiohttpSession:
+    """Builds the aiohttp session under a self-created ``"aiohttp"`` client (on first use).
+
+    What httpx-aiohttp would build from ``httpx.Limits(MAX_CONNECTIONS, keepalive_expiry=...)``
+    and the transport's SSL context, plus the trace hooks that report each exchange's progress
+    (see ``_deadline.py``).
+    """
+
+    def __init__(self, ssl_context: Any) -> None:
+        self._ssl_context = ssl_context
+
+    def __call__(self) -> Any:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(
+            limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY, ssl=self._ssl_context
+        )
+        return aiohttp.ClientSession(connector=connector, trace_configs=[aiohttp_trace_config()])
+
+
+def _reports_via_aiohttp(http: httpx.AsyncClient) -> bool:
+    """Whether ``http`` is a self-created ``"aiohttp"`` client, not used yet (it reports)."""
+    return isinstance(getattr(getattr(http, "_transport", None), "client", None), _AiohttpSession)
+
+
+def uses_httpcore(http: httpx.AsyncClient) -> bool:
+    """Whether ``http`` sends through httpx's own pool (httpcore), as far as can be seen.
+
+    Reads httpx's private ``_transport`` and ``_mounts`` defensively; a transport that wraps
+    httpcore out of sight is recognised by the first progress it reports.
+    """
+    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
+    return any(isinstance(t, httpx.AsyncHTTPTransport | ShardedTransport) for t in transports)
 
 
 def _is_aiohttp_error(exc: BaseException) -> bool:
@@ -250,6 +301,17 @@ install_log_redaction()
 class WireClient:
     """Sends requests to WeChat and returns decoded JSON objects, retrying per the RetryPolicy.
 
+    Every call has two deadlines (see ``_deadline.py``): ``timeout`` seconds for each attempt
+    (the whole exchange: connect, send, headers, body) and ``call_timeout`` seconds for the call
+    (waiting for a connection, every attempt and the backoff between them; rate-limit waits are
+    not counted). A deadline that passes ends the call with :class:`TransportError`.
+
+    With ``max_connections`` (the client's own pool), calls queue here for one of that many
+    slots, first come first served, and an attempt's clock starts once it holds a slot; the pool
+    itself then never queues. Without it (a caller's client, whose pool may serve others too),
+    the attempt's clock starts when the transport reports a connection for the request (httpx's
+    own transport does), or when the request is handed over (transports that report nothing).
+
     Args:
         http_client: the ``httpx.AsyncClient`` to send with (not closed here).
         base_url: scheme and host, e.g. ``https://api.weixin.qq.com``.
@@ -257,6 +319,15 @@ class WireClient:
         clock: returns the current Unix time in seconds.
         sleep: awaitable sleep in seconds used between retries (tests pass a fake).
         limiter: awaited before every attempt (rate limits, 45011 pauses); told of every 45011.
+        timeout: seconds per attempt, or an ``httpx.Timeout`` whose largest part is taken.
+        call_timeout: seconds per call.
+        max_connections: slots to queue for (the pool size of a self-created client), or
+            ``None`` to hand every request to ``http_client`` at once.
+        timer: monotonic seconds the deadlines are measured on (tests pass a fake).
+
+    Raises:
+        InvalidArgumentError: a ``timeout`` or ``call_timeout`` that is not a finite number of
+            seconds above zero, or ``max_connections`` below 1.
     """
 
     def __init__(
@@ -268,13 +339,26 @@ class WireClient:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] | None = None,
         limiter: RateLimiter | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT,
+        max_connections: int | None = None,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http_client
         self.limiter = limiter
         self.base_url = base_url.rstrip("/")
         self.retry = retry
+        self.attempt_timeout = attempt_seconds(timeout)
+        self.call_timeout = check_seconds("call_timeout", call_timeout)
+        if max_connections is not None and max_connections < 1:
+            raise InvalidArgumentError(f"max_connections must be >= 1, got {max_connections!r}")
+        self._gate = asyncio.Semaphore(max_connections) if max_connections else None
+        self._httpcore = uses_httpcore(http_client)
+        self._reports = self._httpcore or _reports_via_aiohttp(http_client)
         self._clock = clock
         self._sleep = sleep
+        self._timer = timer
+        self._stopping: set[asyncio.Task[httpx.Response]] = set()
 
     async def call(
         self,
@@ -297,31 +381,35 @@ class WireClient:
             idempotent: ``False`` when a re-send could create a duplicate.
 
         Raises:
-            TransportError: network failure or HTTP 5xx/429 after all attempts.
+            TransportError: network failure or HTTP 5xx/429 after all attempts; a deadline
+                passed (``timeout`` for the last attempt, or ``call_timeout``).
             ResponseFormatError: the answer is not a well-formed WeChat response.
             WeChatAPIError: WeChat answered with a non-zero errcode.
         """
         url = self.base_url + endpoint
         if token is not None:
             url = f"{url}?{token[0]}={quote(token[1], safe='')}"
+        deadline = CallDeadline(self.call_timeout, self._timer)
         if self.retry.max_attempts == 1:
-            return await self._once(method, url, endpoint, content, files)
+            return await self._once(method, url, endpoint, content, files, deadline)
         # The first attempt runs outside tenacity (building its controller costs more than a
         # parse); a retryable failure is then replayed as tenacity's first attempt, so waits,
         # log lines and the attempt count are exactly the policy's.
         try:
-            return await self._once(method, url, endpoint, content, files)
+            return await self._once(method, url, endpoint, content, files, deadline)
         except WxPrivacyError as exc:
             if not is_retryable(exc, idempotent=idempotent):
                 raise
             first: WxPrivacyError | None = exc
-        retrying = self.retry.retrying(endpoint=endpoint, idempotent=idempotent, sleep=self._sleep)
+        retrying = self.retry.retrying(
+            endpoint=endpoint, idempotent=idempotent, sleep=self._sleep, left=deadline.remaining
+        )
         async for attempt in retrying:
             with attempt:
                 if first is not None:
                     failed, first = first, None
                     raise failed
-                return await self._once(method, url, endpoint, content, files)
+                return await self._once(method, url, endpoint, content, files, deadline)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _once(
@@ -331,19 +419,15 @@ class WireClient:
         endpoint: str,
         content: bytes | None,
         files: Mapping[str, Any] | None,
+        deadline: CallDeadline,
     ) -> dict[str, Any]:
         limiter = self.limiter
         if limiter is not None:
+            started = self._timer()
             await limiter.acquire(endpoint)
+            deadline.at += self._timer() - started  # the client's own pacing does not count
         try:
-            if files is not None:
-                response = await self.http.request(method, url, files=files)
-            elif content is not None:
-                response = await self.http.request(
-                    method, url, content=content, headers=JSON_HEADERS
-                )
-            else:
-                response = await self.http.request(method, url)
+            response = await self._exchange(method, url, endpoint, content, files, deadline)
         except httpx.TransportError as exc:
             if _proves_not_sent(exc):
                 raise TransportError(
@@ -351,6 +435,7 @@ class WireClient:
                     endpoint=endpoint,
                     maybe_sent=False,
                 ) from None
+            deadline.maybe_sent = True
             raise TransportError(
                 f"request to {endpoint} failed: {type(exc).__name__}: {redact(str(exc))}",
                 endpoint=endpoint,
@@ -367,10 +452,12 @@ class WireClient:
                 raise
             # httpx-aiohttp lets some aiohttp errors through unmapped (a malformed status line,
             # duplicate Content-Length): the same typed, redacted error as httpx's protocol errors.
+            deadline.maybe_sent = True
             raise TransportError(
                 f"request to {endpoint} failed: {type(exc).__name__}: {redact(str(exc))}",
                 endpoint=endpoint,
             ) from None
+        deadline.maybe_sent = True
         try:
             return decode_response(
                 response.status_code, response.content, endpoint=endpoint, now=self._clock()
@@ -379,3 +466,165 @@ class WireClient:
             if limiter is not None:
                 limiter.pause(endpoint, exc.retry_at.timestamp())
             raise
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        endpoint: str,
+        content: bytes | None,
+        files: Mapping[str, Any] | None,
+        deadline: CallDeadline,
+    ) -> httpx.Response:
+        """Run one exchange within the attempt's and the call's deadline.
+
+        Over httpcore the exchange runs in a task of its own, so that a deadline can stop it
+        without cancelling httpcore where that would strand a connection (:meth:`_stop`).
+        """
+        left = await self._take_slot(endpoint, deadline)
+        gate = self._gate
+        progress = Progress()
+        send = self._send(method, url, content, files, progress)
+        task: asyncio.Task[httpx.Response] | None = None
+        waiting: Awaitable[httpx.Response] = send
+        if self._httpcore:
+            # httpcore is not safe to cancel at every step: its own task, stopped with care.
+            try:
+                task = asyncio.get_running_loop().create_task(send)
+            except BaseException:
+                send.close()
+                if gate is not None:
+                    gate.release()
+                raise
+            if gate is not None:
+                task.add_done_callback(lambda _task: gate.release())
+            waiting = asyncio.shield(task)
+        attempt = self.attempt_timeout
+        by_call = attempt is None or left <= attempt
+        # A caller's httpcore pool may queue the request: the attempt's clock starts once the
+        # request holds a connection; until then only the call's deadline runs.
+        later = not by_call and gate is None and task is not None
+        by_call = by_call or later
+        scope = asyncio.timeout(left if by_call else attempt)
+
+        def start_clock() -> None:
+            nonlocal by_call
+            if attempt is not None and not scope.expired():
+                call_left = deadline.remaining()
+                by_call = call_left <= attempt
+                scope.reschedule(asyncio.get_running_loop().time() + min(call_left, attempt))
+
+        if later:
+            progress.on_held = start_clock
+        try:
+            async with scope:
+                return await waiting
+        except TimeoutError:
+            if not scope.expired():
+                raise  # the exchange's own error, not the deadline
+            if task is not None:
+                if task.done() and not task.cancelled():
+                    return task.result()  # finished as the deadline passed
+                self._stop(task, progress)
+            raise self._expired(endpoint, deadline, progress, by_call) from None
+        except asyncio.CancelledError:
+            if task is not None:
+                self._stop(task, progress)  # the caller was cancelled: the exchange ends too
+            raise
+        finally:
+            progress.on_held = None
+            if task is None and gate is not None:
+                gate.release()
+            if progress.httpcore:
+                self._httpcore = self._reports = True
+
+    async def _take_slot(self, endpoint: str, deadline: CallDeadline) -> float:
+        """Take a connection slot, if this client queues for them; return the seconds left.
+
+        The wait counts against the call's deadline only.
+        """
+        left = deadline.remaining()
+        if left <= 0:
+            what = f"call_timeout={deadline.seconds:g} s passed"
+            raise _late(endpoint, what, deadline.maybe_sent)
+        gate = self._gate
+        if gate is None:
+            return left
+        if not gate.locked():
+            await gate.acquire()  # free: returns without suspending
+            return left
+        waited = f"call_timeout={deadline.seconds:g} s passed waiting for a free connection"
+        try:
+            async with asyncio.timeout(left):
+                await gate.acquire()
+        except TimeoutError:
+            raise _late(endpoint, waited, deadline.maybe_sent) from None
+        left = deadline.remaining()
+        if left <= 0:  # the slot came as the deadline passed: no attempt starts
+            gate.release()
+            raise _late(endpoint, waited, deadline.maybe_sent)
+        return left
+
+    def _expired(
+        self, endpoint: str, deadline: CallDeadline, progress: Progress, by_call: bool
+    ) -> TransportError:
+        """The error for an exchange whose deadline passed: which deadline, and how far it got."""
+        reports = self._reports or progress.httpcore
+        sent = progress.sent if reports else True  # a transport that reports nothing: maybe
+        deadline.maybe_sent |= sent
+        if by_call and reports and not progress.held:
+            what = f"call_timeout={deadline.seconds:g} s passed waiting for a free connection"
+        elif by_call:
+            what = f"call_timeout={deadline.seconds:g} s passed before the answer was complete"
+        else:
+            what = f"no complete answer within timeout={self.attempt_timeout:g} s (one attempt)"
+        return _late(endpoint, what, sent)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        content: bytes | None,
+        files: Mapping[str, Any] | None,
+        progress: Progress,
+    ) -> httpx.Response:
+        current = CURRENT.set(progress)  # read by aiohttp's trace hooks
+        extensions = {"trace": progress.httpcore_trace}
+        try:
+            if files is not None:
+                return await self.http.request(method, url, files=files, extensions=extensions)
+            if content is not None:
+                return await self.http.request(
+                    method, url, content=content, headers=JSON_HEADERS, extensions=extensions
+                )
+            return await self.http.request(method, url, extensions=extensions)
+        finally:
+            CURRENT.reset(current)
+
+    def _stop(self, task: asyncio.Task[httpx.Response], progress: Progress) -> None:
+        """End an exchange whose deadline passed, leaving the connection pool whole.
+
+        httpcore strands a connection when a request is cancelled between being given it and
+        starting to use it; at such a moment the exchange is told to stop at its next step
+        instead (it raises there, inside httpcore's clean-up). Otherwise it is cancelled.
+        """
+        if task.done():
+            return
+        if (self._httpcore or progress.httpcore) and not progress.safe:
+            progress.stop = True
+        else:
+            task.cancel()
+        self._stopping.add(task)
+        task.add_done_callback(self._stopped)
+
+    def _stopped(self, task: asyncio.Task[httpx.Response]) -> None:
+        self._stopping.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: nobody awaits a stopped exchange
+
+
+def _late(endpoint: str, what: str, maybe_sent: bool) -> TransportError:
+    """The error for a deadline that passed: ``what`` says which, and when."""
+    return TransportError(
+        f"request to {endpoint} failed: Timeout: {what}", endpoint=endpoint, maybe_sent=maybe_sent
+    )

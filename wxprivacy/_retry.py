@@ -57,6 +57,7 @@ class RetryPolicy:
         endpoint: str,
         idempotent: bool = True,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        left: Callable[[], float] | None = None,
     ) -> tenacity.AsyncRetrying:
         """Build the tenacity controller for one call to ``endpoint``.
 
@@ -65,6 +66,8 @@ class RetryPolicy:
             idempotent: ``False`` for calls that create something: then only failures that prove
                 the request was not accepted are retried.
             sleep: an awaitable sleep (seconds) to use instead of ``asyncio.sleep`` (tests).
+            left: returns the seconds left before the call's deadline: a wait that would end
+                at or past it is not started, and the last error is raised instead.
         """
 
         def should_retry(state: tenacity.RetryCallState) -> bool:
@@ -88,8 +91,11 @@ class RetryPolicy:
         kwargs: dict[str, Any] = {}
         if sleep is not None:
             kwargs["sleep"] = sleep
+        stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(self.max_attempts)
+        if left is not None:
+            stop = stop | _stop_before_deadline(left, endpoint)
         return tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts),
+            stop=stop,
             wait=tenacity.wait_random_exponential(
                 multiplier=self.initial_backoff, max=self.max_backoff
             ),
@@ -98,6 +104,31 @@ class RetryPolicy:
             reraise=True,
             **kwargs,
         )
+
+
+class _stop_before_deadline(tenacity.stop.stop_base):  # noqa: N801 - tenacity's naming
+    """Stop when the coming wait would end at or past the call's deadline.
+
+    tenacity (>= 8.3) computes the wait before it asks ``stop``, as ``upcoming_sleep``.
+    """
+
+    def __init__(self, left: Callable[[], float], endpoint: str) -> None:
+        self._left = left
+        self._endpoint = endpoint
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        left = self._left()
+        if retry_state.upcoming_sleep < left:
+            return False
+        logger.warning(
+            "giving up on %s after attempt %d: the next try (in %.2f s) would start past the "
+            "call's deadline (%.2f s left)",
+            self._endpoint,
+            retry_state.attempt_number,
+            retry_state.upcoming_sleep,
+            max(0.0, left),
+        )
+        return True
 
 
 def is_retryable(exc: BaseException | None, *, idempotent: bool = True) -> bool:

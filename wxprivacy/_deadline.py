@@ -1,0 +1,193 @@
+"""Deadlines: one per attempt, one per call, and what an attempt got to before its deadline.
+
+Two limits bound every call the client makes (:class:`~wxprivacy._http.WireClient` applies them):
+
+- the **attempt** deadline (``timeout``, seconds): one whole exchange — connect, send the request,
+  receive the headers and the complete body. A server that trickles its answer a byte at a time
+  cannot stretch it, unlike httpx's timeouts, which bound each socket read separately;
+- the **call** deadline (``call_timeout``, seconds): everything the call does — waiting for a free
+  connection, every attempt, the backoff between them. Rate-limit waits (``rate_limits=``, 45011
+  pauses) are the client's own pacing and are not counted.
+
+Each exchange reports its progress (:class:`Progress`, fed by httpcore's ``trace`` extension and
+aiohttp's ``TraceConfig``): whether it holds a connection, and whether its request may have left
+(``TransportError.maybe_sent``). Enforcing a deadline cancels the exchange, but httpx's own pool
+(httpcore) loses a connection for good when a request is cancelled between being given a
+connection and starting to use it. So over httpcore an exchange runs in a task of its own and is
+cancelled only where httpcore cleans up after it; elsewhere it is told to stop at its next step.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import httpx
+
+from ._errors import InvalidArgumentError
+
+__all__ = [
+    "DEFAULT_CALL_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "CallDeadline",
+    "Progress",
+    "aiohttp_trace_config",
+    "attempt_seconds",
+    "check_seconds",
+]
+
+DEFAULT_TIMEOUT: Final = 10.0
+"""Seconds one attempt may take, whole exchange (connect, send, headers, body)."""
+DEFAULT_CALL_TIMEOUT: Final = 60.0
+"""Seconds one call may take: waiting for a connection, every attempt and the backoff between."""
+
+
+def check_seconds(name: str, value: object) -> float:
+    """Return ``value`` as a float if it is a finite number of seconds above zero.
+
+    Raises:
+        InvalidArgumentError: anything else (a bool, a string, NaN, infinity, zero, negative).
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidArgumentError(f"{name} must be a finite number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def attempt_seconds(timeout: float | httpx.Timeout) -> float | None:
+    """The attempt deadline ``timeout`` stands for, in seconds.
+
+    A number is the deadline itself. An ``httpx.Timeout`` (accepted for compatibility) keeps its
+    httpx meaning for the client a ComponentClient creates (each connect, read, write and pool
+    wait bounded separately), and the attempt deadline is its largest part; ``None`` when it
+    sets no part (then only the call deadline bounds an attempt).
+
+    Raises:
+        InvalidArgumentError: not a finite number above zero, or an ``httpx.Timeout`` whose
+            largest part is not.
+    """
+    if isinstance(timeout, httpx.Timeout):
+        given = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        parts = [p for p in given if p is not None]
+        return check_seconds("timeout (its largest part)", max(parts)) if parts else None
+    return check_seconds("timeout", timeout)
+
+
+class CallDeadline:
+    """The moment one call must be over by, on a monotonic ``timer`` (seconds).
+
+    Attributes:
+        seconds: the call's allowance (``call_timeout``).
+        at: the deadline itself (moved later by time that does not count, e.g. rate limits).
+        maybe_sent: whether an attempt of this call may have reached WeChat so far.
+    """
+
+    __slots__ = ("_timer", "at", "maybe_sent", "seconds")
+
+    def __init__(self, seconds: float, timer: Callable[[], float]) -> None:
+        self.seconds = seconds
+        self._timer = timer
+        self.at = timer() + seconds
+        self.maybe_sent = False
+
+    def remaining(self) -> float:
+        """Seconds left (zero or less once the deadline has passed)."""
+        return self.at - self._timer()
+
+
+class Stopped(Exception):
+    """Raised inside an exchange, at httpcore's next step, after its deadline passed."""
+
+
+_CONNECTING: Final = frozenset(
+    {
+        "connection.connect_tcp.started",
+        "connection.connect_unix_socket.started",
+        "connection.start_tls.started",
+    }
+)
+
+CURRENT: Final[contextvars.ContextVar[Progress | None]] = contextvars.ContextVar(
+    "wxprivacy_progress", default=None
+)
+"""The progress of the exchange running in this task (read by aiohttp's trace hooks)."""
+
+
+class Progress:
+    """How far one exchange got, as its transport reports it.
+
+    httpcore reports through the ``trace`` request extension (:meth:`httpcore_trace`), aiohttp
+    through the ``TraceConfig`` that :func:`aiohttp_trace_config` builds; other transports
+    report nothing.
+
+    Attributes:
+        httpcore: httpcore has reported this exchange at least once.
+        held: a connection is held for it (the wait for a pooled connection is over).
+        sent: request bytes may have left (the connection was ready to write).
+        safe: cancelling now leaves httpcore's pool whole (inside a connect, or once the request
+            is on its connection); ``False`` before that and in the gap between the two.
+        stop: set when the deadline passed at an unsafe moment: the exchange raises
+            :class:`Stopped` at its next step, where httpcore cleans up.
+        on_held: called once when ``held`` becomes true (starts the attempt's clock).
+    """
+
+    __slots__ = ("held", "httpcore", "on_held", "safe", "sent", "stop")
+
+    def __init__(self) -> None:
+        self.httpcore = False
+        self.held = False
+        self.sent = False
+        self.safe = False
+        self.stop = False
+        self.on_held: Callable[[], None] | None = None
+
+    def _hold(self) -> None:
+        if not self.held:
+            self.held = True
+            on_held, self.on_held = self.on_held, None
+            if on_held is not None:
+                on_held()
+
+    async def httpcore_trace(self, event: str, _info: Mapping[str, Any]) -> None:
+        """httpcore's trace hook: follow the exchange; stop it here once told to."""
+        if self.stop and event.endswith(".started") and "response_closed" not in event:
+            self.stop = False  # raise once; httpcore's clean-up may report further steps
+            raise Stopped(event)
+        self.httpcore = True
+        self._hold()
+        if event in _CONNECTING:
+            self.safe = True  # a cancelled connect marks the connection failed: it is dropped
+        elif event.startswith("connection.") and event.endswith(".complete"):
+            self.safe = False  # connected, not yet on the connection: a cancel here strands it
+        elif event.endswith(".send_request_headers.started"):
+            self.safe = self.sent = True  # from here httpcore closes the connection on cancel
+
+
+async def _aiohttp_connecting(_session: Any, _ctx: Any, _params: Any) -> None:
+    progress = CURRENT.get()
+    if progress is not None:
+        progress._hold()
+
+
+async def _aiohttp_connected(_session: Any, _ctx: Any, _params: Any) -> None:
+    progress = CURRENT.get()
+    if progress is not None:
+        progress._hold()
+        progress.sent = True  # the request is written as soon as its connection is ready
+
+
+def aiohttp_trace_config() -> Any:
+    """An ``aiohttp.TraceConfig`` that reports each exchange's progress to :data:`CURRENT`."""
+    import aiohttp
+
+    config = aiohttp.TraceConfig()
+    config.on_connection_create_start.append(_aiohttp_connecting)
+    config.on_connection_create_end.append(_aiohttp_connected)
+    config.on_connection_reuseconn.append(_aiohttp_connected)
+    return config

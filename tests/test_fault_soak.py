@@ -77,7 +77,7 @@ async def soak(
             base_url=server.url,
             transport=transport,  # type: ignore[arg-type]
             retry=POLICY,
-            timeout=httpx.Timeout(0.5, connect=5.0),
+            timeout=httpx.Timeout(1.0, connect=5.0),  # held-back answers (2 s) time out
         ) as client:
             await client.set_component_verify_ticket(emu.component_verify_ticket)
             emu.faults = FAULTS

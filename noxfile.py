@@ -24,7 +24,7 @@ def schedules(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     seconds = session.posargs[0] if session.posargs else "1200"
     session.env["WXPRIVACY_SCHEDULE_SECONDS"] = seconds
-    session.run("pytest", "tests/redis/test_redis_schedules.py", "-s", "-p", "no:logging", "-q")
+    session.run("pytest", "-m", "schedules", "-s", "-p", "no:logging", "-q")
 
 
 @nox.session(python="3.11")

@@ -6,6 +6,7 @@ of :class:`BaseClient`; :class:`ComponentClient` combines them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -54,6 +55,16 @@ def _check_base_url(base_url: str) -> None:
         raise InvalidArgumentError(
             f"base_url must be an http(s) URL such as https://api.weixin.qq.com, got {base_url!r}"
         )
+
+
+async def _finish_even_if_cancelled(closing: Awaitable[None]) -> None:
+    """Await ``closing`` to its end even when the caller is cancelled meanwhile (then re-raise)."""
+    task = asyncio.ensure_future(closing)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task}, timeout=10.0)
+        raise
 
 
 def check_appid(name: str, value: str) -> str:
@@ -154,10 +165,15 @@ class BaseClient:
         A refresh outlives the callers that started it (so that a cancelled caller strands no
         one); closing waits up to 10 seconds for such refreshes, so that a rotated refresh token
         WeChat has already issued is stored rather than lost, then cancels what is left.
+
+        A cancellation that lands inside ``aclose()`` (a server shutting down, a job cancelled)
+        still closes what this client owns, then propagates.
         """
-        await self._tokens.drain(wait=10.0)
-        if self._owns_http:
-            await self._wire.http.aclose()
+        try:
+            await self._tokens.drain(wait=10.0)
+        finally:
+            if self._owns_http:
+                await _finish_even_if_cancelled(self._wire.http.aclose())
 
     # -- feeding credentials ---------------------------------------------------------------------
 

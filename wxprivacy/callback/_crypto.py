@@ -115,7 +115,9 @@ class MessageCrypto:
             timestamp, nonce and encrypt.
         """
         parts = sorted([self._token, str(timestamp), str(nonce), encrypt])
-        return hashlib.sha1("".join(parts).encode("utf-8")).hexdigest()
+        # surrogatepass: a lone surrogate in a parameter yields a signature that cannot match,
+        # never a UnicodeEncodeError
+        return hashlib.sha1("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
     def verify_signature(
         self, *, msg_signature: str, timestamp: str | int, nonce: str | int, encrypt: str

@@ -183,6 +183,10 @@ def _fields(root: ET.Element) -> dict[str, str]:
     return fields
 
 
+_MAX_TIME_DIGITS = 12
+"""Digits a time in seconds may have (12 reach past the year 30000)."""
+
+
 def _required(fields: Mapping[str, str], name: str) -> str:
     value = fields.get(name)
     if not value:
@@ -190,12 +194,22 @@ def _required(fields: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _timestamp(fields: Mapping[str, str], name: str) -> int:
-    value = _required(fields, name)
-    try:
+def seconds_of(value: str) -> int | None:
+    """Return a Unix time written as 1 to 12 ASCII digits, else ``None``.
+
+    Stricter than ``int()``: no signs, spaces, underscores or non-ASCII digits (``"²"`` passes
+    ``str.isdigit``), and never thousands of digits (Python refuses to convert those).
+    """
+    if 0 < len(value) <= _MAX_TIME_DIGITS and value.isascii() and value.isdigit():
         return int(value)
-    except ValueError:
-        raise MalformedMessageError(f"element <{name}> is not an integer") from None
+    return None
+
+
+def _timestamp(fields: Mapping[str, str], name: str) -> int:
+    value = seconds_of(_required(fields, name))
+    if value is None:
+        raise MalformedMessageError(f"element <{name}> is not a Unix time in seconds")
+    return value
 
 
 def _utc(seconds: int, name: str) -> _dt.datetime:
@@ -252,10 +266,10 @@ def parse_event(xml: bytes) -> Event:
             authorizer_appid=_required(fields, "AuthorizerAppid"),
         )
     create_time: _dt.datetime | None = None
-    raw_time = fields.get("CreateTime", "")
-    if raw_time.isdigit():
+    raw_time = seconds_of(fields.get("CreateTime", ""))
+    if raw_time is not None:
         try:
-            create_time = _utc(int(raw_time), "CreateTime")
+            create_time = _utc(raw_time, "CreateTime")
         except MalformedMessageError:
             create_time = None
     return UnknownEvent(

@@ -44,6 +44,7 @@ from ._events import (
     UpdateAuthorizedEvent,
     parse_event,
     parse_xml,
+    seconds_of,
 )
 
 __all__ = ["DEFAULT_MAX_AGE", "SUCCESS", "CallbackHandler", "CallbackTarget", "event_stamp"]
@@ -51,6 +52,8 @@ __all__ = ["DEFAULT_MAX_AGE", "SUCCESS", "CallbackHandler", "CallbackTarget", "e
 logger = logging.getLogger(__name__)
 
 SUCCESS: Final = "success"
+_MAX_PARAM: Final = 128
+"""Characters a signed query parameter may have (WeChat's are a few dozen)."""
 DEFAULT_MAX_AGE: Final = 300.0
 """Seconds a push's signed timestamp may be away from the clock (either way) by default.
 
@@ -199,16 +202,24 @@ class CallbackHandler:
         nonce = query_params.get("nonce")
         if not timestamp or nonce is None:
             raise MalformedMessageError("the timestamp or nonce query parameter is missing")
+        for name, value in (
+            ("timestamp", timestamp),
+            ("nonce", nonce),
+            ("msg_signature", msg_signature),
+        ):
+            if len(value) > _MAX_PARAM or not value.isascii() or not value.isprintable():
+                raise MalformedMessageError(
+                    f"the {name} query parameter is not short printable ASCII"
+                )
         self.crypto.verify_signature(
             msg_signature=msg_signature, timestamp=timestamp, nonce=nonce, encrypt=encrypt
         )
         if self.max_age is not None:
-            try:
-                sent_at = int(timestamp)
-            except ValueError:
+            sent_at = seconds_of(timestamp)
+            if sent_at is None:
                 raise MalformedMessageError(
-                    "the timestamp query parameter is not an integer"
-                ) from None
+                    "the timestamp query parameter is not a Unix time in seconds"
+                )
             age = self._clock() - sent_at
             if abs(age) > self.max_age:
                 raise StaleMessageError(age=age, max_age=self.max_age)

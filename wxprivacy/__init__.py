@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from ._authorization import AuthorizerListItem, AuthorizerPage
 from ._client import ComponentClient
 from ._errors import (
+    ClientClosedError,
+    ClientStateError,
     ComponentCredentialError,
     InvalidArgumentError,
     LockTimeoutError,
@@ -26,6 +28,7 @@ from ._errors import (
     TransportError,
     UploadRejectedError,
     WeChatAPIError,
+    WrongEventLoopError,
     WxPrivacyError,
 )
 from ._memory_store import MemoryTokenStore
@@ -61,6 +64,8 @@ __all__ = [
     "AuthorizerInfo",
     "AuthorizerListItem",
     "AuthorizerPage",
+    "ClientClosedError",
+    "ClientStateError",
     "ComponentClient",
     "ComponentCredentialError",
     "EventStamp",
@@ -99,6 +104,7 @@ __all__ = [
     "TypeInfo",
     "UploadRejectedError",
     "WeChatAPIError",
+    "WrongEventLoopError",
     "WxPrivacyError",
 ]
 

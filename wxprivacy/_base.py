@@ -10,12 +10,17 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 import httpx
 
 from . import _serde
-from ._errors import InvalidArgumentError
+from ._errors import (
+    ClientClosedError,
+    InvalidArgumentError,
+    WrongEventLoopError,
+    WxPrivacyError,
+)
 from ._http import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_TIMEOUT,
@@ -34,7 +39,9 @@ from ._tokens import DEFAULT_REFRESH_MARGIN, TokenManager
 
 __all__ = ["DEFAULT_BASE_URL", "BaseClient", "check_appid", "endpoints"]
 
+T = TypeVar("T")
 DEFAULT_BASE_URL: Final = "https://api.weixin.qq.com"
+_MAX_APPID: Final = 64
 
 
 class endpoints:  # noqa: N801 - a namespace of constants
@@ -68,9 +75,24 @@ async def _finish_even_if_cancelled(closing: Awaitable[None]) -> None:
 
 
 def check_appid(name: str, value: str) -> str:
-    """Return ``value`` if it is a non-empty string, else raise InvalidArgumentError naming it."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
+    """Return ``value`` if it can be an appid: a non-empty string of at most 64 printable
+    characters with no white space anywhere (``" wx0123456789abcdef"`` is refused, never
+    stripped: a padded appid would be stored under a key nobody looks up).
+
+    Raises:
+        InvalidArgumentError: naming ``name`` and showing ``value`` with ``repr``.
+    """
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > _MAX_APPID
+        or not value.isprintable()
+        or any(c.isspace() for c in value)
+    ):
+        raise InvalidArgumentError(
+            f"{name} must be a non-empty string without spaces or control characters "
+            f"(like 'wx0123456789abcdef'), got {value!r}"
+        )
     return value
 
 
@@ -127,6 +149,8 @@ class BaseClient:
             call_timeout=call_timeout,
             max_connections=MAX_CONNECTIONS if self._owns_http else None,
         )
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._tokens = TokenManager(
             self.component_appid,
             component_appsecret,
@@ -169,6 +193,7 @@ class BaseClient:
         A cancellation that lands inside ``aclose()`` (a server shutting down, a job cancelled)
         still closes what this client owns, then propagates.
         """
+        self._closed = True
         try:
             await self._tokens.drain(wait=10.0)
         finally:
@@ -223,18 +248,50 @@ class BaseClient:
 
         Raises:
             MissingVerifyTicketError: no ticket stored. WeChatAPIError: the token endpoint refused.
+            ClientClosedError, WrongEventLoopError: the client cannot be used here.
         """
-        return (await self._tokens.component_token()).value
+        self._check_usable()
+        return (await self._closed_means_closed(self._tokens.component_token())).value
 
     async def authorizer_access_token(self, authorizer_appid: str) -> str:
         """Return a valid ``authorizer_access_token`` (for endpoints this SDK does not wrap).
 
         Raises:
             MissingRefreshTokenError: no refresh token stored. WeChatAPIError: WeChat refused.
+            InvalidArgumentError: a malformed appid.
+            ClientClosedError, WrongEventLoopError: the client cannot be used here.
         """
-        return (
-            await self._tokens.authorizer_token(check_appid("authorizer_appid", authorizer_appid))
-        ).value
+        check_appid("authorizer_appid", authorizer_appid)
+        self._check_usable()
+        token = await self._closed_means_closed(self._tokens.authorizer_token(authorizer_appid))
+        return token.value
+
+    def _check_usable(self) -> None:
+        """Refuse a call on a closed client, or from another event loop than its own."""
+        if self._closed:
+            raise ClientClosedError(
+                "this ComponentClient was closed (aclose()); create a new client"
+            )
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise WrongEventLoopError(
+                "this ComponentClient was first used on another event loop; a client belongs to "
+                "one loop: create one per loop (per worker process, or per asyncio.run)"
+            )
+
+    async def _closed_means_closed(self, work: Awaitable[T]) -> T:
+        """Await ``work``; if aclose() closed the client meanwhile, say so with a typed error
+        instead of the HTTP library's own RuntimeError."""
+        try:
+            return await work
+        except RuntimeError as exc:
+            if self._closed and not isinstance(exc, WxPrivacyError):
+                raise ClientClosedError(
+                    "this ComponentClient was closed (aclose()) while the call was running"
+                ) from None
+            raise
 
     # -- generic calls ---------------------------------------------------------------------------
 
@@ -252,7 +309,8 @@ class BaseClient:
                 idempotent=idempotent,
             )
 
-        return await self._tokens.with_component_token(call)
+        self._check_usable()
+        return await self._closed_means_closed(self._tokens.with_component_token(call))
 
     async def _authorizer_call(
         self,
@@ -277,4 +335,7 @@ class BaseClient:
                 idempotent=idempotent,
             )
 
-        return await self._tokens.with_authorizer_token(authorizer_appid, call)
+        self._check_usable()
+        return await self._closed_means_closed(
+            self._tokens.with_authorizer_token(authorizer_appid, call)
+        )

@@ -4,6 +4,9 @@ Every error raised by wxprivacy is a :class:`WxPrivacyError`::
 
     WxPrivacyError                      base; .retryable tells whether trying later may succeed
     ├── InvalidArgumentError            bad input caught locally, before any request
+    ├── ClientStateError                the client cannot be used for this call
+    │   ├── ClientClosedError           it was closed (aclose())
+    │   └── WrongEventLoopError         it belongs to another event loop
     ├── MissingCredentialError          no verify ticket / no refresh token stored: nothing was sent
     │   ├── MissingVerifyTicketError
     │   └── MissingRefreshTokenError
@@ -39,6 +42,8 @@ from ._errcodes import RETRY_CLASSES, ROWS, RetryClass, RetryRule
 
 __all__ = [
     "ERRCODES",
+    "ClientClosedError",
+    "ClientStateError",
     "ComponentCredentialError",
     "ErrcodeInfo",
     "InvalidArgumentError",
@@ -59,6 +64,7 @@ __all__ = [
     "TransportError",
     "UploadRejectedError",
     "WeChatAPIError",
+    "WrongEventLoopError",
     "WxPrivacyError",
     "error_for",
     "retry_class_of",
@@ -92,6 +98,26 @@ class InvalidArgumentError(WxPrivacyError, ValueError):
     """An argument was rejected locally, before any request was sent.
 
     The message names the argument or field path (e.g. ``owner_setting.notice_method``).
+    """
+
+
+class ClientStateError(WxPrivacyError):
+    """The client cannot be used for this call (closed, or bound to another event loop)."""
+
+
+class ClientClosedError(ClientStateError):
+    """The :class:`ComponentClient` was closed with ``aclose()``; create a new one.
+
+    Raised for any call that needs HTTP after ``aclose()``, whether the client created its own
+    HTTP client or was given one, and for a call still running when ``aclose()`` closed it.
+    """
+
+
+class WrongEventLoopError(ClientStateError):
+    """The client was used from another event loop than the one it was first used on.
+
+    A client (its connections, its refreshes in flight) belongs to one event loop: create one per
+    loop (e.g. per worker process, or per ``asyncio.run``).
     """
 
 

@@ -41,3 +41,43 @@ def test_public_api_names_from_the_issue() -> None:
 
     assert issubclass(WeChatAPIError, WxPrivacyError)
     assert issubclass(ResponseFormatError, WxPrivacyError)
+
+
+def test_all_equals_the_public_names() -> None:
+    """As strict as httpx's: every public name is in __all__ and nothing else is."""
+    import types
+
+    public = {
+        name
+        for name, value in vars(wxprivacy).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name not in {"annotations", "TYPE_CHECKING", "Any"}
+    }
+    public.add("RedisTokenStore")  # lazy
+    assert set(wxprivacy.__all__) == public
+
+
+def test_public_classes_read_as_wxprivacy_in_tracebacks() -> None:
+    from wxprivacy import TokenInvalidError
+
+    assert TokenInvalidError.__module__ == "wxprivacy"
+    assert repr(TokenInvalidError).endswith("wxprivacy.TokenInvalidError'>")
+
+
+def test_import_star_works_without_the_redis_extra() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['redis'] = None; sys.modules['redis.asyncio'] = None\n"
+        "from wxprivacy import *\n"
+        "try:\n"
+        "    RedisTokenStore.from_url('redis://x')\n"
+        "except ModuleNotFoundError as exc:\n"
+        "    print('hint:', 'wxprivacy[redis]' in str(exc))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "hint: True" in out

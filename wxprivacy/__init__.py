@@ -110,10 +110,41 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # RedisTokenStore is imported on first use, so `import wxprivacy` works without redis.
+    # RedisTokenStore is imported on first use, so `import wxprivacy` (and `import *`) works
+    # without the redis extra; then the name is a stub that says which extra to install.
     if name == "RedisTokenStore":
-        from .redis import RedisTokenStore
+        try:
+            from .redis import RedisTokenStore
+        except ModuleNotFoundError as exc:
+            missing = str(exc)
 
+            class RedisTokenStore:  # type: ignore[no-redef]
+                """Needs the redis extra: ``pip install 'wxprivacy[redis]'``."""
+
+                def __init__(self, *args: Any, **kwargs: Any) -> None:
+                    raise ModuleNotFoundError(missing, name="redis")
+
+                @classmethod
+                def from_url(cls, *args: Any, **kwargs: Any) -> Any:
+                    """Needs the redis extra: ``pip install 'wxprivacy[redis]'``."""
+                    raise ModuleNotFoundError(missing, name="redis")
+
+            RedisTokenStore.__module__ = __name__
         globals()[name] = RedisTokenStore
         return RedisTokenStore
     raise AttributeError(f"module 'wxprivacy' has no attribute {name!r}")
+
+
+def _present_as_public() -> None:
+    """Give every public exception ``wxprivacy`` as its module, so tracebacks read
+    ``wxprivacy.TokenInvalidError``, not ``wxprivacy._errors.TokenInvalidError``.
+
+    Only exceptions: attrs/cattrs resolve the string annotations of models and clients in the
+    module named by ``__module__``."""
+    for name in __all__:
+        obj = globals().get(name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            obj.__module__ = __name__
+
+
+_present_as_public()

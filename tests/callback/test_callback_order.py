@@ -53,6 +53,16 @@ class Setup:
         finally:
             self.clock.now = now
 
+    def fail_once(self, method: str) -> None:
+        """Make the store's ``method`` raise once (the endpoint then answers HTTP 500)."""
+        real = getattr(self.store, method)
+
+        async def fails_once(*args: Any, **kwargs: Any) -> bool:
+            setattr(self.store, method, real)
+            raise RuntimeError("simulated store outage: the endpoint answers HTTP 500")
+
+        setattr(self.store, method, fails_once)
+
     async def stored_refresh(self) -> str | None:
         return await self.store.get_refresh_token(self.emu.component_appid, APPID)
 
@@ -127,14 +137,7 @@ async def test_a_late_retry_of_an_older_revocation_is_ignored(setup: Setup) -> N
     t = setup.clock.now
     await setup.deliver(setup.push_at(t - 60, setup.emu.authorized_push, APPID))
     revoke = setup.push_at(t - 30, setup.emu.unauthorized_push, APPID)
-    store = setup.store
-    real_delete = store.delete_authorizer
-
-    async def fails_once(*args: Any, **kwargs: Any) -> bool:
-        store.delete_authorizer = real_delete  # type: ignore[method-assign]
-        raise RuntimeError("simulated outage: the endpoint answers HTTP 500")
-
-    store.delete_authorizer = fails_once  # type: ignore[method-assign]
+    setup.fail_once("delete_authorizer")
     with pytest.raises(RuntimeError):
         await setup.deliver(revoke)
     await setup.deliver(setup.push_at(t - 10, setup.emu.authorized_push, APPID))
@@ -217,14 +220,7 @@ async def test_a_push_whose_tokens_were_not_stored_is_recovered_on_redelivery(
     push was answered 500; WeChat re-sends it, but its code is used now (61010). The re-delivery
     stores the current refresh token from api_get_authorizer_info instead of failing forever."""
     push = setup.emu.authorized_push(APPID)
-    store = setup.store
-    real = store.set_authorizer_tokens
-
-    async def outage(*args: Any, **kwargs: Any) -> bool:
-        store.set_authorizer_tokens = real  # type: ignore[method-assign]
-        raise RuntimeError("simulated store outage")
-
-    store.set_authorizer_tokens = outage  # type: ignore[method-assign]
+    setup.fail_once("set_authorizer_tokens")
     with pytest.raises(RuntimeError):
         await setup.deliver(push)
     assert await setup.stored_refresh() is None

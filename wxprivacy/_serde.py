@@ -86,6 +86,8 @@ _JUST_DICT: Final = frozenset({dict})
 #: The shortest list of string-only records worth the whole-list fast path.
 _BATCH_MIN: Final = 4
 _JUST_STR: Final = frozenset({str})
+#: The class of ``attrs.Factory`` defaults (typed as a function by attrs).
+_FACTORY: Final = cast(type, attrs.Factory)
 
 _Hook = Callable[[Any, Any], Any]
 
@@ -325,11 +327,19 @@ def _string_record_batch(
     (folded) keys are canonical, whose values are all strings and which has every required key,
     there is nothing to convert or check, so the instances are built the way attrs' own
     ``__init__`` builds a frozen dict class: by filling ``__dict__`` with defaults and values.
-    Anything else declines (returns ``None``) and goes item by item through the generated
-    function, which also reports errors.
+    Only defaults that are plain values are filled in: when an item lacks a key whose default is
+    an ``attrs.Factory``, the list declines too. Anything else declines (returns ``None``) and
+    goes item by item through the generated function, which also reports errors.
     """
     fields = _fields(cls)
-    defaults = {f.name: f.default for f in fields if f.default is not attrs.NOTHING}
+    # Only defaults that are values; an ``attrs.Factory`` (taking ``self`` or not) is computed
+    # by the constructor, so a list missing such a key is declined.
+    defaults = {
+        f.name: f.default
+        for f in fields
+        if f.default is not attrs.NOTHING and not isinstance(f.default, _FACTORY)
+    }
+    computed = [f.name for f in fields if isinstance(f.default, _FACTORY)]
     required = [f.name for f in fields if f.default is attrs.NOTHING]
     new = object.__new__
     set_attr = object.__setattr__
@@ -356,7 +366,7 @@ def _string_record_batch(
                 return None
         if not set(map(type, chain.from_iterable(map(dict.values, items)))) <= _JUST_STR:
             return None
-        for name in required:
+        for name in chain(required, computed):
             if not all(map(contains, items, repeat(name))):
                 return None
         # What attrs' __init__ does for a frozen dict class, for all items at once and in C:

@@ -1,4 +1,5 @@
-"""Key folding for the converter in :mod:`wxprivacy._serde`, and its path-carrying error.
+"""Key folding for the converter in :mod:`wxprivacy._serde`, its path-carrying error, and the
+read-only mapping that holds what folding sets aside.
 
 WeChat's English doc pages spell keys as ``privacy_Desc``, ``Notice_method``, ``contact_WeChat``
 or ``"contact_qq "``; the live API uses lower snake_case. :class:`KeyFolder` maps any of these to
@@ -7,15 +8,22 @@ the official name and sets aside what it cannot place, so nothing is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
-from types import MappingProxyType
 from typing import Any, Final
 
 from ._errors import ResponseFormatError
 from ._redact import redact
 
-__all__ = ["ALIASES", "EXTRAS_KEY", "KeyFolder", "WireError", "describe", "format_path"]
+__all__ = [
+    "ALIASES",
+    "EXTRAS_KEY",
+    "KeyFolder",
+    "ReadOnlyMapping",
+    "WireError",
+    "describe",
+    "format_path",
+]
 
 #: The key under which folded data hands ``extras`` to a generated structure function. A JSON
 #: key can never collide with it unnoticed: it is not canonical, so such a key lands in extras.
@@ -90,6 +98,46 @@ class WireError(ResponseFormatError):
         return f"{where}: {self.problem}" if where else self.problem
 
 
+class ReadOnlyMapping(Mapping[str, Any]):
+    """A read-only mapping (the type of ``extras`` built by the converter).
+
+    Unlike :class:`types.MappingProxyType` it survives ``pickle`` and ``copy.deepcopy``, so models
+    holding it do too. It compares equal to any mapping with the same items and is not hashable.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        self._data: Final[dict[str, Any]] = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReadOnlyMapping):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._data,))
+
+
 class KeyFolder:
     """Map the keys of one JSON object onto a model's official field names.
 
@@ -160,7 +208,8 @@ class KeyFolder:
             obj: a decoded JSON object.
 
         Returns:
-            A new dict; ``EXTRAS_KEY`` maps to a read-only mapping when anything was set aside.
+            A new dict; ``EXTRAS_KEY`` maps to a :class:`ReadOnlyMapping` when anything was set
+            aside.
         """
         plan = self.plan(tuple(obj))
         if plan is not None:
@@ -189,5 +238,5 @@ class KeyFolder:
             else:
                 extras[key] = value
         if extras:
-            out[EXTRAS_KEY] = MappingProxyType(extras)
+            out[EXTRAS_KEY] = ReadOnlyMapping(extras)
         return out

@@ -6,7 +6,7 @@ keeping unknown keys is done by the one converter in :mod:`wxprivacy._serde`.
 
 Every model has ``extras``: the keys WeChat sent that the model does not know, with their JSON
 values untouched, so that writing a model back loses nothing. It is left out of ``repr`` and
-``hash`` but takes part in ``==``.
+``hash`` but takes part in ``==``. Models survive ``pickle``, ``copy.copy`` and ``copy.deepcopy``.
 
 Sequences are tuples; the constructors accept any iterable (a list is fine) and turn it into a
 tuple.
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
+
+from ._keys import ReadOnlyMapping
 
 __all__ = [
     "AuthorizationInfo",
@@ -43,7 +44,7 @@ __all__ = [
 PRIVACY_PERMISSION_SET: Final = 18
 
 #: The shared, read-only default of every ``extras`` attribute.
-EMPTY_EXTRAS: Final[Mapping[str, Any]] = MappingProxyType({})
+EMPTY_EXTRAS: Final[Mapping[str, Any]] = ReadOnlyMapping()
 
 
 def _extras_field() -> Any:

@@ -172,3 +172,9 @@ def test_extras_from_the_wire_are_read_only() -> None:
         item.extras["more"] = 2  # type: ignore[index]
     assert item.extras == {"more": 1} and {"more": 1} == item.extras
     assert item == SettingItem(privacy_key="k", extras={"more": 1})
+
+
+def test_models_are_slotted() -> None:
+    assert not hasattr(PrivacySetting(), "__dict__")
+    with pytest.raises(TypeError):
+        vars(SettingItem(privacy_key="k"))

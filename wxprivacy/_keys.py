@@ -1,5 +1,5 @@
-"""Key folding for the converter in :mod:`wxprivacy._serde`, its path-carrying error, and the
-read-only mapping that holds what folding sets aside.
+"""Key folding for the converter in :mod:`wxprivacy._converter`, its path-carrying error, and
+the read-only mapping that holds what folding sets aside.
 
 WeChat's English doc pages spell keys as ``privacy_Desc``, ``Notice_method``, ``contact_WeChat``
 or ``"contact_qq "``; the live API uses lower snake_case. :class:`KeyFolder` maps any of these to
@@ -16,21 +16,18 @@ from ._errors import ResponseFormatError
 from ._redact import redact
 
 __all__ = [
-    "ALIASES",
     "EXTRAS_KEY",
     "KeyFolder",
     "ReadOnlyMapping",
     "WireError",
     "describe",
+    "fold_key",
     "format_path",
 ]
 
 #: The key under which folded data hands ``extras`` to a generated structure function. A JSON
 #: key can never collide with it unnoticed: it is not canonical, so such a key lands in extras.
 EXTRAS_KEY: Final = "\x00extras"
-
-#: Folded spellings that mean another official key.
-ALIASES: Final[Mapping[str, str]] = {"contact_wechat": "contact_weixin"}
 
 _MAX_PLANS: Final = 256
 
@@ -71,7 +68,7 @@ def format_path(path: Iterable[str | int]) -> str:
 class WireError(ResponseFormatError):
     """A value that does not fit its field; the path grows as the error travels up.
 
-    Raised by the converter's hooks. :func:`wxprivacy._serde.structure` re-raises it as a plain
+    Raised by the converter's hooks. :func:`wxprivacy._converter.structure` re-raises it as a plain
     :class:`ResponseFormatError`; code calling the converter directly still catches it as one.
 
     Attributes:
@@ -96,6 +93,11 @@ class WireError(ResponseFormatError):
     def __str__(self) -> str:
         where = self.field_path
         return f"{where}: {self.problem}" if where else self.problem
+
+
+def fold_key(key: str) -> str:
+    """The form keys are compared in: surrounding white space stripped, lower case."""
+    return key.strip().lower()
 
 
 class ReadOnlyMapping(Mapping[str, Any]):
@@ -141,20 +143,29 @@ class ReadOnlyMapping(Mapping[str, Any]):
 class KeyFolder:
     """Map the keys of one JSON object onto a model's official field names.
 
-    Keys are compared after stripping white space and lower-casing; :data:`ALIASES` apply. When
-    two keys name the same field, the exact official spelling wins, else the first one seen; the
-    loser is kept in extras under its original key. Keys in ``drop`` (after folding) are removed.
+    Keys are compared after :func:`fold_key` (white space stripped, lower case), and a field's
+    aliases (``contact_WeChat`` for ``contact_weixin``) name it too. When two keys name the same
+    field, the exact official spelling wins, else the first one seen; the loser is kept in extras
+    under its original key. Keys in ``drop`` (after folding) are removed.
 
     Args:
         names: the official field names of the model.
+        aliases: other spellings of a field's key, mapped to the field's name.
         drop: folded keys to discard (the response envelope at the top level).
     """
 
-    def __init__(self, names: Iterable[str], *, drop: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        names: Iterable[str],
+        *,
+        aliases: Mapping[str, str] | None = None,
+        drop: Iterable[str] = (),
+    ) -> None:
         table = {name: name for name in names}
-        for alias, target in ALIASES.items():
-            if target in table:
-                table[alias] = target
+        for name in list(table):
+            table.setdefault(fold_key(name), name)
+        for alias, target in (aliases or {}).items():
+            table.setdefault(fold_key(alias), target)
         self._table: Final[dict[str, str]] = table
         self._drop: Final[frozenset[str]] = frozenset(drop)
         # Key order -> canonical names, for key sets that only need renaming. Odd-case bodies
@@ -195,7 +206,7 @@ class KeyFolder:
         for key in keys:
             name = self._table.get(key)
             if name is None and type(key) is str:
-                name = self._table.get(key.strip().lower())
+                name = self._table.get(fold_key(key))
             if name is None:
                 return None
             names.append(name)
@@ -221,7 +232,7 @@ class KeyFolder:
         for key, value in obj.items():
             name = table.get(key)
             if name is None and type(key) is str:
-                folded = key.strip().lower()
+                folded = fold_key(key)
                 name = table.get(folded)
                 if name is None and folded in self._drop:
                     continue

@@ -1,12 +1,19 @@
 """Typed models of WeChat's privacy-guideline, privacy-interface and authorization data.
 
-The models are plain frozen attrs classes whose attribute names are the official lower-case WeChat
-keys. They know nothing about the wire: folding odd-case keys, coercing numbers sent as strings and
-keeping unknown keys is done by the one converter in :mod:`wxprivacy._serde`.
+The models are frozen, slotted attrs classes whose attribute names are the official lower-case
+WeChat keys. Each states its own wire rules, and the one converter (:mod:`wxprivacy._converter`)
+reads them, so a new model needs no change anywhere else:
+
+* a field whose wire form is not plain from its type carries a rule in its metadata
+  (``metadata=wire(FLAG)``: 0/1 read as a bool; ``wire(UNIX_SECONDS)``; other spellings of the
+  key, ``wire(aliases=...)``; a model that may arrive as a bare list, ``wire(bare_list=True)``);
+* a model that is a whole response body derives from ``ResponseBody`` (the converter drops the
+  ``errcode``/``errmsg`` envelope at its top level).
 
 Every model has ``extras``: the keys WeChat sent that the model does not know, with their JSON
 values untouched, so that writing a model back loses nothing. It is left out of ``repr`` and
-``hash`` but takes part in ``==``. Models survive ``pickle``, ``copy.copy`` and ``copy.deepcopy``.
+``hash`` but takes part in ``==``. Credentials are left out of ``repr`` as well. Models survive
+``pickle``, ``copy.copy`` and ``copy.deepcopy``.
 
 Sequences are tuples; the constructors accept any iterable (a list is fine) and turn it into a
 tuple.
@@ -20,6 +27,7 @@ from typing import Any, Final
 
 import attrs
 
+from ._coerce import EXTRAS, FLAG, UNIX_SECONDS, ResponseBody, wire
 from ._keys import ReadOnlyMapping
 
 __all__ = [
@@ -48,7 +56,7 @@ EMPTY_EXTRAS: Final[Mapping[str, Any]] = ReadOnlyMapping()
 
 
 def _extras_field() -> Any:
-    return attrs.field(default=EMPTY_EXTRAS, repr=False, hash=False)
+    return attrs.field(default=EMPTY_EXTRAS, repr=False, hash=False, metadata=wire(EXTRAS))
 
 
 def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
@@ -60,7 +68,7 @@ def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(items)
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class SettingItem:
     """One declared kind of user information and why it is collected.
 
@@ -81,7 +89,7 @@ class SettingItem:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class OwnerSetting:
     """The collector's (developer's) contact details and storage policy: ``owner_setting``.
 
@@ -105,7 +113,7 @@ class OwnerSetting:
     contact_phone: str = ""
     contact_email: str = ""
     contact_qq: str = ""
-    contact_weixin: str = ""
+    contact_weixin: str = attrs.field(default="", metadata=wire(aliases=("contact_WeChat",)))
     store_expire_timestamp: str = ""
     ext_file_media_id: str = ""
     notice_method: str = ""
@@ -126,7 +134,7 @@ class OwnerSetting:
         )
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class PrivacyDescItem:
     """One entry of the catalogue of configurable keys: ``privacy_desc.privacy_desc_list[]``.
 
@@ -141,7 +149,7 @@ class PrivacyDescItem:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class PrivacyDesc:
     """The catalogue of configurable ``privacy_key`` values: ``privacy_desc``.
 
@@ -150,11 +158,13 @@ class PrivacyDesc:
         extras: keys the model does not know, with their raw JSON values.
     """
 
-    privacy_desc_list: tuple[PrivacyDescItem, ...] = attrs.field(default=(), converter=_as_tuple)
+    privacy_desc_list: tuple[PrivacyDescItem, ...] = attrs.field(
+        default=(), converter=_as_tuple, metadata=wire(bare_list=True)
+    )
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class SdkPrivacyInfo:
     """A third-party SDK used by the Mini Program and what it collects: ``sdk_privacy_info_list[]``.
 
@@ -173,8 +183,8 @@ class SdkPrivacyInfo:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class PrivacySetting:
+@attrs.frozen(kw_only=True)
+class PrivacySetting(ResponseBody):
     """A Mini Program's user-privacy guideline, as read by ``getprivacysetting``.
 
     Endpoint: ``POST /cgi-bin/component/getprivacysetting`` with ``{"privacy_ver": 1|2}``. The
@@ -192,10 +202,10 @@ class PrivacySetting:
         extras: keys the model does not know, with their raw JSON values.
     """
 
-    code_exist: bool = False
+    code_exist: bool = attrs.field(default=False, metadata=wire(FLAG))
     privacy_list: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
     setting_list: tuple[SettingItem, ...] = attrs.field(default=(), converter=_as_tuple)
-    update_time: _dt.datetime | None = None
+    update_time: _dt.datetime | None = attrs.field(default=None, metadata=wire(UNIX_SECONDS))
     owner_setting: OwnerSetting | None = None
     privacy_desc: PrivacyDesc | None = None
     sdk_privacy_info_list: tuple[SdkPrivacyInfo, ...] = attrs.field(default=(), converter=_as_tuple)
@@ -225,7 +235,7 @@ class PrivacySetting:
 # ----------------------------------------------------------------------------- privacy interfaces
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class PrivacyInterface:
     """One gated front-end API and its application state: ``interface_list[]``.
 
@@ -268,8 +278,8 @@ class PrivacyInterface:
         return self.status == 3
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class PrivacyInterfaceList:
+@attrs.frozen(kw_only=True)
+class PrivacyInterfaceList(ResponseBody):
     """The answer of ``GET /wxa/security/get_privacy_interface``.
 
     Attributes:
@@ -288,8 +298,8 @@ class PrivacyInterfaceList:
 # ----------------------------------------------------------------------------- authorization
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class PreAuthCode:
+@attrs.frozen(kw_only=True)
+class PreAuthCode(ResponseBody):
     """A pre-authorization code from ``/cgi-bin/component/api_create_preauthcode``.
 
     Attributes:
@@ -303,7 +313,7 @@ class PreAuthCode:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class FuncscopeCategory:
     """``func_info[].funcscope_category``: one permission set.
 
@@ -316,7 +326,7 @@ class FuncscopeCategory:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class FuncInfo:
     """One granted permission set: ``func_info[]``.
 
@@ -334,8 +344,8 @@ class FuncInfo:
         return None if self.funcscope_category is None else self.funcscope_category.id
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class AuthorizationInfo:
+@attrs.frozen(kw_only=True)
+class AuthorizationInfo(ResponseBody):
     """``authorization_info``: what an authorizer granted, and (from ``api_query_auth``) tokens.
 
     Returned by ``/cgi-bin/component/api_query_auth`` (with tokens) and inside
@@ -369,7 +379,7 @@ class AuthorizationInfo:
         return PRIVACY_PERMISSION_SET in self.func_ids
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class TypeInfo:
     """``service_type_info`` / ``verify_type_info`` of an authorizer: ``{"id": n}``.
 
@@ -382,7 +392,7 @@ class TypeInfo:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class AuthorizerInfo:
     """``authorizer_info`` from ``/cgi-bin/component/api_get_authorizer_info``.
 
@@ -427,8 +437,8 @@ class AuthorizerInfo:
         return self.mini_program_info is not None
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class AuthorizerDetails:
+@attrs.frozen(kw_only=True)
+class AuthorizerDetails(ResponseBody):
     """The answer of ``/cgi-bin/component/api_get_authorizer_info``.
 
     Attributes:

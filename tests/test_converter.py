@@ -21,6 +21,9 @@ from wxprivacy import ResponseFormatError, models
 from wxprivacy._coerce import (
     EXTRAS,
     FLAG,
+    INT_OR_ZERO,
+    NON_EMPTY,
+    NON_NEGATIVE,
     UNIX_SECONDS,
     ResponseBody,
     int_in,
@@ -156,6 +159,14 @@ def _value(field: attrs.Attribute[Any], depth: int) -> st.SearchStrategy[Any]:
         return st.sampled_from([0, 1, True, False, "0", "1", "true", "FALSE"])
     if rule == UNIX_SECONDS:
         return st.integers(0, 4_000_000_000) | st.integers(0, 4_000_000_000).map(str) | st.just("")
+    if rule == NON_EMPTY:
+        return st.text(min_size=1, max_size=6) | st.integers(0, 10**9)
+    if rule == NON_NEGATIVE:
+        return st.integers(0, 10**6) | st.integers(0, 10**6).map(str)
+    if rule == INT_OR_ZERO:
+        return st.integers(-5, 10**9) | _TEXT | st.floats(allow_nan=False) | _DIGITS
+    if rule.structure is not None:  # a rule of the model's own (the credential rule)
+        return _TEXT | st.sampled_from(["", " ", "\t\n"]) | st.integers(0, 9)
     if typ is str:
         return _MOSTLY_TEXT
     if typ is int:

@@ -15,6 +15,8 @@ from wxprivacy._serde import loads, structure
 from wxprivacy.models import (
     AuthorizationInfo,
     AuthorizerDetails,
+    AuthorizerListItem,
+    AuthorizerPage,
     FuncInfo,
     FuncscopeCategory,
     OwnerSetting,
@@ -135,12 +137,14 @@ def _samples() -> list[object]:
         authorizer_refresh_token=SECRETS[2],
         func_info=[FuncInfo(funcscope_category=FuncscopeCategory(id=18))],
     )
+    page = AuthorizerPage(1, [AuthorizerListItem("wx1", SECRETS[2], 5, extras={"x": 1})])
     return [
         setting,
         odd,
         PreAuthCode(pre_auth_code=SECRETS[0], expires_in=600),
         info,
         AuthorizerDetails(authorization_info=info),
+        page,
         PrivacyInterfaceList(interface_list=[PrivacyInterface(api_name="wx.getLocation")]),
     ]
 
@@ -176,5 +180,5 @@ def test_extras_from_the_wire_are_read_only() -> None:
 
 def test_models_are_slotted() -> None:
     assert not hasattr(PrivacySetting(), "__dict__")
-    with pytest.raises(TypeError):
-        vars(SettingItem(privacy_key="k"))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        AuthorizerListItem("wx1").refresh_token = "x"  # type: ignore[misc]

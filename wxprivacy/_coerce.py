@@ -30,6 +30,9 @@ __all__ = [
     "ENVELOPE",
     "EXTRAS",
     "FLAG",
+    "INT_OR_ZERO",
+    "NON_EMPTY",
+    "NON_NEGATIVE",
     "UNIX_SECONDS",
     "WIRE",
     "Hook",
@@ -37,7 +40,10 @@ __all__ = [
     "Wire",
     "flag_in",
     "int_in",
+    "int_or_zero_in",
     "model_tuple_hook",
+    "non_empty_str_in",
+    "non_negative_int_in",
     "optional_int_in",
     "optional_model_hook",
     "required_int_in",
@@ -125,6 +131,14 @@ def str_in(value: Any, _: Any = None) -> str:
     raise WireError(f"expected a string, got {describe(value)}")
 
 
+def non_empty_str_in(value: Any, _: Any = None) -> str:
+    """A string that must not be empty (``pre_auth_code``, ``ext_file_media_id``)."""
+    text = str_in(value)
+    if not text:
+        raise WireError("expected a non-empty string, got string ''")
+    return text
+
+
 def flag_in(value: Any, _: Any = None) -> bool:
     """A 0/1 flag (``code_exist``): true/false, 0/1 or "0"/"1"/"true"/"false"."""
     if value is True or value is False:
@@ -181,6 +195,26 @@ def required_int_in(value: Any, _: Any = None) -> int:
     if number is None:
         raise WireError(f"expected an integer, got {describe(value)}")
     return number
+
+
+def non_negative_int_in(value: Any, _: Any = None) -> int:
+    """A count (``total_count``): as :func:`required_int_in`, and negative values are errors."""
+    number = optional_int_in(value)
+    if number is None or number < 0:
+        raise WireError(f"expected an integer >= 0, got {describe(value)}")
+    return number
+
+
+def int_or_zero_in(value: Any, _: Any = None) -> int:
+    """An informative integer (``auth_time``) that must never fail a whole answer: a whole
+    number >= 0 passes (digit strings too); anything else but ``null`` is 0."""
+    if value is None:
+        raise WireError("expected an integer, got null")
+    try:
+        number = optional_int_in(value)
+    except WireError:
+        return 0
+    return number if number is not None and number >= 0 else 0
 
 
 def unix_seconds_in(value: Any, _: Any = None) -> _dt.datetime | None:
@@ -284,6 +318,12 @@ def optional_model_hook(hook: Hook, cls: type) -> Hook:
 FLAG: Final = Wire(structure=flag_in, unstructure=int)
 #: Unix seconds read into an aware UTC datetime, 0 meaning ``None`` (``update_time``).
 UNIX_SECONDS: Final = Wire(structure=unix_seconds_in, unstructure=unix_seconds_out)
+#: A string that must not be empty.
+NON_EMPTY: Final = Wire(structure=non_empty_str_in)
+#: An integer >= 0 (a count).
+NON_NEGATIVE: Final = Wire(structure=non_negative_int_in)
+#: An informative integer where anything unreadable is 0.
+INT_OR_ZERO: Final = Wire(structure=int_or_zero_in)
 #: The ``extras`` field: the keys the model does not know, never written under its own name.
 EXTRAS: Final = Wire(extras=True)
 

@@ -27,13 +27,26 @@ from typing import Any, Final
 
 import attrs
 
-from ._coerce import EXTRAS, FLAG, UNIX_SECONDS, ResponseBody, wire
-from ._keys import ReadOnlyMapping
+from ._coerce import (
+    EXTRAS,
+    FLAG,
+    INT_OR_ZERO,
+    NON_EMPTY,
+    NON_NEGATIVE,
+    UNIX_SECONDS,
+    ResponseBody,
+    Wire,
+    wire,
+)
+from ._keys import ReadOnlyMapping, WireError
+from ._token_endpoints import present
 
 __all__ = [
     "AuthorizationInfo",
     "AuthorizerDetails",
     "AuthorizerInfo",
+    "AuthorizerListItem",
+    "AuthorizerPage",
     "FuncInfo",
     "FuncscopeCategory",
     "OwnerSetting",
@@ -55,8 +68,22 @@ PRIVACY_PERMISSION_SET: Final = 18
 EMPTY_EXTRAS: Final[Mapping[str, Any]] = ReadOnlyMapping()
 
 
-def _extras_field() -> Any:
-    return attrs.field(default=EMPTY_EXTRAS, repr=False, hash=False, metadata=wire(EXTRAS))
+def _extras_field(*, kw_only: bool | None = None) -> Any:
+    return attrs.field(
+        default=EMPTY_EXTRAS, repr=False, hash=False, kw_only=kw_only, metadata=wire(EXTRAS)
+    )
+
+
+def _credential_in(value: Any, _: Any = None) -> str:
+    """A credential in WeChat's answer: blank or not a string is ``""`` (see
+    :func:`wxprivacy._token_endpoints.present`, the one rule for tokens from WeChat)."""
+    if value is None:
+        raise WireError("expected a string, got null")  # the field's default applies
+    return present(value) or ""
+
+
+#: A token or code from WeChat, where blank means absent.
+_CREDENTIAL: Final = Wire(structure=_credential_in)
 
 
 def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
@@ -304,11 +331,12 @@ class PreAuthCode(ResponseBody):
 
     Attributes:
         pre_auth_code: the code (hidden from ``repr``); goes into the authorization page URL.
+            An answer with an empty one is a ``ResponseFormatError``.
         expires_in: its lifetime in seconds, as WeChat returned it (600 or 1800 have been seen).
         extras: keys the model does not know, with their raw JSON values.
     """
 
-    pre_auth_code: str = attrs.field(repr=False)
+    pre_auth_code: str = attrs.field(repr=False, metadata=wire(NON_EMPTY))
     expires_in: int = 0
     extras: Mapping[str, Any] = _extras_field()
 
@@ -450,3 +478,38 @@ class AuthorizerDetails(ResponseBody):
     authorizer_info: AuthorizerInfo | None = None
     authorization_info: AuthorizationInfo | None = None
     extras: Mapping[str, Any] = _extras_field()
+
+
+@attrs.frozen
+class AuthorizerListItem:
+    """One entry of ``/cgi-bin/component/api_get_authorizer_list``.
+
+    Attributes:
+        authorizer_appid: the authorized account's appid (an answer without one is a
+            ``ResponseFormatError``).
+        refresh_token: its current ``authorizer_refresh_token`` (hidden from ``repr``); ``""``
+            when WeChat sent none, or only white space.
+        auth_time: Unix seconds at which it authorized the platform (0 when absent or
+            unreadable).
+        extras: keys the model does not know, with their raw JSON values (keyword only).
+    """
+
+    authorizer_appid: str = attrs.field(metadata=wire(NON_EMPTY))
+    refresh_token: str = attrs.field(default="", repr=False, metadata=wire(_CREDENTIAL))
+    auth_time: int = attrs.field(default=0, metadata=wire(INT_OR_ZERO))
+    extras: Mapping[str, Any] = _extras_field(kw_only=True)
+
+
+@attrs.frozen
+class AuthorizerPage(ResponseBody):
+    """One page of ``/cgi-bin/component/api_get_authorizer_list``.
+
+    Attributes:
+        total_count: how many authorizers the platform has in all (an integer >= 0).
+        list: the authorizers on this page.
+        extras: keys the model does not know, with their raw JSON values (keyword only).
+    """
+
+    total_count: int = attrs.field(metadata=wire(NON_NEGATIVE))
+    list: tuple[AuthorizerListItem, ...] = attrs.field(default=(), converter=_as_tuple)
+    extras: Mapping[str, Any] = _extras_field(kw_only=True)

@@ -34,7 +34,19 @@ from wxprivacy._coerce import (
     str_tuple_in,
     wire,
 )
-from wxprivacy._converter import build_converter, converter, structure, unstructure
+from wxprivacy._converter import (
+    Send,
+    build_converter,
+    converter,
+    structure,
+    unstructure,
+    unstructure_request,
+)
+from wxprivacy._privacy_validate import (
+    SET_PRIVACY_FIELDS,
+    SET_PRIVACY_LIVE_FIELDS,
+    SetPrivacySetting,
+)
 from wxprivacy.models import EMPTY_EXTRAS
 
 FACTORY: Any = type(attrs.Factory(str))
@@ -394,3 +406,49 @@ def test_errors_keep_naming_the_field_path() -> None:
         structure({"self_list": [{"privacy_key": "a"}, {"privacy_desc": "x"}]}, Catalogue)
     assert info.value.field_path == "self_list[1].privacy_key"
     assert "required key is missing" in str(info.value)
+
+
+# ----------------------------------------------------------------------------- request bodies
+
+
+def test_request_bodies_are_unstructure_kept_to_the_listed_fields() -> None:
+    owner = models.OwnerSetting(
+        contact_qq="1",
+        notice_method="弹窗",
+        store_region=0,
+        extras={"contact_WeChat": "wx", "contact_phone": "never"},
+    )
+    item = models.SettingItem(privacy_key="k", privacy_text="t", privacy_label="标签")
+    request = SetPrivacySetting(privacy_ver=2, owner_setting=owner, setting_list=(item,))
+    body = unstructure_request(request, SET_PRIVACY_FIELDS)
+    assert list(body) == ["privacy_ver", "owner_setting", "setting_list"]
+    assert body["owner_setting"] == {
+        "contact_phone": "",
+        "contact_email": "",
+        "contact_qq": "1",
+        "contact_weixin": "",
+        "notice_method": "弹窗",
+        "store_expire_timestamp": "",
+    }
+    assert body["setting_list"] == [{"privacy_key": "k", "privacy_text": "t"}]
+    live = unstructure_request(attrs.evolve(request, setting_list=()), SET_PRIVACY_LIVE_FIELDS)
+    assert list(live) == ["privacy_ver", "owner_setting"]
+    region = attrs.evolve(owner, store_region=1017, ext_file_media_id="m")
+    assert unstructure_request(attrs.evolve(request, owner_setting=region), SET_PRIVACY_FIELDS)[
+        "owner_setting"
+    ] == {**body["owner_setting"], "ext_file_media_id": "m", "store_region": 1017}
+
+
+def test_a_model_missing_from_the_field_list_is_refused() -> None:
+    owner = models.OwnerSetting(contact_qq="1", notice_method="n")
+    request = SetPrivacySetting(
+        privacy_ver=2, owner_setting=owner, sdk_privacy_info_list=(models.SdkPrivacyInfo(),)
+    )
+    fields = {SetPrivacySetting: Send(("privacy_ver", "sdk_privacy_info_list"))}
+    with pytest.raises(TypeError, match="SdkPrivacyInfo is not part of this request"):
+        unstructure_request(request, fields)
+    # a field the request does not list is not written, whatever it holds
+    assert list(unstructure_request(request, SET_PRIVACY_LIVE_FIELDS)) == [
+        "privacy_ver",
+        "owner_setting",
+    ]

@@ -24,6 +24,9 @@ already canonical (the usual case) it runs directly on the decoded dict; only ot
 keys folded first. Lists of plain string records (``privacy_desc_list``) are built whole when
 every item is already well-formed, and the last such list is remembered. Errors are located after
 the fact, so the happy path carries no bookkeeping.
+
+Request bodies come from the same ``unstructure``, kept to the fields a request sends
+(:class:`Send`, :func:`unstructure_request`).
 """
 
 from __future__ import annotations
@@ -54,11 +57,13 @@ from ._errors import ResponseFormatError
 from ._keys import EXTRAS_KEY, KeyFolder, WireError, describe
 
 __all__ = [
+    "Send",
     "build_converter",
     "converter",
     "structure",
     "structure_response",
     "unstructure",
+    "unstructure_request",
 ]
 
 T = TypeVar("T")
@@ -396,3 +401,53 @@ def unstructure(model: Any) -> dict[str, Any]:
     """
     result: dict[str, Any] = converter.unstructure(model)
     return result
+
+
+@attrs.frozen
+class Send:
+    """The fields of one model that a request body holds, in the order they are written.
+
+    Attributes:
+        always: written whenever they are not ``None``.
+        when_set: written only when not empty (not ``None``, ``""``, 0 or an empty list): for
+            WeChat an empty value there means "leave unchanged".
+    """
+
+    always: tuple[str, ...]
+    when_set: tuple[str, ...] = ()
+
+
+def unstructure_request(model: Any, fields: Mapping[type, Send]) -> dict[str, Any]:
+    """Write ``model`` as a request body: :func:`unstructure`, kept to the fields it sends.
+
+    ``extras`` and fields not listed (response-only ones such as ``privacy_label``) are never
+    sent; nested models are kept to their own lists.
+
+    Args:
+        model: the request, an attrs instance.
+        fields: for the request's class and every model nested in it, what it sends.
+
+    Raises:
+        TypeError: a model inside the request has no entry in ``fields``.
+    """
+    return _keep_fields(model, unstructure(model), fields)
+
+
+def _keep_fields(model: Any, data: dict[str, Any], fields: Mapping[type, Send]) -> dict[str, Any]:
+    send = fields.get(type(model))
+    if send is None:
+        raise TypeError(f"{type(model).__name__} is not part of this request")
+    out: dict[str, Any] = {}
+    for name in send.always + send.when_set:
+        value = data.get(name)
+        if value is None or (not value and name in send.when_set):
+            continue
+        inner = getattr(model, name)
+        if attrs.has(type(inner)):
+            value = _keep_fields(inner, value, fields)
+        elif isinstance(inner, tuple) and any(attrs.has(type(item)) for item in inner):
+            value = [
+                _keep_fields(item, sub, fields) for item, sub in zip(inner, value, strict=True)
+            ]
+        out[name] = value
+    return out

@@ -12,13 +12,18 @@ import pytest
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode
 from surface_helpers import APPID, emulated
 
+import wxprivacy
+import wxprivacy.models
 from wxprivacy import (
     AuthorizationInfo,
+    AuthorizerListItem,
+    AuthorizerPage,
     ComponentClient,
     InvalidArgumentError,
     MemoryTokenStore,
     PermissionDeniedError,
     ReauthorizationRequiredError,
+    ResponseFormatError,
     WeChatAPIError,
 )
 from wxprivacy.emulator import Emulator
@@ -276,3 +281,79 @@ async def test_iter_authorizers_loads_refresh_tokens_on_the_emulator() -> None:
         stored = await client.token_store.export_refresh_tokens(COMPONENT_APPID)
         assert stored == {a: emu.refresh_token(a) for a in emu.authorizer_appids}
         assert emu.calls["/cgi-bin/component/api_get_authorizer_list"] == 6
+
+
+# ----------------------------------------------------------------------------- answers, converted
+
+LIST = "/cgi-bin/component/api_get_authorizer_list"
+
+
+async def test_authorizer_list_goes_through_the_converter() -> None:
+    fake = FakeWeChat()
+    entries = [
+        {"authorizer_appid": "wx1", "refresh_token": "refresh-1", "auth_time": "1700000000"},
+        {"Authorizer_AppId": "wx2", "refresh_token": " \t", "auth_time": "yesterday"},
+        {"authorizer_appid": "wx3", "auth_time": None, "new_key": [1]},
+    ]
+    fake.script[LIST] = [answer({"Total_Count": "3", "list": entries})]
+    client = await fresh(fake)
+    page = await client.list_authorizers()
+    assert page == AuthorizerPage(
+        3,
+        (
+            AuthorizerListItem("wx1", "refresh-1", 1700000000),
+            AuthorizerListItem("wx2"),
+            AuthorizerListItem("wx3", extras={"new_key": [1]}),
+        ),
+    )
+    assert "refresh-1" not in repr(page)
+    assert wxprivacy.AuthorizerListItem is wxprivacy.models.AuthorizerListItem
+    assert wxprivacy.AuthorizerPage is wxprivacy.models.AuthorizerPage
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        ({"list": []}, "total_count"),
+        ({"total_count": -1, "list": []}, "total_count"),
+        ({"total_count": True, "list": []}, "total_count"),
+        ({"total_count": 1, "list": {}}, "list"),
+        ({"total_count": 1, "list": ["wx1"]}, "list[0]"),
+        ({"total_count": 2, "list": [{"authorizer_appid": "wx1"}, {}]}, "list[1].authorizer_appid"),
+        ({"total_count": 1, "list": [{"authorizer_appid": ""}]}, "list[0].authorizer_appid"),
+    ],
+)
+async def test_a_malformed_authorizer_list_names_the_field(data: dict[str, Any], path: str) -> None:
+    fake = FakeWeChat()
+    fake.script[LIST] = [answer(data)]
+    client = await fresh(fake)
+    with pytest.raises(ResponseFormatError) as info:
+        await client.list_authorizers()
+    assert info.value.field_path == path
+    assert info.value.endpoint == LIST
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        ({"authorization_info": "x"}, "authorization_info"),
+        ({"authorization_info": {"func_info": 3}}, "authorization_info.func_info"),
+        ({"authorization_info": {"authorizer_appid": ""}}, "authorization_info.authorizer_appid"),
+    ],
+)
+async def test_query_auth_errors_name_the_full_path(data: dict[str, Any], path: str) -> None:
+    fake = FakeWeChat()
+    fake.script[QA] = [answer(data)]
+    client = await fresh(fake)
+    with pytest.raises(ResponseFormatError) as info:
+        await client.query_auth(CODE)
+    assert info.value.field_path == path
+
+
+async def test_an_empty_pre_auth_code_is_a_format_error() -> None:
+    fake = FakeWeChat()
+    fake.script[PRE] = [answer({"pre_auth_code": "", "expires_in": 600})]
+    client = await fresh(fake)
+    with pytest.raises(ResponseFormatError) as info:
+        await client.create_preauth_code()
+    assert info.value.field_path == "pre_auth_code"

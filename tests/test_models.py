@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import pickle
+from typing import Any
 
 import attrs
 import pytest
+from fixture_data import fixture_bytes
 
+from wxprivacy._serde import loads, structure
 from wxprivacy.models import (
+    AuthorizationInfo,
+    AuthorizerDetails,
+    AuthorizerListItem,
+    AuthorizerPage,
+    FuncInfo,
+    FuncscopeCategory,
     OwnerSetting,
+    PreAuthCode,
     PrivacyDesc,
     PrivacyDescItem,
+    PrivacyInterface,
+    PrivacyInterfaceList,
     PrivacySetting,
     SdkPrivacyInfo,
     SettingItem,
@@ -104,3 +118,67 @@ def test_declared_and_undeclared_keys() -> None:
 def test_update_time_is_kept_as_given() -> None:
     when = dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
     assert PrivacySetting(update_time=when).update_time == when
+
+
+# ----------------------------------------------------------------------------- pickle, copy, repr
+
+SECRETS = ("preauthcode@@@s3cr3t", "access@@@s3cr3t", "refreshtoken@@@s3cr3t")
+
+
+def _samples() -> list[object]:
+    setting = structure(loads(fixture_bytes("getprivacysetting_mixed_case.json")), PrivacySetting)
+    odd = structure(
+        {"setting_list": [{"privacy_key": "k", "privacy_ext": {"a": [1]}}], "new": 1},
+        PrivacySetting,
+    )
+    info = AuthorizationInfo(
+        authorizer_appid="wx1",
+        authorizer_access_token=SECRETS[1],
+        authorizer_refresh_token=SECRETS[2],
+        func_info=[FuncInfo(funcscope_category=FuncscopeCategory(id=18))],
+    )
+    page = AuthorizerPage(1, [AuthorizerListItem("wx1", SECRETS[2], 5, extras={"x": 1})])
+    return [
+        setting,
+        odd,
+        PreAuthCode(pre_auth_code=SECRETS[0], expires_in=600),
+        info,
+        AuthorizerDetails(authorization_info=info),
+        page,
+        PrivacyInterfaceList(interface_list=[PrivacyInterface(api_name="wx.getLocation")]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "copy_of",
+    [
+        lambda obj: pickle.loads(pickle.dumps(obj)),
+        copy.copy,
+        copy.deepcopy,
+    ],
+    ids=["pickle", "copy", "deepcopy"],
+)
+def test_models_survive_pickle_and_copy_with_secrets_still_hidden(copy_of: Any) -> None:
+    for model in _samples():
+        back = copy_of(model)
+        assert back == model and type(back) is type(model)
+        assert all(secret not in repr(back) for secret in SECRETS), repr(back)
+        for field in attrs.fields(type(model)):
+            assert getattr(back, field.name) == getattr(model, field.name)
+    odd = copy_of(_samples()[1])
+    assert dict(odd.extras) == {"new": 1}
+    assert dict(odd.setting_list[0].extras) == {"privacy_ext": {"a": [1]}}
+
+
+def test_extras_from_the_wire_are_read_only() -> None:
+    item = structure({"privacy_key": "k", "more": 1}, SettingItem)
+    with pytest.raises(TypeError):
+        item.extras["more"] = 2  # type: ignore[index]
+    assert item.extras == {"more": 1} and {"more": 1} == item.extras
+    assert item == SettingItem(privacy_key="k", extras={"more": 1})
+
+
+def test_models_are_slotted() -> None:
+    assert not hasattr(PrivacySetting(), "__dict__")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        AuthorizerListItem("wx1").refresh_token = "x"  # type: ignore[misc]

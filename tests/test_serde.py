@@ -529,7 +529,8 @@ def test_the_item_fast_path_builds_the_same_objects_as_the_constructor() -> None
     made = tuple(PrivacyDescItem(privacy_key=f"Key{i}", privacy_desc=f"名称{i}") for i in range(6))
     assert built == made
     assert [hash(item) for item in built] == [hash(item) for item in made]
-    assert [vars(item) for item in built] == [vars(item) for item in made]
+    assert [item.__getstate__() for item in built] == [item.__getstate__() for item in made]
+    assert not any(hasattr(item, "__dict__") for item in built)  # slotted, like the constructor's
     assert all(type(item) is PrivacyDescItem for item in built)
     assert raw[0] == {"privacy_key": "Key0", "privacy_desc": "名称0"}  # input left alone
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._authorization import AuthorizerListItem, AuthorizerPage
 from ._client import ComponentClient
 from ._errors import (
     ClientClosedError,
@@ -38,6 +37,8 @@ from .models import (
     AuthorizationInfo,
     AuthorizerDetails,
     AuthorizerInfo,
+    AuthorizerListItem,
+    AuthorizerPage,
     FuncInfo,
     FuncscopeCategory,
     OwnerSetting,

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlencode, urlsplit
 
 import attrs
 
 from . import _serde
 from ._base import BaseClient, check_appid, endpoints
+from ._coerce import ResponseBody
 from ._errors import InvalidArgumentError, ResponseFormatError, WeChatAPIError
-from ._keys import describe
 from ._stores import AccessToken, EventStamp
 from ._token_endpoints import DEFAULT_EXPIRES_IN, present
-from .models import AuthorizationInfo, AuthorizerDetails, PreAuthCode
+from .models import (
+    AuthorizationInfo,
+    AuthorizerDetails,
+    AuthorizerListItem,
+    AuthorizerPage,
+    PreAuthCode,
+)
 
 __all__ = [
     "AUTHORIZATION_PAGE",
@@ -24,8 +30,6 @@ __all__ = [
     "GET_AUTHORIZER_INFO",
     "QUERY_AUTH",
     "AuthorizationAPI",
-    "AuthorizerListItem",
-    "AuthorizerPage",
 ]
 
 logger = logging.getLogger(__name__)
@@ -40,38 +44,11 @@ AUTHORIZATION_PAGE_MOBILE: Final = "https://open.weixin.qq.com/wxaopen/safe/bind
 _AUTH_TYPES: Final = (1, 2, 3)
 
 
-@attrs.frozen(repr=False)
-class AuthorizerListItem:
-    """One entry of ``/cgi-bin/component/api_get_authorizer_list``.
+@attrs.frozen(kw_only=True)
+class _QueryAuthAnswer(ResponseBody):
+    """The answer of ``api_query_auth``: only its ``authorization_info`` is read."""
 
-    Attributes:
-        authorizer_appid: the authorized account's appid.
-        refresh_token: its current ``authorizer_refresh_token`` (hidden from ``repr``).
-        auth_time: Unix seconds at which it authorized the platform (0 when absent).
-    """
-
-    authorizer_appid: str
-    refresh_token: str
-    auth_time: int = 0
-
-    def __repr__(self) -> str:
-        return (
-            f"AuthorizerListItem(authorizer_appid={self.authorizer_appid!r}, "
-            f"auth_time={self.auth_time})"
-        )
-
-
-@attrs.frozen
-class AuthorizerPage:
-    """One page of ``/cgi-bin/component/api_get_authorizer_list``.
-
-    Attributes:
-        total_count: how many authorizers the platform has in all.
-        list: the authorizers on this page.
-    """
-
-    total_count: int
-    list: tuple[AuthorizerListItem, ...]
+    authorization_info: AuthorizationInfo | None = None
 
 
 class AuthorizationAPI(BaseClient):
@@ -87,18 +64,11 @@ class AuthorizationAPI(BaseClient):
         Raises:
             MissingVerifyTicketError: no verify ticket stored.
             WeChatAPIError, TransportError: as for any call.
-            ResponseFormatError: the answer has no ``pre_auth_code``.
+            ResponseFormatError: the answer has no ``pre_auth_code``, or an empty one.
         """
         endpoint = CREATE_PREAUTH_CODE
         data = await self._component_call(endpoint, {"component_appid": self.component_appid})
-        code = _serde.structure_response(data, PreAuthCode, endpoint=endpoint)
-        if not code.pre_auth_code:
-            raise ResponseFormatError(
-                f"pre_auth_code in the response from {endpoint} is empty",
-                endpoint=endpoint,
-                field_path="pre_auth_code",
-            )
-        return code
+        return _serde.structure_response(data, PreAuthCode, endpoint=endpoint)
 
     async def authorization_url(
         self,
@@ -199,10 +169,8 @@ class AuthorizationAPI(BaseClient):
             if recovered is None:
                 raise
             return recovered
-        raw = data.get("authorization_info")
-        info = _serde.structure_response(
-            raw if raw is not None else {}, AuthorizationInfo, endpoint=endpoint
-        )
+        answer = _serde.structure_response(data, _QueryAuthAnswer, endpoint=endpoint)
+        info = answer.authorization_info or AuthorizationInfo()
         if not info.authorizer_appid:
             raise ResponseFormatError(
                 f"authorization_info.authorizer_appid is missing in the response from {endpoint}",
@@ -338,15 +306,7 @@ class AuthorizationAPI(BaseClient):
         endpoint = endpoints.AUTHORIZER_LIST
         body = {"component_appid": self.component_appid, "offset": offset, "count": count}
         data = await self._component_call(endpoint, body)
-        items = _parse_authorizer_list(data, endpoint=endpoint)
-        total = data.get("total_count")
-        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-            raise ResponseFormatError(
-                f"total_count in the response from {endpoint} is not a count: {describe(total)}",
-                endpoint=endpoint,
-                field_path="total_count",
-            )
-        return AuthorizerPage(total_count=total, list=tuple(items))
+        return _serde.structure_response(data, AuthorizerPage, endpoint=endpoint)
 
     async def iter_authorizers(
         self, *, page_size: int = 500, store_refresh_tokens: bool = False
@@ -376,36 +336,3 @@ class AuthorizationAPI(BaseClient):
             offset += len(page.list)
             if not page.list or offset >= page.total_count:
                 return
-
-
-def _parse_authorizer_list(data: dict[str, Any], *, endpoint: str) -> list[AuthorizerListItem]:
-    raw = data.get("list")
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ResponseFormatError(
-            f"list in the response from {endpoint} is not an array", field_path="list"
-        )
-    items = []
-    for index, entry in enumerate(raw):
-        path = f"list[{index}]"
-        if not isinstance(entry, dict):
-            raise ResponseFormatError(f"{path} from {endpoint} is not an object", field_path=path)
-        appid = entry.get("authorizer_appid")
-        if not isinstance(appid, str) or not appid:
-            raise ResponseFormatError(
-                f"{path}.authorizer_appid from {endpoint} is missing or not a string",
-                field_path=f"{path}.authorizer_appid",
-            )
-        refresh = entry.get("refresh_token")
-        auth_time = entry.get("auth_time", 0)
-        items.append(
-            AuthorizerListItem(
-                authorizer_appid=appid,
-                refresh_token=present(refresh) or "",
-                auth_time=int(auth_time)
-                if isinstance(auth_time, int | str) and str(auth_time).isdigit()
-                else 0,
-            )
-        )
-    return items

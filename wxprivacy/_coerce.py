@@ -1,8 +1,17 @@
-"""Value hooks of the converter in :mod:`wxprivacy._serde`: coerce what is clear, reject the rest.
+"""Wire rules: how model fields and classes are read from and written to WeChat JSON.
 
-Every hook takes ``(value, type)`` like a cattrs structure hook and either returns the field's
-value or raises :class:`~wxprivacy._keys.WireError`. ``null`` gives the field's default. The
-common, well-typed case is tested first so it costs one type check.
+A model states its wire rules where it is declared (:mod:`wxprivacy.models`), and the converter
+(:mod:`wxprivacy._converter`) only reads them:
+
+* a field's rule is a :class:`Wire` in its attrs metadata (``attrs.field(metadata=wire(FLAG))``);
+  a field without one gets the rule of its type (``str``, ``int``, ``int | None``,
+  ``tuple[str, ...]``, nested models and tuples of them);
+* a model that is a whole response body derives from :class:`ResponseBody`.
+
+The value hooks take ``(value, type)`` like a cattrs structure hook and either return the field's
+value or raise :class:`~wxprivacy._keys.WireError`. They refuse ``null``: the converter then
+gives a field with a default its default, and reports a required one. The common, well-typed case
+is tested first so it costs one type check.
 """
 
 from __future__ import annotations
@@ -10,55 +19,132 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Callable
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Final
+
+import attrs
 
 from ._keys import WireError, describe
 
 __all__ = [
-    "code_exist_in",
+    "ENVELOPE",
+    "EXTRAS",
+    "FLAG",
+    "INT_OR_ZERO",
+    "NON_EMPTY",
+    "NON_NEGATIVE",
+    "UNIX_SECONDS",
+    "WIRE",
+    "Hook",
+    "ResponseBody",
+    "Wire",
+    "flag_in",
+    "int_in",
+    "int_or_zero_in",
     "model_tuple_hook",
+    "non_empty_str_in",
+    "non_negative_int_in",
     "optional_int_in",
     "optional_model_hook",
-    "required_str_in",
+    "required_int_in",
+    "rule_of",
     "str_in",
     "str_tuple_in",
     "unix_seconds_in",
     "unix_seconds_out",
+    "wire",
 ]
+
+Hook = Callable[[Any, Any], Any]
+"""A structure hook: ``(JSON value, type) -> field value``; raises WireError."""
+
+#: The attrs metadata key under which a field keeps its :class:`Wire` rule.
+WIRE: Final = "wxprivacy.wire"
+
+#: Top-level keys of a response envelope: read by the client, never stored.
+ENVELOPE: Final = frozenset({"errcode", "errmsg"})
 
 _INTEGER: Final = re.compile(r"\s*([+-]?[0-9]+)\s*")
 _BOOLS: Final[dict[str, bool]] = {"0": False, "1": True, "false": False, "true": True}
 
 
+@attrs.frozen
+class Wire:
+    """The wire rule of one model field (kept in the field's metadata under :data:`WIRE`).
+
+    Attributes:
+        structure: JSON value -> field value, raising WireError; ``None`` takes the rule of the
+            field's type.
+        unstructure: field value -> JSON value; ``None`` writes the value as the converter
+            writes its type (tuples as lists, models as objects).
+        aliases: other spellings of the key that name this field (compared after folding case
+            and white space), e.g. ``contact_WeChat`` for ``contact_weixin``.
+        bare_list: the model may arrive as just this field's list instead of an object.
+        extras: this field keeps the keys the model does not know (with their raw values).
+    """
+
+    structure: Hook | None = None
+    unstructure: Callable[[Any], Any] | None = None
+    aliases: tuple[str, ...] = ()
+    bare_list: bool = False
+    extras: bool = False
+
+
+def wire(
+    rule: Wire | None = None,
+    *,
+    structure: Hook | None = None,
+    aliases: tuple[str, ...] = (),
+    bare_list: bool = False,
+) -> dict[str, Wire]:
+    """Return attrs field metadata holding a wire rule: ``rule``, or one made of the keywords.
+
+    Example: ``attrs.field(default=False, metadata=wire(FLAG))``.
+    """
+    if rule is None:
+        rule = Wire(structure=structure, aliases=aliases, bare_list=bare_list)
+    return {WIRE: rule}
+
+
+class ResponseBody:
+    """Marks a model that is a whole response body.
+
+    The converter drops the envelope keys (``errcode``/``errmsg``, read by the client already)
+    at its top level instead of keeping them in ``extras``.
+    """
+
+    __slots__ = ()
+
+    #: The keys dropped at the top level.
+    envelope: ClassVar[frozenset[str]] = ENVELOPE
+
+
+# ----------------------------------------------------------------------------- value hooks
+
+
 def str_in(value: Any, _: Any = None) -> str:
-    """A string field: strings pass, integers become their decimal text, ``null`` is ``""``."""
+    """A string field: strings pass, integers become their decimal text; ``null`` is an error."""
     if type(value) is str:
         return value
-    if value is None:
-        return ""
     if type(value) is int:
         return str(value)
     raise WireError(f"expected a string, got {describe(value)}")
 
 
-def required_str_in(value: Any, _: Any = None) -> str:
-    """A required string field (``privacy_key``): as :func:`str_in`, but ``null`` is an error."""
-    if type(value) is str:
-        return value
-    if value is None:
-        raise WireError("expected a string, got null")
-    return str_in(value)
+def non_empty_str_in(value: Any, _: Any = None) -> str:
+    """A string that must not be empty (``pre_auth_code``, ``ext_file_media_id``)."""
+    text = str_in(value)
+    if not text:
+        raise WireError("expected a non-empty string, got string ''")
+    return text
 
 
-def code_exist_in(value: Any, _: Any = None) -> bool:
-    """``code_exist``: true/false, 0/1 or "0"/"1"/"true"/"false"; ``null`` is ``False``."""
+def flag_in(value: Any, _: Any = None) -> bool:
+    """A 0/1 flag (``code_exist``): true/false, 0/1 or "0"/"1"/"true"/"false"."""
     if value is True or value is False:
         return value
     if type(value) is int and (value == 0 or value == 1):
         return value == 1
-    if value is None:
-        return False
     if type(value) is str:
         flag = _BOOLS.get(value.strip().lower())
         if flag is not None:
@@ -79,11 +165,11 @@ def _integer(value: Any) -> int | None:
 
 
 def optional_int_in(value: Any, _: Any = None) -> int | None:
-    """An optional integer (``store_region``): ints, integral floats, digit strings; ``null``/""
-    give ``None``."""
+    """An optional integer (``store_region``): ints, integral floats, digit strings; ``""`` gives
+    ``None``."""
     if type(value) is int:
         return value
-    if value is None or (type(value) is str and not value.strip()):
+    if type(value) is str and not value.strip():
         return None
     number = _integer(value)
     if number is None:
@@ -91,14 +177,54 @@ def optional_int_in(value: Any, _: Any = None) -> int | None:
     return number
 
 
+def int_in(value: Any, _: Any = None) -> int:
+    """An integer field with a default (``status``, ``expires_in``): as
+    :func:`optional_int_in`, and ``""`` is 0."""
+    if type(value) is int:
+        return value
+    number = optional_int_in(value)
+    return 0 if number is None else number
+
+
+def required_int_in(value: Any, _: Any = None) -> int:
+    """A required integer field (``audit_id``): as :func:`optional_int_in`, but ``null`` and
+    ``""`` are errors."""
+    if type(value) is int:
+        return value
+    number = optional_int_in(value)
+    if number is None:
+        raise WireError(f"expected an integer, got {describe(value)}")
+    return number
+
+
+def non_negative_int_in(value: Any, _: Any = None) -> int:
+    """A count (``total_count``): as :func:`required_int_in`, and negative values are errors."""
+    number = optional_int_in(value)
+    if number is None or number < 0:
+        raise WireError(f"expected an integer >= 0, got {describe(value)}")
+    return number
+
+
+def int_or_zero_in(value: Any, _: Any = None) -> int:
+    """An informative integer (``auth_time``) that must never fail a whole answer: a whole
+    number >= 0 passes (digit strings too); anything else but ``null`` is 0."""
+    if value is None:
+        raise WireError("expected an integer, got null")
+    try:
+        number = optional_int_in(value)
+    except WireError:
+        return 0
+    return number if number is not None and number >= 0 else 0
+
+
 def unix_seconds_in(value: Any, _: Any = None) -> _dt.datetime | None:
     """``update_time``: Unix seconds (int, float or digit string) to an aware UTC datetime.
 
-    0, ``""`` and ``null`` mean "never" and give ``None``. An aware datetime passes (in UTC).
+    0 and ``""`` mean "never" and give ``None``. An aware datetime passes (in UTC).
     """
     if type(value) is int:
         seconds: float = value
-    elif value is None or (type(value) is str and not value.strip()):
+    elif type(value) is str and not value.strip():
         return None
     elif isinstance(value, _dt.datetime) and value.tzinfo is not None:
         return value.astimezone(_dt.UTC)
@@ -130,18 +256,16 @@ def unix_seconds_out(value: _dt.datetime | None) -> int:
 
 
 def str_tuple_in(value: Any, _: Any = None) -> tuple[str, ...]:
-    """A list of strings (``privacy_list``); integers become text; ``null`` is ``()``."""
+    """A list of strings (``privacy_list``); integers become text."""
     if type(value) is list or type(value) is tuple:
         for item in value:
             if type(item) is not str:
-                return tuple(_items(value, required_str_in))
+                return tuple(_items(value, str_in))
         return tuple(value)
-    if value is None:
-        return ()
     raise WireError(f"expected an array, got {describe(value)}")
 
 
-def _items(values: Any, hook: Callable[[Any, Any], Any], cls: Any = None) -> list[Any]:
+def _items(values: Any, hook: Hook, cls: Any = None) -> list[Any]:
     """Apply ``hook`` to every item, prefixing the item's index to the path of any error."""
     out = []
     for index, item in enumerate(values):
@@ -153,13 +277,16 @@ def _items(values: Any, hook: Callable[[Any, Any], Any], cls: Any = None) -> lis
     return out
 
 
-def model_tuple_hook(hook: Callable[[Any, Any], Any], cls: type) -> Callable[[Any, Any], Any]:
-    """Build the hook of a list of models (``setting_list``); ``null`` is ``()``.
+def model_tuple_hook(
+    hook: Hook, cls: type, batch: Callable[[Any], tuple[Any, ...] | None] | None = None
+) -> Hook:
+    """Build the hook of a list of models (``setting_list``).
 
-    When ``hook`` has a ``batch`` attribute (set by :mod:`wxprivacy._serde` on string-only leaf
-    models), the whole list is tried with it first; it returns ``None`` to decline.
+    Args:
+        hook: the structure hook of one item.
+        cls: the item model.
+        batch: a whole-list fast path, tried first; it returns ``None`` to decline.
     """
-    batch: Callable[[Any], tuple[Any, ...] | None] | None = getattr(hook, "batch", None)
 
     def structure_models(value: Any, _: Any = None) -> tuple[Any, ...]:
         if type(value) is list or type(value) is tuple:
@@ -171,19 +298,41 @@ def model_tuple_hook(hook: Callable[[Any, Any], Any], cls: type) -> Callable[[An
                 return tuple([hook(item, cls) for item in value])
             except WireError:
                 return tuple(_items(value, hook, cls))  # raises again, with the index
-        if value is None:
-            return ()
         raise WireError(f"expected an array, got {describe(value)}")
 
     return structure_models
 
 
-def optional_model_hook(hook: Callable[[Any, Any], Any], cls: type) -> Callable[[Any, Any], Any]:
-    """Build the hook of an optional nested model (``owner_setting``); ``null`` is ``None``."""
+def optional_model_hook(hook: Hook, cls: type) -> Hook:
+    """Build the hook of an optional nested model (``owner_setting``)."""
 
     def structure_optional(value: Any, _: Any = None) -> Any:
-        if value is None:
-            return None
         return hook(value, cls)
 
     return structure_optional
+
+
+# ----------------------------------------------------------------------------- named rules
+
+#: A 0/1 flag read into a bool (:func:`flag_in`) and written as 1/0 (``code_exist``).
+FLAG: Final = Wire(structure=flag_in, unstructure=int)
+#: Unix seconds read into an aware UTC datetime, 0 meaning ``None`` (``update_time``).
+UNIX_SECONDS: Final = Wire(structure=unix_seconds_in, unstructure=unix_seconds_out)
+#: A string that must not be empty.
+NON_EMPTY: Final = Wire(structure=non_empty_str_in)
+#: An integer >= 0 (a count).
+NON_NEGATIVE: Final = Wire(structure=non_negative_int_in)
+#: An informative integer where anything unreadable is 0.
+INT_OR_ZERO: Final = Wire(structure=int_or_zero_in)
+#: The ``extras`` field: the keys the model does not know, never written under its own name.
+EXTRAS: Final = Wire(extras=True)
+
+
+def rule_of(field: attrs.Attribute[Any]) -> Wire:
+    """The :class:`Wire` rule in ``field``'s metadata (an empty rule when it has none)."""
+    metadata: Mapping[str, Any] = field.metadata
+    rule = metadata.get(WIRE)
+    return rule if isinstance(rule, Wire) else _NO_RULE
+
+
+_NO_RULE: Final = Wire()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+import attrs
+
 from . import _serde
 from ._base import BaseClient
-from ._coerce import optional_int_in
-from ._errors import ResponseFormatError
-from ._keys import WireError
+from ._coerce import ResponseBody
 from ._privacy_validate import apply_interface_body
 from .models import PrivacyInterfaceList
 
@@ -17,6 +17,13 @@ __all__ = ["APPLY_PRIVACY_INTERFACE", "GET_PRIVACY_INTERFACE", "PrivacyInterface
 
 GET_PRIVACY_INTERFACE: Final = "/wxa/security/get_privacy_interface"
 APPLY_PRIVACY_INTERFACE: Final = "/wxa/security/apply_privacy_interface"
+
+
+@attrs.frozen(kw_only=True)
+class _ApplyAnswer(ResponseBody):
+    """The answer of ``apply_privacy_interface``: the id of the new review."""
+
+    audit_id: int
 
 
 class PrivacyInterfaceAPI(BaseClient):
@@ -94,14 +101,4 @@ class PrivacyInterfaceAPI(BaseClient):
         data = await self._authorizer_call(
             authorizer_appid, "POST", endpoint, body, idempotent=False
         )
-        try:
-            audit_id = optional_int_in(data.get("audit_id"))
-        except WireError:
-            audit_id = None
-        if audit_id is None:
-            raise ResponseFormatError(
-                f"audit_id in the response from {endpoint} is missing or not an integer",
-                endpoint=endpoint,
-                field_path="audit_id",
-            )
-        return audit_id
+        return _serde.structure_response(data, _ApplyAnswer, endpoint=endpoint).audit_id

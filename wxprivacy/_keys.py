@@ -1,4 +1,5 @@
-"""Key folding for the converter in :mod:`wxprivacy._serde`, and its path-carrying error.
+"""Key folding for the converter in :mod:`wxprivacy._converter`, its path-carrying error, and
+the read-only mapping that holds what folding sets aside.
 
 WeChat's English doc pages spell keys as ``privacy_Desc``, ``Notice_method``, ``contact_WeChat``
 or ``"contact_qq "``; the live API uses lower snake_case. :class:`KeyFolder` maps any of these to
@@ -7,22 +8,26 @@ the official name and sets aside what it cannot place, so nothing is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
-from types import MappingProxyType
 from typing import Any, Final
 
 from ._errors import ResponseFormatError
 from ._redact import redact
 
-__all__ = ["ALIASES", "EXTRAS_KEY", "KeyFolder", "WireError", "describe", "format_path"]
+__all__ = [
+    "EXTRAS_KEY",
+    "KeyFolder",
+    "ReadOnlyMapping",
+    "WireError",
+    "describe",
+    "fold_key",
+    "format_path",
+]
 
 #: The key under which folded data hands ``extras`` to a generated structure function. A JSON
 #: key can never collide with it unnoticed: it is not canonical, so such a key lands in extras.
 EXTRAS_KEY: Final = "\x00extras"
-
-#: Folded spellings that mean another official key.
-ALIASES: Final[Mapping[str, str]] = {"contact_wechat": "contact_weixin"}
 
 _MAX_PLANS: Final = 256
 
@@ -63,7 +68,7 @@ def format_path(path: Iterable[str | int]) -> str:
 class WireError(ResponseFormatError):
     """A value that does not fit its field; the path grows as the error travels up.
 
-    Raised by the converter's hooks. :func:`wxprivacy._serde.structure` re-raises it as a plain
+    Raised by the converter's hooks. :func:`wxprivacy._converter.structure` re-raises it as a plain
     :class:`ResponseFormatError`; code calling the converter directly still catches it as one.
 
     Attributes:
@@ -90,23 +95,77 @@ class WireError(ResponseFormatError):
         return f"{where}: {self.problem}" if where else self.problem
 
 
+def fold_key(key: str) -> str:
+    """The form keys are compared in: surrounding white space stripped, lower case."""
+    return key.strip().lower()
+
+
+class ReadOnlyMapping(Mapping[str, Any]):
+    """A read-only mapping (the type of ``extras`` built by the converter).
+
+    Unlike :class:`types.MappingProxyType` it survives ``pickle`` and ``copy.deepcopy``, so models
+    holding it do too. It compares equal to any mapping with the same items and is not hashable.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        self._data: Final[dict[str, Any]] = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReadOnlyMapping):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._data,))
+
+
 class KeyFolder:
     """Map the keys of one JSON object onto a model's official field names.
 
-    Keys are compared after stripping white space and lower-casing; :data:`ALIASES` apply. When
-    two keys name the same field, the exact official spelling wins, else the first one seen; the
-    loser is kept in extras under its original key. Keys in ``drop`` (after folding) are removed.
+    Keys are compared after :func:`fold_key` (white space stripped, lower case), and a field's
+    aliases (``contact_WeChat`` for ``contact_weixin``) name it too. When two keys name the same
+    field, the exact official spelling wins, else the first one seen; the loser is kept in extras
+    under its original key. Keys in ``drop`` (after folding) are removed.
 
     Args:
         names: the official field names of the model.
+        aliases: other spellings of a field's key, mapped to the field's name.
         drop: folded keys to discard (the response envelope at the top level).
     """
 
-    def __init__(self, names: Iterable[str], *, drop: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        names: Iterable[str],
+        *,
+        aliases: Mapping[str, str] | None = None,
+        drop: Iterable[str] = (),
+    ) -> None:
         table = {name: name for name in names}
-        for alias, target in ALIASES.items():
-            if target in table:
-                table[alias] = target
+        for name in list(table):
+            table.setdefault(fold_key(name), name)
+        for alias, target in (aliases or {}).items():
+            table.setdefault(fold_key(alias), target)
         self._table: Final[dict[str, str]] = table
         self._drop: Final[frozenset[str]] = frozenset(drop)
         # Key order -> canonical names, for key sets that only need renaming. Odd-case bodies
@@ -147,7 +206,7 @@ class KeyFolder:
         for key in keys:
             name = self._table.get(key)
             if name is None and type(key) is str:
-                name = self._table.get(key.strip().lower())
+                name = self._table.get(fold_key(key))
             if name is None:
                 return None
             names.append(name)
@@ -160,7 +219,8 @@ class KeyFolder:
             obj: a decoded JSON object.
 
         Returns:
-            A new dict; ``EXTRAS_KEY`` maps to a read-only mapping when anything was set aside.
+            A new dict; ``EXTRAS_KEY`` maps to a :class:`ReadOnlyMapping` when anything was set
+            aside.
         """
         plan = self.plan(tuple(obj))
         if plan is not None:
@@ -172,7 +232,7 @@ class KeyFolder:
         for key, value in obj.items():
             name = table.get(key)
             if name is None and type(key) is str:
-                folded = key.strip().lower()
+                folded = fold_key(key)
                 name = table.get(folded)
                 if name is None and folded in self._drop:
                     continue
@@ -189,5 +249,5 @@ class KeyFolder:
             else:
                 extras[key] = value
         if extras:
-            out[EXTRAS_KEY] = MappingProxyType(extras)
+            out[EXTRAS_KEY] = ReadOnlyMapping(extras)
         return out

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Final
 
+import attrs
+
 from . import _serde
 from ._base import BaseClient, endpoints
 from ._batch import as_completed_bounded, check_concurrency, check_keys
-from ._errors import InvalidArgumentError, ResponseFormatError, WxPrivacyError
+from ._coerce import NON_EMPTY, ResponseBody, wire
+from ._errors import InvalidArgumentError, WxPrivacyError
 from ._privacy_validate import ExtFile, read_ext_file, set_privacy_body
 from .models import OwnerSetting, PrivacySetting, SdkPrivacyInfo, SettingItem
 
@@ -16,6 +19,14 @@ __all__ = ["SET_PRIVACY_SETTING", "UPLOAD_PRIVACY_EXT_FILE", "PrivacyAPI", "chec
 
 SET_PRIVACY_SETTING: Final = "/cgi-bin/component/setprivacysetting"
 UPLOAD_PRIVACY_EXT_FILE: Final = "/cgi-bin/component/uploadprivacyextfile"
+
+
+@attrs.frozen(kw_only=True)
+class _UploadAnswer(ResponseBody):
+    """The answer of ``uploadprivacyextfile``: the id of the stored file (digits may arrive as a
+    number)."""
+
+    ext_file_media_id: str = attrs.field(metadata=wire(NON_EMPTY))
 
 
 def check_privacy_ver(privacy_ver: int) -> int:
@@ -177,13 +188,4 @@ class PrivacyAPI(BaseClient):
         answer = await self._authorizer_call(
             authorizer_appid, "POST", endpoint, files={"file": (name, data, "text/plain")}
         )
-        media_id = answer.get("ext_file_media_id")
-        if isinstance(media_id, int) and not isinstance(media_id, bool):
-            media_id = str(media_id)
-        if not isinstance(media_id, str) or not media_id:
-            raise ResponseFormatError(
-                f"ext_file_media_id in the response from {endpoint} is missing or not a string",
-                endpoint=endpoint,
-                field_path="ext_file_media_id",
-            )
-        return media_id
+        return _serde.structure_response(answer, _UploadAnswer, endpoint=endpoint).ext_file_media_id

@@ -4,8 +4,9 @@ Every check raises :class:`InvalidArgumentError` whose message starts with the f
 (``owner_setting.store_expire_timestamp``, ``setting_list[2].privacy_key``) and, where WeChat has
 one, names the errcode the server would have answered.
 
-The ``setprivacysetting`` body is built from the model fields WeChat accepts on input, never from
-``extras`` or response-only fields:
+A body is the request written by the converter's ``unstructure`` and kept to the fields the
+request sends (:data:`SET_PRIVACY_FIELDS`, :data:`APPLY_INTERFACE_FIELDS`), never ``extras`` or
+response-only fields. For ``setprivacysetting``:
 
 * ``privacy_ver`` is always sent;
 * ``owner_setting``: the four contacts, ``notice_method`` and ``store_expire_timestamp`` are always
@@ -24,19 +25,27 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
+import attrs
+
+from ._converter import Send, unstructure_request
 from ._errors import InvalidArgumentError
 from .models import OwnerSetting, SdkPrivacyInfo, SettingItem
 
 __all__ = [
     "APPLY_CONTENT_MAX_CHARS",
+    "APPLY_INTERFACE_FIELDS",
     "APPLY_PIC_MAX",
     "APPLY_VIDEO_MAX",
     "EXT_FILE_MAX_BYTES",
+    "SET_PRIVACY_FIELDS",
+    "SET_PRIVACY_LIVE_FIELDS",
+    "ApplyPrivacyInterface",
     "ExtFile",
+    "SetPrivacySetting",
     "apply_interface_body",
     "read_ext_file",
     "set_privacy_body",
@@ -57,6 +66,57 @@ ExtFile = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 """What :meth:`upload_privacy_ext_file` accepts: a path, the bytes, or a binary file object."""
 
 
+@attrs.frozen(kw_only=True)
+class SetPrivacySetting:
+    """The request of ``/cgi-bin/component/setprivacysetting`` (checked by
+    :func:`set_privacy_body`)."""
+
+    privacy_ver: int
+    owner_setting: OwnerSetting
+    setting_list: tuple[SettingItem, ...] = ()
+    sdk_privacy_info_list: tuple[SdkPrivacyInfo, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ApplyPrivacyInterface:
+    """The request of ``/wxa/security/apply_privacy_interface`` (checked by
+    :func:`apply_interface_body`)."""
+
+    api_name: str
+    content: str
+    url_list: tuple[str, ...] = ()
+    pic_list: tuple[str, ...] = ()
+    video_list: tuple[str, ...] = ()
+
+
+_OWNER_FIELDS: Final = Send(
+    (*_CONTACTS, "notice_method", "store_expire_timestamp"),
+    when_set=("ext_file_media_id", "store_region"),
+)
+_ITEM_FIELDS: Final = Send(("privacy_key", "privacy_text"))
+
+#: What ``setprivacysetting`` sends for the development version (``privacy_ver=2``).
+SET_PRIVACY_FIELDS: Final[Mapping[type, Send]] = {
+    SetPrivacySetting: Send(
+        ("privacy_ver", "owner_setting", "setting_list"), when_set=("sdk_privacy_info_list",)
+    ),
+    OwnerSetting: _OWNER_FIELDS,
+    SettingItem: _ITEM_FIELDS,
+    SdkPrivacyInfo: Send(("sdk_name", "sdk_biz_name", "sdk_list")),
+}
+#: What it sends for the live version (``privacy_ver=1``): ``owner_setting`` only.
+SET_PRIVACY_LIVE_FIELDS: Final[Mapping[type, Send]] = {
+    SetPrivacySetting: Send(("privacy_ver", "owner_setting")),
+    OwnerSetting: _OWNER_FIELDS,
+}
+#: What ``apply_privacy_interface`` sends: empty lists are left out.
+APPLY_INTERFACE_FIELDS: Final[Mapping[type, Send]] = {
+    ApplyPrivacyInterface: Send(
+        ("api_name", "content"), when_set=("url_list", "pic_list", "video_list")
+    ),
+}
+
+
 def _fail(path: str, problem: str) -> InvalidArgumentError:
     return InvalidArgumentError(f"{path}: {problem}")
 
@@ -69,50 +129,44 @@ def _text(path: str, value: Any, *, required: bool = False) -> str:
     return value
 
 
-def _owner_body(owner: Any, privacy_ver: int) -> dict[str, Any]:
+def _check_owner(owner: Any, privacy_ver: int) -> OwnerSetting:
     if not isinstance(owner, OwnerSetting):
         raise _fail("owner_setting", f"must be an OwnerSetting, got {type(owner).__name__}")
-    body: dict[str, Any] = {}
-    for name in _CONTACTS:
-        body[name] = _text(f"owner_setting.{name}", getattr(owner, name))
-    if not any(body[name].strip() for name in _CONTACTS):
+    contacts = [_text(f"owner_setting.{name}", getattr(owner, name)) for name in _CONTACTS]
+    if not any(contact.strip() for contact in contacts):
         raise _fail(
             "owner_setting",
             "at least one of contact_phone, contact_email, contact_qq, contact_weixin must be "
             "filled (WeChat: 86069)",
         )
-    body["notice_method"] = _text("owner_setting.notice_method", owner.notice_method, required=True)
+    _text("owner_setting.notice_method", owner.notice_method, required=True)
     expire = _text("owner_setting.store_expire_timestamp", owner.store_expire_timestamp)
     if expire and not _STORE_EXPIRE.fullmatch(expire):
         raise _fail(
             "owner_setting.store_expire_timestamp",
             f"must be empty or '<digits>天' such as '30天', got {expire[:40]!r} (WeChat: 86072)",
         )
-    body["store_expire_timestamp"] = expire
     media = _text("owner_setting.ext_file_media_id", owner.ext_file_media_id)
-    if media:
-        if privacy_ver == 1:
-            raise _fail(
-                "owner_setting.ext_file_media_id",
-                "cannot be changed on the live version (privacy_ver=1; WeChat: 86075); pass it "
-                "empty (attrs.evolve(owner_setting, ext_file_media_id='')) to keep the live file",
-            )
-        body["ext_file_media_id"] = media
+    if media and privacy_ver == 1:
+        raise _fail(
+            "owner_setting.ext_file_media_id",
+            "cannot be changed on the live version (privacy_ver=1; WeChat: 86075); pass it "
+            "empty (attrs.evolve(owner_setting, ext_file_media_id='')) to keep the live file",
+        )
     region = owner.store_region
-    if region is not None:
-        if isinstance(region, bool) or not isinstance(region, int) or region < 0:
-            raise _fail("owner_setting.store_region", f"must be an int >= 0, got {region!r}")
-        if region:
-            body["store_region"] = region
-    return body
+    if region is not None and (
+        isinstance(region, bool) or not isinstance(region, int) or region < 0
+    ):
+        raise _fail("owner_setting.store_region", f"must be an int >= 0, got {region!r}")
+    return owner
 
 
-def _items_body(path: str, items: Any, *, texts_required: bool = True) -> list[dict[str, str]]:
+def _check_items(path: str, items: Any, *, texts_required: bool = True) -> tuple[SettingItem, ...]:
     if isinstance(items, str | bytes) or not isinstance(items, Iterable):
         raise _fail(path, "must be a sequence of SettingItem")
-    body: list[dict[str, str]] = []
+    checked = tuple(items)
     seen: set[str] = set()
-    for index, item in enumerate(items):
+    for index, item in enumerate(checked):
         where = f"{path}[{index}]"
         if not isinstance(item, SettingItem):
             raise _fail(where, f"must be a SettingItem, got {type(item).__name__}")
@@ -122,27 +176,22 @@ def _items_body(path: str, items: Any, *, texts_required: bool = True) -> list[d
         if key in seen:
             raise _fail(f"{where}.privacy_key", f"{key!r} is declared twice")
         seen.add(key)
-        text = _text(f"{where}.privacy_text", item.privacy_text, required=texts_required)
-        body.append({"privacy_key": key, "privacy_text": text})
-    return body
+        _text(f"{where}.privacy_text", item.privacy_text, required=texts_required)
+    return checked
 
 
-def _sdk_body(infos: Any) -> list[dict[str, Any]]:
+def _check_sdks(infos: Any) -> tuple[SdkPrivacyInfo, ...]:
     if isinstance(infos, str | bytes) or not isinstance(infos, Iterable):
         raise _fail("sdk_privacy_info_list", "must be a sequence of SdkPrivacyInfo")
-    body: list[dict[str, Any]] = []
-    for index, info in enumerate(infos):
+    checked = tuple(infos)
+    for index, info in enumerate(checked):
         where = f"sdk_privacy_info_list[{index}]"
         if not isinstance(info, SdkPrivacyInfo):
             raise _fail(where, f"must be an SdkPrivacyInfo, got {type(info).__name__}")
-        body.append(
-            {
-                "sdk_name": _text(f"{where}.sdk_name", info.sdk_name, required=True),
-                "sdk_biz_name": _text(f"{where}.sdk_biz_name", info.sdk_biz_name, required=True),
-                "sdk_list": _items_body(f"{where}.sdk_list", info.sdk_list),
-            }
-        )
-    return body
+        _text(f"{where}.sdk_name", info.sdk_name, required=True)
+        _text(f"{where}.sdk_biz_name", info.sdk_biz_name, required=True)
+        _check_items(f"{where}.sdk_list", info.sdk_list)
+    return checked
 
 
 def set_privacy_body(
@@ -167,28 +216,20 @@ def set_privacy_body(
     Raises:
         InvalidArgumentError: the message starts with the offending field path.
     """
-    body: dict[str, Any] = {
-        "privacy_ver": privacy_ver,
-        "owner_setting": _owner_body(owner_setting, privacy_ver),
-    }
-    items = _items_body("setting_list", setting_list)
-    sdks = _sdk_body(sdk_privacy_info_list)
-    if privacy_ver == 1:
-        if items:
+    request = SetPrivacySetting(
+        privacy_ver=privacy_ver,
+        owner_setting=_check_owner(owner_setting, privacy_ver),
+        setting_list=_check_items("setting_list", setting_list),
+        sdk_privacy_info_list=_check_sdks(sdk_privacy_info_list),
+    )
+    if privacy_ver == 2:
+        return unstructure_request(request, SET_PRIVACY_FIELDS)
+    for name in ("setting_list", "sdk_privacy_info_list"):
+        if getattr(request, name):
             raise _fail(
-                "setting_list",
-                "must be empty with privacy_ver=1: the live version only takes owner_setting",
+                name, "must be empty with privacy_ver=1: the live version only takes owner_setting"
             )
-        if sdks:
-            raise _fail(
-                "sdk_privacy_info_list",
-                "must be empty with privacy_ver=1: the live version only takes owner_setting",
-            )
-        return body
-    body["setting_list"] = items
-    if sdks:
-        body["sdk_privacy_info_list"] = sdks
-    return body
+    return unstructure_request(request, SET_PRIVACY_LIVE_FIELDS)
 
 
 def _url_list(path: str, urls: Any, limit: int | None) -> list[str]:
@@ -214,7 +255,7 @@ def apply_interface_body(
 ) -> dict[str, Any]:
     """Validate the arguments of ``apply_privacy_interface`` and return its JSON body.
 
-    Empty lists are left out of the body.
+    Empty lists are left out of the body (:data:`APPLY_INTERFACE_FIELDS`).
 
     Raises:
         InvalidArgumentError: an empty or space-padded api_name, an empty content or one over
@@ -227,16 +268,14 @@ def apply_interface_body(
     text = _text("content", content, required=True)
     if len(text) > APPLY_CONTENT_MAX_CHARS:
         raise _fail("content", f"at most {APPLY_CONTENT_MAX_CHARS} characters, got {len(text)}")
-    body: dict[str, Any] = {"api_name": name, "content": text}
-    for key, values, limit in (
-        ("url_list", url_list, None),
-        ("pic_list", pic_list, APPLY_PIC_MAX),
-        ("video_list", video_list, APPLY_VIDEO_MAX),
-    ):
-        checked = _url_list(key, values, limit)
-        if checked:
-            body[key] = checked
-    return body
+    request = ApplyPrivacyInterface(
+        api_name=name,
+        content=text,
+        url_list=tuple(_url_list("url_list", url_list, None)),
+        pic_list=tuple(_url_list("pic_list", pic_list, APPLY_PIC_MAX)),
+        video_list=tuple(_url_list("video_list", video_list, APPLY_VIDEO_MAX)),
+    )
+    return unstructure_request(request, APPLY_INTERFACE_FIELDS)
 
 
 def _check_txt_name(name: str) -> str:

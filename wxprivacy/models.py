@@ -1,12 +1,19 @@
 """Typed models of WeChat's privacy-guideline, privacy-interface and authorization data.
 
-The models are plain frozen attrs classes whose attribute names are the official lower-case WeChat
-keys. They know nothing about the wire: folding odd-case keys, coercing numbers sent as strings and
-keeping unknown keys is done by the one converter in :mod:`wxprivacy._serde`.
+The models are frozen, slotted attrs classes whose attribute names are the official lower-case
+WeChat keys. Each states its own wire rules, and the one converter (:mod:`wxprivacy._converter`)
+reads them, so a new model needs no change anywhere else:
+
+* a field whose wire form is not plain from its type carries a rule in its metadata
+  (``metadata=wire(FLAG)``: 0/1 read as a bool; ``wire(UNIX_SECONDS)``; other spellings of the
+  key, ``wire(aliases=...)``; a model that may arrive as a bare list, ``wire(bare_list=True)``);
+* a model that is a whole response body derives from ``ResponseBody`` (the converter drops the
+  ``errcode``/``errmsg`` envelope at its top level).
 
 Every model has ``extras``: the keys WeChat sent that the model does not know, with their JSON
 values untouched, so that writing a model back loses nothing. It is left out of ``repr`` and
-``hash`` but takes part in ``==``.
+``hash`` but takes part in ``==``. Credentials are left out of ``repr`` as well. Models survive
+``pickle``, ``copy.copy`` and ``copy.deepcopy``.
 
 Sequences are tuples; the constructors accept any iterable (a list is fine) and turn it into a
 tuple.
@@ -16,15 +23,30 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
+
+from ._coerce import (
+    EXTRAS,
+    FLAG,
+    INT_OR_ZERO,
+    NON_EMPTY,
+    NON_NEGATIVE,
+    UNIX_SECONDS,
+    ResponseBody,
+    Wire,
+    wire,
+)
+from ._keys import ReadOnlyMapping, WireError
+from ._token_endpoints import present
 
 __all__ = [
     "AuthorizationInfo",
     "AuthorizerDetails",
     "AuthorizerInfo",
+    "AuthorizerListItem",
+    "AuthorizerPage",
     "FuncInfo",
     "FuncscopeCategory",
     "OwnerSetting",
@@ -43,11 +65,25 @@ __all__ = [
 PRIVACY_PERMISSION_SET: Final = 18
 
 #: The shared, read-only default of every ``extras`` attribute.
-EMPTY_EXTRAS: Final[Mapping[str, Any]] = MappingProxyType({})
+EMPTY_EXTRAS: Final[Mapping[str, Any]] = ReadOnlyMapping()
 
 
-def _extras_field() -> Any:
-    return attrs.field(default=EMPTY_EXTRAS, repr=False, hash=False)
+def _extras_field(*, kw_only: bool | None = None) -> Any:
+    return attrs.field(
+        default=EMPTY_EXTRAS, repr=False, hash=False, kw_only=kw_only, metadata=wire(EXTRAS)
+    )
+
+
+def _credential_in(value: Any, _: Any = None) -> str:
+    """A credential in WeChat's answer: blank or not a string is ``""`` (see
+    :func:`wxprivacy._token_endpoints.present`, the one rule for tokens from WeChat)."""
+    if value is None:
+        raise WireError("expected a string, got null")  # the field's default applies
+    return present(value) or ""
+
+
+#: A token or code from WeChat, where blank means absent.
+_CREDENTIAL: Final = Wire(structure=_credential_in)
 
 
 def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
@@ -59,7 +95,7 @@ def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(items)
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class SettingItem:
     """One declared kind of user information and why it is collected.
 
@@ -80,7 +116,7 @@ class SettingItem:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class OwnerSetting:
     """The collector's (developer's) contact details and storage policy: ``owner_setting``.
 
@@ -104,7 +140,7 @@ class OwnerSetting:
     contact_phone: str = ""
     contact_email: str = ""
     contact_qq: str = ""
-    contact_weixin: str = ""
+    contact_weixin: str = attrs.field(default="", metadata=wire(aliases=("contact_WeChat",)))
     store_expire_timestamp: str = ""
     ext_file_media_id: str = ""
     notice_method: str = ""
@@ -125,7 +161,7 @@ class OwnerSetting:
         )
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class PrivacyDescItem:
     """One entry of the catalogue of configurable keys: ``privacy_desc.privacy_desc_list[]``.
 
@@ -140,7 +176,7 @@ class PrivacyDescItem:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class PrivacyDesc:
     """The catalogue of configurable ``privacy_key`` values: ``privacy_desc``.
 
@@ -149,11 +185,13 @@ class PrivacyDesc:
         extras: keys the model does not know, with their raw JSON values.
     """
 
-    privacy_desc_list: tuple[PrivacyDescItem, ...] = attrs.field(default=(), converter=_as_tuple)
+    privacy_desc_list: tuple[PrivacyDescItem, ...] = attrs.field(
+        default=(), converter=_as_tuple, metadata=wire(bare_list=True)
+    )
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class SdkPrivacyInfo:
     """A third-party SDK used by the Mini Program and what it collects: ``sdk_privacy_info_list[]``.
 
@@ -172,8 +210,8 @@ class SdkPrivacyInfo:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class PrivacySetting:
+@attrs.frozen(kw_only=True)
+class PrivacySetting(ResponseBody):
     """A Mini Program's user-privacy guideline, as read by ``getprivacysetting``.
 
     Endpoint: ``POST /cgi-bin/component/getprivacysetting`` with ``{"privacy_ver": 1|2}``. The
@@ -191,10 +229,10 @@ class PrivacySetting:
         extras: keys the model does not know, with their raw JSON values.
     """
 
-    code_exist: bool = False
+    code_exist: bool = attrs.field(default=False, metadata=wire(FLAG))
     privacy_list: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
     setting_list: tuple[SettingItem, ...] = attrs.field(default=(), converter=_as_tuple)
-    update_time: _dt.datetime | None = None
+    update_time: _dt.datetime | None = attrs.field(default=None, metadata=wire(UNIX_SECONDS))
     owner_setting: OwnerSetting | None = None
     privacy_desc: PrivacyDesc | None = None
     sdk_privacy_info_list: tuple[SdkPrivacyInfo, ...] = attrs.field(default=(), converter=_as_tuple)
@@ -224,7 +262,7 @@ class PrivacySetting:
 # ----------------------------------------------------------------------------- privacy interfaces
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class PrivacyInterface:
     """One gated front-end API and its application state: ``interface_list[]``.
 
@@ -267,8 +305,8 @@ class PrivacyInterface:
         return self.status == 3
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class PrivacyInterfaceList:
+@attrs.frozen(kw_only=True)
+class PrivacyInterfaceList(ResponseBody):
     """The answer of ``GET /wxa/security/get_privacy_interface``.
 
     Attributes:
@@ -287,22 +325,23 @@ class PrivacyInterfaceList:
 # ----------------------------------------------------------------------------- authorization
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class PreAuthCode:
+@attrs.frozen(kw_only=True)
+class PreAuthCode(ResponseBody):
     """A pre-authorization code from ``/cgi-bin/component/api_create_preauthcode``.
 
     Attributes:
         pre_auth_code: the code (hidden from ``repr``); goes into the authorization page URL.
+            An answer with an empty one is a ``ResponseFormatError``.
         expires_in: its lifetime in seconds, as WeChat returned it (600 or 1800 have been seen).
         extras: keys the model does not know, with their raw JSON values.
     """
 
-    pre_auth_code: str = attrs.field(repr=False)
+    pre_auth_code: str = attrs.field(repr=False, metadata=wire(NON_EMPTY))
     expires_in: int = 0
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class FuncscopeCategory:
     """``func_info[].funcscope_category``: one permission set.
 
@@ -315,7 +354,7 @@ class FuncscopeCategory:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class FuncInfo:
     """One granted permission set: ``func_info[]``.
 
@@ -333,8 +372,8 @@ class FuncInfo:
         return None if self.funcscope_category is None else self.funcscope_category.id
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class AuthorizationInfo:
+@attrs.frozen(kw_only=True)
+class AuthorizationInfo(ResponseBody):
     """``authorization_info``: what an authorizer granted, and (from ``api_query_auth``) tokens.
 
     Returned by ``/cgi-bin/component/api_query_auth`` (with tokens) and inside
@@ -368,7 +407,7 @@ class AuthorizationInfo:
         return PRIVACY_PERMISSION_SET in self.func_ids
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class TypeInfo:
     """``service_type_info`` / ``verify_type_info`` of an authorizer: ``{"id": n}``.
 
@@ -381,7 +420,7 @@ class TypeInfo:
     extras: Mapping[str, Any] = _extras_field()
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class AuthorizerInfo:
     """``authorizer_info`` from ``/cgi-bin/component/api_get_authorizer_info``.
 
@@ -426,8 +465,8 @@ class AuthorizerInfo:
         return self.mini_program_info is not None
 
 
-@attrs.frozen(kw_only=True, slots=False)
-class AuthorizerDetails:
+@attrs.frozen(kw_only=True)
+class AuthorizerDetails(ResponseBody):
     """The answer of ``/cgi-bin/component/api_get_authorizer_info``.
 
     Attributes:
@@ -439,3 +478,38 @@ class AuthorizerDetails:
     authorizer_info: AuthorizerInfo | None = None
     authorization_info: AuthorizationInfo | None = None
     extras: Mapping[str, Any] = _extras_field()
+
+
+@attrs.frozen
+class AuthorizerListItem:
+    """One entry of ``/cgi-bin/component/api_get_authorizer_list``.
+
+    Attributes:
+        authorizer_appid: the authorized account's appid (an answer without one is a
+            ``ResponseFormatError``).
+        refresh_token: its current ``authorizer_refresh_token`` (hidden from ``repr``); ``""``
+            when WeChat sent none, or only white space.
+        auth_time: Unix seconds at which it authorized the platform (0 when absent or
+            unreadable).
+        extras: keys the model does not know, with their raw JSON values (keyword only).
+    """
+
+    authorizer_appid: str = attrs.field(metadata=wire(NON_EMPTY))
+    refresh_token: str = attrs.field(default="", repr=False, metadata=wire(_CREDENTIAL))
+    auth_time: int = attrs.field(default=0, metadata=wire(INT_OR_ZERO))
+    extras: Mapping[str, Any] = _extras_field(kw_only=True)
+
+
+@attrs.frozen
+class AuthorizerPage(ResponseBody):
+    """One page of ``/cgi-bin/component/api_get_authorizer_list``.
+
+    Attributes:
+        total_count: how many authorizers the platform has in all (an integer >= 0).
+        list: the authorizers on this page.
+        extras: keys the model does not know, with their raw JSON values (keyword only).
+    """
+
+    total_count: int = attrs.field(metadata=wire(NON_NEGATIVE))
+    list: tuple[AuthorizerListItem, ...] = attrs.field(default=(), converter=_as_tuple)
+    extras: Mapping[str, Any] = _extras_field(kw_only=True)

@@ -1,0 +1,453 @@
+"""The one cattrs converter: JSON values <-> :mod:`wxprivacy.models`, by the rules they declare.
+
+The converter knows no model by name. It reads each model's declaration (see
+:mod:`wxprivacy._coerce`): a field's :class:`~wxprivacy._coerce.Wire` rule, or else the rule of
+its type; the ``extras`` field; the :class:`~wxprivacy._coerce.ResponseBody` marker. So a new
+model needs no change here. The rules every model shares:
+
+* keys match case-insensitively and ignoring surrounding white space (``privacy_Desc``,
+  ``"contact_qq "``), and a field's aliases name it too (``contact_WeChat`` means
+  ``contact_weixin``). When two keys name the same field, the exact official spelling wins and
+  the other is kept in ``extras``;
+* keys a model does not know are kept, with their raw values, in its ``extras``; the envelope
+  (``errcode``/``errmsg``) at the top level of a response body is dropped;
+* ``null`` or a missing key gives the field's default, computed by the model's own constructor
+  (a plain value, an ``attrs.Factory``, one that takes ``self``); for a required field it is an
+  error. Hooks never take ``null``: they refuse it, and the object is structured again without
+  its null keys (so bodies without nulls, the usual case, pay nothing for the rule);
+* anything of the wrong type raises :class:`~wxprivacy._keys.WireError` (a
+  :class:`ResponseFormatError`) whose ``field_path`` names the field, e.g.
+  ``setting_list[2].privacy_key``.
+
+Speed: each model gets one cattrs-generated structure function. When every key of an object is
+already canonical (the usual case) it runs directly on the decoded dict; only otherwise are the
+keys folded first. Lists of plain string records (``privacy_desc_list``) are built whole when
+every item is already well-formed, and the last such list is remembered. Errors are located after
+the fact, so the happy path carries no bookkeeping.
+
+Request bodies come from the same ``unstructure``, kept to the fields a request sends
+(:class:`Send`, :func:`unstructure_request`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from itertools import chain, repeat
+from operator import attrgetter, contains
+from types import MemberDescriptorType
+from typing import Any, Final, TypeVar, cast
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._coerce import (
+    Hook,
+    ResponseBody,
+    int_in,
+    model_tuple_hook,
+    optional_int_in,
+    optional_model_hook,
+    required_int_in,
+    rule_of,
+    str_in,
+    str_tuple_in,
+)
+from ._errors import ResponseFormatError
+from ._keys import EXTRAS_KEY, KeyFolder, WireError, describe
+
+__all__ = [
+    "Send",
+    "build_converter",
+    "converter",
+    "structure",
+    "structure_response",
+    "unstructure",
+    "unstructure_request",
+]
+
+T = TypeVar("T")
+Batch = Callable[[Any], "tuple[Any, ...] | None"]
+
+#: Hooks of the field types that need no rule of their own.
+_TYPE_HOOKS: Final[Mapping[Any, Hook]] = {
+    str: str_in,
+    int: int_in,
+    int | None: optional_int_in,
+    tuple[str, ...]: str_tuple_in,
+}
+_JUST_DICT: Final = frozenset({dict})
+_JUST_STR: Final = frozenset({str})
+#: The class of ``attrs.Factory`` defaults (typed as a function by attrs).
+_FACTORY: Final = cast(type, attrs.Factory)
+#: The shortest list of string records worth the whole-list fast path.
+_BATCH_MIN: Final = 4
+
+
+def _fields(cls: Any) -> tuple[attrs.Attribute[Any], ...]:
+    """The attrs fields of ``cls`` with their annotations resolved to types."""
+    attrs.resolve_types(cls)
+    return tuple(attrs.fields(cls))
+
+
+def _optional_of(typ: Any) -> Any:
+    args: tuple[Any, ...] = getattr(typ, "__args__", ())
+    if len(args) == 2 and type(None) in args:
+        return args[0] if args[1] is type(None) else args[1]
+    return None
+
+
+def _tuple_item(typ: Any) -> Any:
+    """The model of a ``tuple[Model, ...]`` type, else ``None``."""
+    args: tuple[Any, ...] = getattr(typ, "__args__", ())
+    if getattr(typ, "__origin__", None) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return args[0] if attrs.has(args[0]) else None
+    return None
+
+
+def _keep(value: Any, _: Any) -> Any:
+    return value
+
+
+def _builds_like_init(cls: type, fields: tuple[attrs.Attribute[Any], ...]) -> bool:
+    """Whether setting each field's value on a bare instance is all the constructor does."""
+    props = attrs.inspect(cls)
+    return (
+        props.added_init
+        and props.hashability is not attrs.ClassProps.Hashability.HASHABLE_CACHED
+        and not hasattr(cls, "__attrs_pre_init__")
+        and not hasattr(cls, "__attrs_post_init__")
+        and all(field.converter is None and field.validator is None for field in fields)
+    )
+
+
+class _HookFactory:
+    """The structure and unstructure hook factories of one converter.
+
+    Args:
+        conv: the converter the hooks are registered on.
+        fast: use the fast paths (canonical keys, whole string-record lists, the remembered
+            list); ``False`` gives the reference converter the tests compare against.
+    """
+
+    def __init__(self, conv: cattrs.Converter, *, fast: bool) -> None:
+        self._conv = conv
+        self._fast = fast
+        # The whole-list fast path of each string-record model, for the hooks of its lists.
+        self._batches: dict[type, Batch] = {}
+
+    # ------------------------------------------------------------------------- structure
+
+    def _field_hook(self, cls: type, field: attrs.Attribute[Any]) -> Hook:
+        """The field's own rule, else the rule of its type."""
+        rule = rule_of(field)
+        if rule.structure is not None:
+            return rule.structure
+        typ = field.type
+        if typ is int and field.default is attrs.NOTHING:
+            return required_int_in  # blank is 0 only in a field with a default
+        hook = _TYPE_HOOKS.get(typ)
+        if hook is not None:
+            return hook
+        item = _tuple_item(typ)
+        if item is not None:
+            item_hook = self._conv.get_structure_hook(item)  # registers its batch, if any
+            return model_tuple_hook(item_hook, item, self._batches.get(item))
+        inner = _optional_of(typ)
+        if inner is not None and attrs.has(inner):
+            return optional_model_hook(self._conv.get_structure_hook(inner), inner)
+        raise TypeError(
+            f"{cls.__name__}.{field.name}: no wire rule for {typ!r}; give the field one "
+            "with attrs.field(metadata=wire(...))"
+        )
+
+    def structure_hook(self, cls: type[T]) -> Callable[[Any, Any], T]:
+        """Build the structure hook of one model: fast path, key folding, error location."""
+        fields = _fields(cls)
+        extras = next((f.name for f in fields if rule_of(f).extras), None)
+        hooks = {f.name: self._field_hook(cls, f) for f in fields if f.name != extras}
+        overrides = {name: override(struct_hook=hook) for name, hook in hooks.items()}
+        if extras is not None:
+            overrides[extras] = override(rename=EXTRAS_KEY, struct_hook=_keep)
+        gen = make_dict_structure_fn(
+            cls,
+            self._conv,
+            _cattrs_forbid_extra_keys=False,
+            _cattrs_detailed_validation=False,
+            **cast("dict[str, Any]", overrides),
+        )
+        drop = cls.envelope if issubclass(cls, ResponseBody) else frozenset()
+        aliases = {alias: f.name for f in fields for alias in rule_of(f).aliases}
+        folder = KeyFolder(hooks, aliases=aliases, drop=drop)
+        fast_keys = frozenset(hooks) | drop if self._fast else frozenset()
+        required = frozenset(f.name for f in fields if f.default is attrs.NOTHING)
+        bare_list = next((f.name for f in fields if rule_of(f).bare_list), None)
+
+        def locate(data: Mapping[str, Any]) -> WireError:
+            for name, hook in hooks.items():
+                if name in data:
+                    try:
+                        hook(data[name], None)
+                    except WireError as err:
+                        err.path.insert(0, name)
+                        return err
+            return WireError(f"cannot structure {cls.__name__}")  # pragma: no cover
+
+        def structure_model(obj: Any, _: Any) -> T:
+            if type(obj) is not dict:
+                if bare_list is not None and type(obj) in (list, tuple):
+                    obj = {bare_list: obj}
+                elif isinstance(obj, Mapping):
+                    obj = dict(obj)
+                else:
+                    raise WireError(f"expected an object, got {describe(obj)}")
+            data = obj if obj.keys() <= fast_keys else folder.fold(obj)
+            try:
+                return gen(data)
+            except (WireError, KeyError):
+                pass  # a hook refused a null, a required key is missing, or a value is wrong
+            if None in data.values():  # null means the default: leave it to the constructor
+                data = {k: v for k, v in data.items() if v is not None or k in required}
+            try:
+                return gen(data)
+            except WireError:
+                raise locate(data) from None
+            except KeyError as exc:
+                raise WireError("required key is missing", [exc.args[0]]) from None
+
+        structure_model.__name__ = f"structure_{cls.__name__}"
+        if (
+            self._fast
+            and all(hook is str_in for hook in hooks.values())
+            and _builds_like_init(cls, fields)
+        ):
+            self._batches[cls] = _string_record_batch(cls, fields, fast_keys, folder)
+        return structure_model
+
+    # ------------------------------------------------------------------------- unstructure
+
+    def unstructure_hook(self, cls: type[Any]) -> Callable[[Any], Any]:
+        """Build the unstructure hook of one model: official keys, wire forms, extras merged."""
+        overrides: dict[str, Any] = {}
+        extras = None
+        for field in _fields(cls):
+            rule = rule_of(field)
+            if rule.extras:
+                overrides[field.name] = override(omit=True)
+                extras = attrgetter(field.name)
+            elif rule.unstructure is not None:
+                overrides[field.name] = override(unstruct_hook=rule.unstructure)
+        gen = make_dict_unstructure_fn(cls, self._conv, **overrides)
+
+        def unstructure_model(obj: Any) -> dict[str, Any]:
+            out: dict[str, Any] = gen(obj)
+            if None in out.values():
+                out = {key: value for key, value in out.items() if value is not None}
+            if extras is not None:
+                for key, value in extras(obj).items():
+                    out.setdefault(key, value)
+            return out
+
+        unstructure_model.__name__ = f"unstructure_{cls.__name__}"
+        return unstructure_model
+
+
+def _string_record_batch(
+    cls: type[T],
+    fields: tuple[attrs.Attribute[Any], ...],
+    fast_keys: frozenset[str],
+    folder: KeyFolder,
+) -> Batch:
+    """Build the whole-list fast path of a model of string fields (``PrivacyDescItem``...).
+
+    ``privacy_desc_list`` repeats the same two-string record a few dozen times, and per item the
+    generated function costs more than the record itself. When every item is an object whose
+    (folded) keys are canonical and whose values are all strings, there is nothing to convert or
+    check, so the instances are built the way the attrs constructor builds them (a bare instance,
+    then each field set past the frozen ``__setattr__``), a field at a time for all items, in C.
+    A key missing from some item takes the field's default when that is a plain value; anything
+    else (a required key, an ``attrs.Factory`` default) declines: the call returns ``None`` and
+    the items go one by one through the model's own constructor, which also reports errors.
+    """
+    new = object.__new__
+    getitem = dict.__getitem__
+    setters = {field.name: _setter(cls, field.name) for field in fields}
+    # Defaults that are values; an ``attrs.Factory`` (taking ``self`` or not) is left to attrs.
+    plain_defaults = {
+        field.name: field.default
+        for field in fields
+        if field.default is not attrs.NOTHING and not isinstance(field.default, _FACTORY)
+    }
+
+    # The last list built, as a shallow copy of its raw items, and its instances (frozen, so
+    # shared safely). ``privacy_desc_list`` is WeChat's fixed catalogue of privacy keys, the same
+    # in every getprivacysetting answer: comparing it with the last one (in C) is cheaper than
+    # building it again. One tuple, so a reader never sees a copy paired with another's result.
+    memo: tuple[list[Any] | None, tuple[T, ...]] = (None, ())
+
+    def batch(items: Any) -> tuple[T, ...] | None:
+        nonlocal memo
+        if len(items) < _BATCH_MIN:
+            return None  # its fixed cost does not pay for a few items
+        seen, built = memo
+        if items == seen:
+            return built
+        if not set(map(type, items)) <= _JUST_DICT:
+            return None
+        raw = items
+        if not set(chain.from_iterable(items)) <= fast_keys:
+            items = folder.rename_all(items)
+            if items is None:
+                return None
+        if not set(map(type, chain.from_iterable(map(dict.values, items)))) <= _JUST_STR:
+            return None
+        count = len(items)
+        columns: list[tuple[str, Any]] = []
+        for field in fields:
+            name = field.name
+            if all(map(contains, items, repeat(name))):
+                columns.append((name, map(getitem, items, repeat(name))))
+            elif name in plain_defaults:
+                columns.append((name, repeat(plain_defaults[name], count)))
+            else:
+                return None  # required (an error), or a default only the constructor computes
+        instances = list(map(new, repeat(cls, count)))
+        for name, values in columns:
+            any(map(setters[name], instances, values))  # every call returns None
+        result = tuple(instances)
+        memo = (list(map(dict, raw)), result)  # the raw items: a mixed-case list matches too
+        return result
+
+    return batch
+
+
+def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """Set attribute ``name`` of a ``cls`` instance past a frozen ``__setattr__``, as attrs'
+    constructor does: through the slot's descriptor (one C call), else ``object.__setattr__``."""
+    for klass in cls.__mro__:
+        slot = klass.__dict__.get(name)
+        if isinstance(slot, MemberDescriptorType):
+            return slot.__set__
+    set_attr = object.__setattr__
+    return lambda instance, value: set_attr(instance, name, value)
+
+
+def build_converter(*, fast: bool = True) -> cattrs.Converter:
+    """Build a converter whose hooks follow the models' wire rules.
+
+    Args:
+        fast: use the fast paths; ``False`` builds the reference converter of the tests.
+    """
+    conv = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
+    factory = _HookFactory(conv, fast=fast)
+    conv.register_structure_hook_factory(attrs.has, factory.structure_hook)
+    conv.register_unstructure_hook_factory(attrs.has, factory.unstructure_hook)
+    return conv
+
+
+#: The one converter, built at import time. Hooks are generated on first use of each model.
+converter: Final[cattrs.Converter] = build_converter()
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Turn decoded JSON (from :func:`wxprivacy._json.loads`) into a model by its wire rules.
+
+    Args:
+        data: a JSON object (any mapping) for the model; a list for a model with a
+            ``bare_list`` field (:class:`~wxprivacy.models.PrivacyDesc`).
+        cls: the model class, e.g. :class:`~wxprivacy.models.PrivacySetting`.
+
+    Returns:
+        The model instance. Unknown keys are in ``extras`` at every level.
+
+    Raises:
+        ResponseFormatError: a value has the wrong type or a required key is missing;
+            ``field_path`` names it (``setting_list[2].privacy_key``), or is ``None`` when the
+            value itself is not an object.
+    """
+    try:
+        return converter.structure(data, cls)
+    except WireError as err:
+        raise ResponseFormatError(str(err), field_path=err.field_path) from None
+
+
+def structure_response(data: Any, cls: type[T], *, endpoint: str) -> T:
+    """:func:`structure` a response from ``endpoint``; errors name the endpoint as well.
+
+    Raises:
+        ResponseFormatError: as :func:`structure`, with ``endpoint`` set.
+    """
+    try:
+        return converter.structure(data, cls)
+    except WireError as err:
+        raise ResponseFormatError(
+            f"{err} in the response from {endpoint}", endpoint=endpoint, field_path=err.field_path
+        ) from None
+
+
+def unstructure(model: Any) -> dict[str, Any]:
+    """Turn a model back into JSON values with the official keys.
+
+    ``extras`` are merged back in, fields with a rule are written in their wire form
+    (``update_time`` as Unix seconds, 0 when ``None``; ``code_exist`` as 1/0), fields that are
+    ``None`` are left out and tuples become lists. ``structure(unstructure(x), type(x)) == x``
+    for every model from :func:`structure`.
+
+    Args:
+        model: an instance of one of :mod:`wxprivacy.models`.
+
+    Returns:
+        A new dict of JSON values.
+    """
+    result: dict[str, Any] = converter.unstructure(model)
+    return result
+
+
+@attrs.frozen
+class Send:
+    """The fields of one model that a request body holds, in the order they are written.
+
+    Attributes:
+        always: written whenever they are not ``None``.
+        when_set: written only when not empty (not ``None``, ``""``, 0 or an empty list): for
+            WeChat an empty value there means "leave unchanged".
+    """
+
+    always: tuple[str, ...]
+    when_set: tuple[str, ...] = ()
+
+
+def unstructure_request(model: Any, fields: Mapping[type, Send]) -> dict[str, Any]:
+    """Write ``model`` as a request body: :func:`unstructure`, kept to the fields it sends.
+
+    ``extras`` and fields not listed (response-only ones such as ``privacy_label``) are never
+    sent; nested models are kept to their own lists.
+
+    Args:
+        model: the request, an attrs instance.
+        fields: for the request's class and every model nested in it, what it sends.
+
+    Raises:
+        TypeError: a model inside the request has no entry in ``fields``.
+    """
+    return _keep_fields(model, unstructure(model), fields)
+
+
+def _keep_fields(model: Any, data: dict[str, Any], fields: Mapping[type, Send]) -> dict[str, Any]:
+    send = fields.get(type(model))
+    if send is None:
+        raise TypeError(f"{type(model).__name__} is not part of this request")
+    out: dict[str, Any] = {}
+    for name in send.always + send.when_set:
+        value = data.get(name)
+        if value is None or (not value and name in send.when_set):
+            continue
+        inner = getattr(model, name)
+        if attrs.has(type(inner)):
+            value = _keep_fields(inner, value, fields)
+        elif isinstance(inner, tuple) and any(attrs.has(type(item)) for item in inner):
+            value = [
+                _keep_fields(item, sub, fields) for item, sub in zip(inner, value, strict=True)
+            ]
+        out[name] = value
+    return out

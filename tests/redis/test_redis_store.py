@@ -344,7 +344,7 @@ def test_import_wxprivacy_works_without_redis() -> None:
         "import wxprivacy\n"
         "assert wxprivacy.MemoryTokenStore\n"
         "try:\n"
-        "    wxprivacy.RedisTokenStore\n"
+        "    wxprivacy.RedisTokenStore.from_url('redis://127.0.0.1:6379/0')\n"
         "except ModuleNotFoundError as exc:\n"
         "    print(exc)\n"
     )

@@ -13,14 +13,19 @@ behind the commands needs no typer: :mod:`wxprivacy.audit` and :mod:`wxprivacy.g
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+
 import typer
+import typer.core
+import typer.main
 
 from ._audit import audit, demo
 from ._emulator import emulator
 from ._get import get
 from ._guidelines import apply_template, set_guideline
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run_command"]
 
 app = typer.Typer(
     name="wxprivacy",
@@ -40,3 +45,19 @@ app.command("demo")(demo)
 def main() -> None:
     """Entry point of the ``wxprivacy`` script."""
     app()
+
+
+def run_command(name: str, argv: Sequence[str] | None = None, *, prog_name: str) -> int:
+    """Run the command ``name`` on its own, as the program ``prog_name``; return its status.
+
+    ``python -m wxprivacy.emulator ARGS`` is ``run_command("emulator", ARGS, ...)``.
+    """
+    command = typer.main.get_command(app)
+    assert isinstance(command, typer.core.TyperGroup)
+    args = list(argv) if argv is not None else sys.argv[1:]
+    try:
+        command.commands[name].main(args=args, prog_name=prog_name)
+    except SystemExit as exc:
+        code = exc.code
+        return int(code) if isinstance(code, int) else (0 if code is None else 1)
+    return 0

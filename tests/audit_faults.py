@@ -1,6 +1,6 @@
 """Stop ``wxprivacy audit`` at its n-th file operation: by an exception, or by SIGKILL.
 
-Replaces the ``os`` module seen by :mod:`wxprivacy._cli_audit_file` with a stand-in that counts
+Replaces the ``os`` module seen by :mod:`wxprivacy._audit_file` with a stand-in that counts
 the calls that change files (open, write, truncate, fsync, chmod, replace). Used in-process by
 the tests, and in a child process (``python -c``) to kill a real run with no cleanup at all.
 """
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final
 
-from wxprivacy import _cli_audit_file
+from wxprivacy import _audit_file
 
 FILE_OPS: Final = frozenset({"open", "write", "truncate", "fsync", "chmod", "replace"})
 
@@ -72,7 +72,7 @@ def sigkill(_name: str) -> None:
 def main() -> None:
     """``python -c`` entry: ``AT WHEN -- wxprivacy arguments...``; SIGKILL at operation AT."""
     at, when, _, *argv = sys.argv[1:]
-    _cli_audit_file.os = CountingOs(int(at), when=when, stop=sigkill)  # type: ignore[assignment]
+    _audit_file.os = CountingOs(int(at), when=when, stop=sigkill)  # type: ignore[assignment]
     from wxprivacy.cli import main as cli_main
 
     sys.argv = ["wxprivacy", *argv]

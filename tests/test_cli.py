@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from wxprivacy import ComponentClient
-from wxprivacy.audit import summarize
-from wxprivacy.cli import app, run_audit
+from wxprivacy.audit import run_audit, summarize
+from wxprivacy.cli import app
 from wxprivacy.emulator import Emulator
 
 runner = CliRunner()
@@ -61,13 +61,13 @@ async def test_resume_skips_finished_authorizers(tmp_path: Path) -> None:
     async with httpx.AsyncClient(transport=emu.transport()) as http:
         client = ComponentClient(emu.component_appid, emu.component_appsecret, http_client=http)
         await client.set_component_verify_ticket(emu.component_verify_ticket)
-        await run_audit(client, out, progress=False)
+        await run_audit(client, out)
         lines = out.read_bytes().splitlines(keepends=True)
         out.write_bytes(b"".join(lines[:50]) + lines[50][:20])  # interrupted mid-line
         ok_before = sum(json.loads(line)["ok"] for line in lines[:50])
         assert ok_before < 50  # some failures among them: those are fetched again
         emu.reset_calls()
-        summary = await run_audit(client, out, resume=True, progress=False)
+        summary = await run_audit(client, out, resume=True)
     records = read_jsonl(out)
     assert len(records) == 120
     assert len({r["authorizer_appid"] for r in records}) == 120
@@ -146,20 +146,17 @@ async def test_ticket_flag_never_replaces_the_stored_ticket(
     from redis_support import REDIS_URL
 
     from wxprivacy import RedisTokenStore
-    from wxprivacy.cli import Settings, open_client
+    from wxprivacy.cli._options import ClientOptions, open_client
 
     comp = "wx0000000000000000"
     async with RedisTokenStore.from_url(REDIS_URL, key_prefix=redis_prefix) as store:
         await store.set_verify_ticket(comp, "ticket@@@from-callback", 12 * 3600)
-    settings = Settings(
+    settings = ClientOptions(
         component_appid=comp,
         component_appsecret="secret-value",
-        base_url="https://api.weixin.qq.com",
         redis_url=REDIS_URL,
         redis_prefix=redis_prefix,
         ticket="ticket@@@stale-from-env",
-        emulator=None,
-        seed=0,
     )
     async with open_client(settings) as client:
         assert await client.token_store.get_verify_ticket(comp) == "ticket@@@from-callback"

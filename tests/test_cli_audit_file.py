@@ -30,9 +30,9 @@ import pytest
 from audit_faults import CountingOs, Stopped
 from typer.testing import CliRunner
 
-from wxprivacy import ComponentClient, _cli_audit_file
-from wxprivacy.audit import dumps_line, latest_records, parse_line, summarize
-from wxprivacy.cli import app, run_audit
+from wxprivacy import ComponentClient, _audit_file
+from wxprivacy.audit import dumps_line, latest_records, parse_line, run_audit, summarize
+from wxprivacy.cli import app
 from wxprivacy.emulator import Emulator, EmulatorServer, start_server
 
 runner = CliRunner()
@@ -161,7 +161,7 @@ def failure(appid: str) -> dict[str, Any]:
 
 async def audit_with_failures(path: Path, client: ComponentClient) -> set[str]:
     """Audit the fleet into ``path``, then :func:`make_failures` in it."""
-    await run_audit(client, path, progress=False)
+    await run_audit(client, path)
     return make_failures(path)
 
 
@@ -226,7 +226,7 @@ async def test_resume_replaces_failure_records_with_successes(tmp_path: Path) ->
         to_fetch = {a for a, r in before.items() if not r["ok"]}
         assert made_up < to_fetch  # the genuine failures are fetched again too
         emu.reset_calls()
-        summary = await run_audit(client, out, resume=True, progress=False)
+        summary = await run_audit(client, out, resume=True)
     assert emu.calls[GP] == len(to_fetch)
     assert_nothing_lost(before, out, "complete")
     assert_complete(out, emu, made_up)
@@ -239,7 +239,7 @@ async def test_resume_reads_the_last_record_of_each_authorizer(tmp_path: Path) -
     out = tmp_path / "audit.jsonl"
     emu = Emulator(authorizers=N, seed=SEED)
     async with emulated(emu) as client:
-        await run_audit(client, out, progress=False)
+        await run_audit(client, out)
         lines = out.read_bytes().splitlines(keepends=True)
         ok = [line for line in lines if parse_line(line)["ok"]]  # type: ignore[index]
         first, second = (parse_line(line)["authorizer_appid"] for line in ok[:2])  # type: ignore[index]
@@ -248,7 +248,7 @@ async def test_resume_reads_the_last_record_of_each_authorizer(tmp_path: Path) -
             b"".join(lines) + dumps_line(failure(first)) + dumps_line(failure(second)) + ok[1]
         )
         emu.reset_calls()
-        await run_audit(client, out, resume=True, progress=False)
+        await run_audit(client, out, resume=True)
     genuine = sum(emu.profile(a) == "no_permission" for a in emu.authorizer_appids)
     assert emu.calls[GP] == genuine + 1
     assert_complete(out, emu, {first})
@@ -275,24 +275,22 @@ async def stop_every_step(tmp_path: Path, *, resume: bool, torn: bool = False) -
         before = latest_records(out)
         counting = CountingOs()
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(_cli_audit_file, "os", counting)
-            await run_audit(client, out, resume=resume, force=not resume, progress=False)
+            patch.setattr(_audit_file, "os", counting)
+            await run_audit(client, out, resume=resume, force=not resume)
         for at in range(1, counting.count + 1):
             for when in ("before", "after"):
                 context = (at, when, counting.ops[at - 1])
                 out.write_bytes(start)
                 with pytest.MonkeyPatch.context() as patch:
-                    patch.setattr(_cli_audit_file, "os", CountingOs(at, when=when))
+                    patch.setattr(_audit_file, "os", CountingOs(at, when=when))
                     with pytest.raises(Stopped):
-                        await run_audit(
-                            client, out, resume=resume, force=not resume, progress=False
-                        )
+                        await run_audit(client, out, resume=resume, force=not resume)
                 assert files_in(tmp_path) == [out], context  # the temporary file is gone
                 if out.read_bytes() == start:
                     continue  # untouched (stopped before the first record was in place)
                 if resume:
                     assert_nothing_lost(before, out, context)
-                    await run_audit(client, out, resume=True, progress=False)
+                    await run_audit(client, out, resume=True)
                     assert_complete(out, emu, made_up)
                 else:
                     records = [parse_line(x) for x in out.read_bytes().splitlines(keepends=True)]
@@ -344,8 +342,8 @@ def test_a_sigkilled_resume_loses_no_record(tmp_path: Path) -> None:
             copy = out.with_name("copy.jsonl")
             copy.write_bytes(out.read_bytes())
             with pytest.MonkeyPatch.context() as patch:  # count the operations of a resume
-                patch.setattr(_cli_audit_file, "os", counting)
-                await run_audit(client, copy, resume=True, progress=False)
+                patch.setattr(_audit_file, "os", counting)
+                await run_audit(client, copy, resume=True)
             copy.unlink()
             return made_up
 

@@ -9,9 +9,9 @@ from surface_helpers import emulated
 from typer.testing import CliRunner
 
 from wxprivacy import InvalidArgumentError
-from wxprivacy._cli_manage import load_guideline, load_template, run_apply_template
 from wxprivacy.cli import app
 from wxprivacy.emulator import Emulator
+from wxprivacy.guidelines import load_guideline, load_template, run_apply_template
 
 runner = CliRunner()
 SP = "/cgi-bin/component/setprivacysetting"

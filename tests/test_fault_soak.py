@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from wxprivacy import ComponentClient, RetryPolicy
-from wxprivacy.cli import run_audit
+from wxprivacy.audit import run_audit
 from wxprivacy.emulator import Emulator, Faults, start_server
 
 GP = "/cgi-bin/component/getprivacysetting"
@@ -81,7 +81,7 @@ async def soak(
         ) as client:
             await client.set_component_verify_ticket(emu.component_verify_ticket)
             emu.faults = FAULTS
-            summary = await run_audit(client, out, concurrency=concurrency, progress=False)
+            summary = await run_audit(client, out, concurrency=concurrency)
     records = read_jsonl(out)
     appids = Counter(r["authorizer_appid"] for r in records)
     assert set(appids) == set(emu.authorizer_appids), "an authorizer is missing"

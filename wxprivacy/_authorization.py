@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Final
 from urllib.parse import urlencode, urlsplit
 
@@ -308,6 +308,33 @@ class AuthorizationAPI(BaseClient):
         data = await self._component_call(endpoint, body)
         return _serde.structure_response(data, AuthorizerPage, endpoint=endpoint)
 
+    async def iter_authorizer_pages(
+        self, *, page_size: int = 500, store_refresh_tokens: bool = False
+    ) -> AsyncIterator[AuthorizerPage]:
+        """Yield every page of the platform's authorizers (500 per request by default).
+
+        Wraps ``POST /cgi-bin/component/api_get_authorizer_list``; each page's ``total_count``
+        is WeChat's count at the time of that request.
+
+        Args:
+            page_size: authorizers per request, 1 to 500.
+            store_refresh_tokens: before yielding a page, store its listed refresh tokens by
+                the one rule for them (:meth:`store_listed_refresh_tokens`).
+
+        Raises:
+            InvalidArgumentError: page_size out of range. TokenStoreError: the store failed.
+            WeChatAPIError, TransportError, ResponseFormatError: as for any call.
+        """
+        offset = 0
+        while True:
+            page = await self.list_authorizers(offset, page_size)
+            if store_refresh_tokens:
+                await self.store_listed_refresh_tokens(page.list)
+            yield page
+            offset += len(page.list)
+            if not page.list or offset >= page.total_count:
+                return
+
     async def iter_authorizers(
         self, *, page_size: int = 500, store_refresh_tokens: bool = False
     ) -> AsyncIterator[AuthorizerListItem]:
@@ -317,22 +344,63 @@ class AuthorizationAPI(BaseClient):
 
         Args:
             page_size: authorizers per request, 1 to 500.
-            store_refresh_tokens: also store each listed ``refresh_token`` in the token store
-                (recovery after a lost store or a 61023).
+            store_refresh_tokens: also store the listed refresh tokens, a page at a time, by
+                the one rule for them (:meth:`store_listed_refresh_tokens`): the recovery after
+                a lost store or a 61023.
 
         Raises:
-            InvalidArgumentError: page_size out of range. WeChatAPIError, TransportError,
-            ResponseFormatError: as for any call.
+            InvalidArgumentError: page_size out of range. TokenStoreError: the store failed.
+            WeChatAPIError, TransportError, ResponseFormatError: as for any call.
         """
-        offset = 0
-        while True:
-            page = await self.list_authorizers(offset, page_size)
+        pages = self.iter_authorizer_pages(
+            page_size=page_size, store_refresh_tokens=store_refresh_tokens
+        )
+        async for page in pages:
             for item in page.list:
-                if store_refresh_tokens and present(item.refresh_token):
-                    await self.token_store.set_refresh_token(
-                        self.component_appid, item.authorizer_appid, item.refresh_token
-                    )
                 yield item
-            offset += len(page.list)
-            if not page.list or offset >= page.total_count:
-                return
+
+    async def store_listed_refresh_tokens(self, items: Iterable[AuthorizerListItem]) -> int:
+        """Store the refresh tokens ``api_get_authorizer_list`` listed, where the store differs.
+
+        The one rule for listed refresh tokens (every path that stores them comes here:
+        ``iter_authorizers(store_refresh_tokens=True)``, :meth:`reload_refresh_tokens`): the list
+        holds WeChat's current token, so a listed token is written when the store holds none for
+        that authorizer. A token the store already holds is not written again, so listing never
+        bumps the authorizer's fencing generation for nothing (which would refuse the write of a
+        refresh in flight). When the store holds a *different* one, the listing may be the stale
+        side (a refresh rotated the token after the list was read), so the current token is read
+        again with ``api_get_authorizer_info`` under the authorizer's refresh lock, where no
+        refresh can rotate it meanwhile, and that one is stored. A blank or missing listed token
+        leaves the stored one as it is.
+
+        Returns:
+            How many listed refresh tokens the store holds now (written or already there).
+
+        Raises:
+            TokenStoreError: the store failed.
+        """
+        store, comp = self.token_store, self.component_appid
+        held = 0
+        for item in items:
+            listed = present(item.refresh_token)
+            if listed is None:
+                continue
+            appid = item.authorizer_appid
+            stored = await store.get_refresh_token(comp, appid)
+            if stored is None:
+                await store.set_refresh_token(comp, appid, listed)
+            elif stored != listed:
+                await self._store_current_refresh_token(appid)
+            held += 1
+        return held
+
+    async def _store_current_refresh_token(self, appid: str) -> None:
+        """Under the authorizer's refresh lock, read its current refresh token from
+        ``api_get_authorizer_info`` and store it (no refresh can rotate it meanwhile)."""
+        store, comp = self.token_store, self.component_appid
+        async with store.lock(comp, f"authorizer:{appid}"):
+            details = await self.get_authorizer_info(appid)
+            info = details.authorization_info
+            current = None if info is None else present(info.authorizer_refresh_token)
+            if current is not None and current != await store.get_refresh_token(comp, appid):
+                await store.set_refresh_token(comp, appid, current)

@@ -75,18 +75,18 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
 
         The recovery after a ``61023`` (refresh token invalid) or a lost store: pages through
         ``POST /cgi-bin/component/api_get_authorizer_list`` (``page_size`` per request, at most
-        500) and writes each non-empty ``refresh_token`` to the token store; entries without one
-        leave the stored token as it is.
+        500) and stores the listed tokens by :meth:`store_listed_refresh_tokens` (written where
+        the store holds none or a different one); entries without one leave the stored token
+        as it is.
 
         Returns:
-            How many refresh tokens were stored.
+            How many listed refresh tokens the store holds now.
 
         Raises:
             InvalidArgumentError: page_size out of range. TokenStoreError: the store failed.
             WeChatAPIError, TransportError, ResponseFormatError: as for any call.
         """
-        stored = 0
-        async for item in self.iter_authorizers(page_size=page_size, store_refresh_tokens=True):
-            if item.refresh_token:
-                stored += 1
-        return stored
+        held = 0
+        async for page in self.iter_authorizer_pages(page_size=page_size):
+            held += await self.store_listed_refresh_tokens(page.list)
+        return held

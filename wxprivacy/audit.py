@@ -8,193 +8,124 @@ The audit answers the questions a platform operator asks of a fleet of Mini Prog
 - which have no code uploaded (``code_exist`` 0, so ``privacy_list`` says nothing);
 - which could not be read, grouped by errcode.
 
-An audit's JSONL file may name an authorizer more than once (``wxprivacy audit --resume``
-appends the refetched authorizers, and an interrupted resume leaves both lines): the last line
-wins. :func:`latest_records` reads a file that way; ``summarize(latest_records(path).values())``
-is the summary the command prints.
+:func:`run_audit` runs one into a JSON-lines file (what ``wxprivacy audit`` does, without the
+command line: this module needs no ``cli`` extra). An audit's file may name an authorizer more
+than once (a resumed audit appends the refetched authorizers, and an interrupted resume leaves
+both lines): the last line wins. :func:`latest_records` reads a file that way;
+``summarize(latest_records(path).values())`` is the summary the command prints.
 
-Used by ``wxprivacy audit``; usable on its own with :meth:`ComponentClient.iter_privacy_settings`.
+The records can also be built on their own, with :meth:`ComponentClient.iter_privacy_settings`
+and :func:`record_for`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol
 
-import attrs
-import orjson
-
-from . import _serde
-from ._errors import WeChatAPIError, WxPrivacyError
-from .models import PrivacySetting
+from ._audit_file import AuditFile, OutputExistsError
+from ._audit_records import (
+    NON_API_ERRCODE,
+    AuditSummary,
+    dumps_line,
+    error_record,
+    latest_records,
+    parse_line,
+    record_for,
+    summarize,
+)
+from ._client import ComponentClient
 
 __all__ = [
+    "NON_API_ERRCODE",
+    "AuditFile",
+    "AuditProgress",
     "AuditSummary",
+    "OutputExistsError",
+    "audit_into",
+    "dumps_line",
     "error_record",
     "latest_records",
     "parse_line",
     "record_for",
+    "run_audit",
     "summarize",
 ]
 
-NON_API_ERRCODE: Final = "local"
-"""The key used in ``AuditSummary.errors_by_errcode`` for errors that carry no errcode."""
+
+class AuditProgress(Protocol):
+    """Told how an audit advances (the command line draws a progress bar from it)."""
+
+    def set_total(self, total: int) -> None:
+        """The number of authorizers WeChat lists (known once the first page has arrived)."""
+        ...
+
+    def advance(self, records: int = 1) -> None:
+        """``records`` more authorizers are done (written now, or found done in the file)."""
+        ...
 
 
-def error_record(error: WxPrivacyError) -> dict[str, Any]:
-    """The JSON shape of an error: ``{"type", "message", "errcode"?, "errmsg"?, "rid"?}``."""
-    record: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
-    if isinstance(error, WeChatAPIError):
-        record.update(errcode=error.errcode, errmsg=error.errmsg, rid=error.rid)
-    return record
+async def run_audit(
+    client: ComponentClient,
+    out: Path,
+    *,
+    privacy_ver: int = 2,
+    concurrency: int = 16,
+    resume: bool = False,
+    force: bool = False,
+    progress: AuditProgress | None = None,
+) -> AuditSummary:
+    """List every authorizer, fetch every guideline concurrently, write JSONL, return the summary.
 
+    Wraps ``api_get_authorizer_list`` (500 per page) and ``getprivacysetting``; the file is
+    handled by :class:`AuditFile` (see :func:`audit_into`).
 
-def record_for(
-    authorizer_appid: str, result: PrivacySetting | WxPrivacyError, *, privacy_ver: int
-) -> dict[str, Any]:
-    """Build the JSON-lines record for one authorizer.
-
-    Returns:
-        ``{"authorizer_appid", "privacy_ver", "ok": True, "undeclared_keys": [...],
-        "has_contact": bool, "code_exist": bool, "setting": {...official keys...}}`` on success, or
-        ``{"authorizer_appid", "privacy_ver", "ok": False, "error": {...}}`` on failure.
+    Raises:
+        OutputExistsError: ``out`` is not empty, and neither ``resume`` nor ``force``.
+        OSError: ``out`` cannot be written.
+        WxPrivacyError: the authorizers could not be listed (credentials, ticket, network).
     """
-    if isinstance(result, WxPrivacyError):
-        return {
-            "authorizer_appid": authorizer_appid,
-            "privacy_ver": privacy_ver,
-            "ok": False,
-            "error": error_record(result),
-        }
-    return {
-        "authorizer_appid": authorizer_appid,
-        "privacy_ver": privacy_ver,
-        "ok": True,
-        "undeclared_keys": list(result.undeclared_keys),
-        "has_contact": result.has_contact,
-        "code_exist": result.code_exist,
-        "setting": _serde.unstructure(result),
-    }
+    with AuditFile(out, resume=resume, force=force) as output:
+        return await audit_into(
+            client, output, privacy_ver=privacy_ver, concurrency=concurrency, progress=progress
+        )
 
 
-def dumps_line(record: Mapping[str, Any]) -> bytes:
-    """One JSON line (UTF-8, raw Chinese, newline-terminated); never raises on odd text.
+async def audit_into(
+    client: ComponentClient,
+    output: AuditFile,
+    *,
+    privacy_ver: int = 2,
+    concurrency: int = 16,
+    progress: AuditProgress | None = None,
+) -> AuditSummary:
+    """Audit every authorizer into ``output``; return the summary of the file's records.
 
-    Text that cannot be encoded as UTF-8 (a lone surrogate) is written with U+FFFD in its place,
-    so one authorizer's broken data never stops an audit.
+    When ``output`` resumes a file, authorizers whose last record there is a success are not
+    fetched again (failed ones are); the new records are appended and the last record of each
+    authorizer wins. The refresh tokens the list holds are stored by
+    :meth:`ComponentClient.store_listed_refresh_tokens` (where the store holds none or a
+    different one: this also recovers from 61023). Each record is written whole the moment its
+    fetch completes; when the run is interrupted (SIGINT, cancellation, even SIGKILL) the file
+    holds every earlier record or a newer one, ready for ``resume``.
     """
-    try:
-        return orjson.dumps(record) + b"\n"
-    except (orjson.JSONEncodeError, TypeError):
-        text = json.dumps(record, ensure_ascii=False, default=str)
-        return text.encode("utf-8", "replace") + b"\n"
+    done = set(output.done)
+    if progress is not None:
+        progress.advance(len(done))
 
+    async def appids() -> AsyncIterator[str]:
+        async for page in client.iter_authorizer_pages(store_refresh_tokens=True):
+            if progress is not None:
+                progress.set_total(page.total_count)
+            for item in page.list:
+                if item.authorizer_appid not in done:
+                    done.add(item.authorizer_appid)
+                    yield item.authorizer_appid
 
-def parse_line(line: bytes) -> dict[str, Any] | None:
-    """The record on one line of an audit's JSONL file, or ``None`` when the line holds none.
-
-    A line holds a record when it is whole (ends with a newline) and is a JSON object with a
-    string ``authorizer_appid``; a torn last line (an interrupted write) holds none.
-    """
-    if not line.endswith(b"\n"):
-        return None
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    if isinstance(record, dict) and isinstance(record.get("authorizer_appid"), str):
-        return record
-    return None
-
-
-def latest_records(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """Read an audit's JSONL file: the last record of each authorizer.
-
-    A later line for the same ``authorizer_appid`` replaces an earlier one (``--resume``
-    appends the authorizers it fetched again). Lines that hold no record are skipped.
-
-    Returns:
-        ``{authorizer_appid: record}``, in the order of each authorizer's last line.
-    """
-    latest: dict[str, dict[str, Any]] = {}
-    with open(path, "rb") as fh:
-        for line in fh:
-            record = parse_line(line)
-            if record is not None:
-                latest.pop(record["authorizer_appid"], None)
-                latest[record["authorizer_appid"]] = record
-    return latest
-
-
-@attrs.define
-class AuditSummary:
-    """Counts gathered over an audit; feed records with :meth:`add`.
-
-    Attributes:
-        total: authorizers seen.
-        ok: guidelines read successfully.
-        undeclared: ``{authorizer_appid: [privacy_key, ...]}`` for those using undeclared keys.
-        undeclared_key_counts: how many Mini Programs use each undeclared key.
-        no_contact: appids whose ``owner_setting`` has no contact method.
-        no_code: appids with ``code_exist`` false.
-        errors_by_errcode: ``{errcode or "local": count}``.
-        error_appids: ``{errcode or "local": [authorizer_appid, ...]}``.
-    """
-
-    total: int = 0
-    ok: int = 0
-    undeclared: dict[str, list[str]] = attrs.Factory(dict)
-    undeclared_key_counts: Counter[str] = attrs.Factory(Counter)
-    no_contact: list[str] = attrs.Factory(list)
-    no_code: list[str] = attrs.Factory(list)
-    errors_by_errcode: Counter[int | str] = attrs.Factory(Counter)
-    error_appids: dict[int | str, list[str]] = attrs.Factory(dict)
-
-    @property
-    def failed(self) -> int:
-        """Authorizers whose guideline could not be read."""
-        return self.total - self.ok
-
-    def add(self, record: Mapping[str, Any]) -> None:
-        """Count one record as built by :func:`record_for` (or read back from the JSONL file)."""
-        appid = record["authorizer_appid"]
-        self.total += 1
-        if not record.get("ok"):
-            code = record.get("error", {}).get("errcode", NON_API_ERRCODE)
-            key: int | str = code if code is not None else NON_API_ERRCODE
-            self.errors_by_errcode[key] += 1
-            self.error_appids.setdefault(key, []).append(appid)
-            return
-        self.ok += 1
-        keys = record.get("undeclared_keys") or []
-        if keys:
-            self.undeclared[appid] = list(keys)
-            self.undeclared_key_counts.update(keys)
-        if not record.get("has_contact"):
-            self.no_contact.append(appid)
-        if not record.get("code_exist"):
-            self.no_code.append(appid)
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (used by ``wxprivacy audit --summary-json``)."""
-        return {
-            "total": self.total,
-            "ok": self.ok,
-            "failed": self.failed,
-            "undeclared": self.undeclared,
-            "undeclared_key_counts": dict(self.undeclared_key_counts.most_common()),
-            "no_contact": self.no_contact,
-            "no_code": self.no_code,
-            "errors_by_errcode": {str(k): v for k, v in self.errors_by_errcode.most_common()},
-        }
-
-
-def summarize(records: Iterable[Mapping[str, Any]]) -> AuditSummary:
-    """Build an :class:`AuditSummary` from records."""
-    summary = AuditSummary()
-    for record in records:
-        summary.add(record)
-    return summary
+    results = client.iter_privacy_settings(appids(), privacy_ver, concurrency=concurrency)
+    async for appid, result in results:
+        output.write(record_for(appid, result, privacy_ver=privacy_ver))
+        if progress is not None:
+            progress.advance()
+    return output.finish()

@@ -8,7 +8,7 @@ import pytest
 
 import wxprivacy.emulator as emulator_pkg
 from wxprivacy.emulator import Emulator, Faults
-from wxprivacy.emulator.__main__ import build_parser, main
+from wxprivacy.emulator.__main__ import main
 
 
 def test_all_is_sorted_complete_and_documented() -> None:
@@ -48,14 +48,28 @@ def test_constructor_keeps_the_agreed_signature() -> None:
     ]
 
 
-def test_cli_parses_every_fault_flag() -> None:
-    args = build_parser().parse_args(
-        ["--port", "0", "--authorizers", "500", "--latency", "0.05", "--fault-system-error", "0.05"]
-        + ["--fault-minute-quota", "0.01", "--fault-http-5xx", "0.01", "--fault-timeout", "0.01"]
-        + ["--fault-reset", "0.01", "--fault-truncated", "0.01", "--fault-path", "/x"]
+def test_cli_parses_every_fault_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``python -m wxprivacy.emulator`` is ``wxprivacy emulator``: the flags reach the emulator.
+    from wxprivacy.cli import _emulator
+
+    served: list[tuple[Emulator, str, int]] = []
+    monkeypatch.setattr(
+        _emulator, "serve", lambda emu, host, port, **kw: served.append((emu, host, port))
     )
-    assert args.port == 0 and args.authorizers == 500 and args.fault_system_error == 0.05
-    assert args.fault_truncated == 0.01 and args.fault_path == ["/x"]
+    assert (
+        main(
+            ["--port", "0", "--authorizers", "500", "--latency", "0.05"]
+            + ["--fault-system-error", "0.05", "--fault-minute-quota", "0.01"]
+            + ["--fault-http-5xx", "0.01", "--fault-timeout", "0.01", "--fault-reset", "0.01"]
+            + ["--fault-truncated", "0.01", "--fault-path", "/x", "--timeout-delay", "2"]
+        )
+        == 0
+    )
+    [(emu, host, port)] = served
+    assert port == 0 and host == "127.0.0.1" and len(emu.authorizer_appids) == 500
+    assert emu.latency == 0.05 and emu.faults is not None
+    assert emu.faults.system_error == 0.05 and emu.faults.truncated == 0.01
+    assert list(emu.faults.paths or ()) == ["/x"] and emu.faults.timeout_delay == 2.0
 
 
 def test_cli_rejects_impossible_fault_odds(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,7 @@
-"""The ``set`` and ``apply-template`` commands: write privacy guidelines from TOML files.
+"""Privacy guidelines from TOML files: one for one Mini Program, or a template for a fleet.
 
-``wxprivacy set APPID --from guideline.toml`` writes one guideline (``setprivacysetting``)::
+The logic of ``wxprivacy set`` and ``wxprivacy apply-template``, usable without the ``cli``
+extra. :func:`load_guideline` reads one guideline (the arguments of ``setprivacysetting``)::
 
     privacy_ver = 2                      # optional; 1 = live version (owner_setting only)
 
@@ -20,9 +21,10 @@
     privacy_key = "Location"
     privacy_text = "显示附近门店"
 
-``wxprivacy apply-template template.toml [--yes]`` updates the development version of every
-authorizer: each ``privacy_key`` its code uses (``privacy_list``) is declared with the purpose
-from the template; ``[owner_setting]`` in the template only fills fields that are empty::
+:func:`load_template` reads a fleet template, which :func:`run_apply_template` applies to the
+development version of every authorizer: each ``privacy_key`` its code uses (``privacy_list``)
+is declared with the purpose from the template; ``[owner_setting]`` in the template only fills
+fields that are empty::
 
     [purposes]
     UserInfo = "展示会员头像与昵称"
@@ -32,53 +34,40 @@ from the template; ``[owner_setting]`` in the template only fills fields that ar
     contact_email = "privacy@example.com"
     notice_method = "弹窗提示"
 
-Both print the difference first; ``apply-template`` changes nothing without ``--yes``.
+Both show the difference first (:func:`guideline_diff`, :attr:`Plan.diff`);
+:func:`run_apply_template` writes nothing without ``yes``. :func:`ensure_refresh_token` finds
+an authorizer's refresh token in ``api_get_authorizer_list`` when the token store has none.
 """
 
 from __future__ import annotations
 
-import asyncio
 import tomllib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
 import attrs
-import typer
 
 from . import _serde
 from ._client import ComponentClient
 from ._errors import InvalidArgumentError, ResponseFormatError, WeChatAPIError, WxPrivacyError
 from ._privacy_validate import set_privacy_body
-from .cli import (
-    EXIT_FAILED_AUTHORIZERS,
-    EXIT_FATAL,
-    AppidOpt,
-    BaseUrlOpt,
-    EmulatorOpt,
-    PrefixOpt,
-    RedisOpt,
-    SecretOpt,
-    SeedOpt,
-    TicketOpt,
-    app,
-    err_console,
-    find_refresh_token,
-    open_client,
-    out_console,
-    settings_from,
-)
 from .models import OwnerSetting, PrivacySetting, SdkPrivacyInfo, SettingItem
 
 __all__ = [
     "ApplyResult",
     "Guideline",
+    "NotAnAuthorizerError",
     "Plan",
     "Template",
+    "ensure_refresh_token",
+    "guideline_diff",
     "load_guideline",
     "load_template",
     "plan_template",
+    "read_guideline",
     "run_apply_template",
+    "write_guideline",
 ]
 
 _OWNER_FIELDS: Final = tuple(f.name for f in attrs.fields(OwnerSetting) if f.name != "extras")
@@ -299,13 +288,77 @@ class ApplyResult:
     """Authorizers whose code uses keys the template has no purpose for (left undeclared)."""
 
 
-async def _appids_with_tokens(client: ComponentClient) -> AsyncIterator[str]:
-    store, comp = client.token_store, client.component_appid
-    async for item in client.iter_authorizers():
-        appid = item.authorizer_appid
-        if item.refresh_token and not await store.get_refresh_token(comp, appid):
-            await store.set_refresh_token(comp, appid, item.refresh_token)
-        yield appid
+def guideline_diff(current: PrivacySetting | None, guideline: Guideline) -> list[str]:
+    """The lines that say how writing ``guideline`` changes ``current`` (empty: no change).
+
+    ``current`` is the guideline of the same version (``None`` when there is none yet). For
+    ``privacy_ver=1`` only ``owner_setting`` is compared, without ``ext_file_media_id`` (the live
+    version's file cannot change, and ``set_privacy_setting`` never sends it).
+    """
+    ver = guideline.privacy_ver
+    skip = ("ext_file_media_id",) if ver == 1 else ()
+    owner = current.owner_setting if current else None
+    diff = _owner_diff(owner, guideline.owner_setting, skip=skip)
+    if ver == 2:
+        diff += _items_diff(current.setting_list if current else (), guideline.setting_list)
+        old_sdks = current.sdk_privacy_info_list if current else ()
+        diff += _sdk_diff(old_sdks, guideline.sdk_privacy_info_list)
+    return diff
+
+
+class NotAnAuthorizerError(WxPrivacyError):
+    """The appid is not in the platform's authorizer list (``api_get_authorizer_list``)."""
+
+
+async def ensure_refresh_token(client: ComponentClient, authorizer_appid: str) -> None:
+    """Make sure the token store has the authorizer's refresh token.
+
+    When it has none, page through ``api_get_authorizer_list`` until the authorizer, storing the
+    listed tokens by :meth:`ComponentClient.store_listed_refresh_tokens`. An authorizer listed
+    without a token is left to fail on its first call (``MissingRefreshTokenError``).
+
+    Raises:
+        NotAnAuthorizerError: the appid is not listed.
+        WxPrivacyError: the list could not be read (credentials, ticket, network).
+    """
+    comp = client.component_appid
+    if await client.token_store.get_refresh_token(comp, authorizer_appid):
+        return
+    async for item in client.iter_authorizers(store_refresh_tokens=True):
+        if item.authorizer_appid == authorizer_appid:
+            return
+    raise NotAnAuthorizerError(
+        f"{authorizer_appid} is not an authorizer of component {comp} "
+        "(not in api_get_authorizer_list)"
+    )
+
+
+async def read_guideline(
+    client: ComponentClient, authorizer_appid: str, privacy_ver: int = 2
+) -> PrivacySetting | None:
+    """Read the guideline that ``write_guideline`` would replace; ``None`` when there is none.
+
+    Wraps ``getprivacysetting``; its 86074 (no live version yet, ``privacy_ver=1``) is ``None``.
+    """
+    try:
+        return await client.get_privacy_setting(authorizer_appid, privacy_ver)
+    except WeChatAPIError as exc:
+        if exc.errcode != 86074:
+            raise
+        return None
+
+
+async def write_guideline(
+    client: ComponentClient, authorizer_appid: str, guideline: Guideline
+) -> None:
+    """Write ``guideline`` for one authorizer (``setprivacysetting``)."""
+    await client.set_privacy_setting(
+        authorizer_appid,
+        owner_setting=guideline.owner_setting,
+        setting_list=guideline.setting_list,
+        sdk_privacy_info_list=guideline.sdk_privacy_info_list,
+        privacy_ver=guideline.privacy_ver,
+    )
 
 
 async def run_apply_template(
@@ -315,15 +368,36 @@ async def run_apply_template(
     yes: bool = False,
     keep_existing: bool = False,
     concurrency: int = 16,
+    echo: Callable[[str], object] | None = None,
 ) -> ApplyResult:
-    """Apply ``template`` to every authorizer's development version; print each diff.
+    """Apply ``template`` to every authorizer's development version.
 
-    Reads with ``getprivacysetting`` (``privacy_ver=2``) concurrently and, with ``yes``, writes
-    with ``setprivacysetting``. Authorizers that cannot be read, whose new guideline would be
-    invalid, or whose write fails are listed in ``errors``.
+    Lists the authorizers (their listed refresh tokens stored by
+    :meth:`ComponentClient.store_listed_refresh_tokens`), reads with ``getprivacysetting``
+    (``privacy_ver=2``) concurrently and, with ``yes``, writes with ``setprivacysetting``.
+    Authorizers that cannot be read, whose new guideline would be invalid, or whose write fails
+    are listed in ``errors``.
+
+    Args:
+        client: the platform's client.
+        template: from :func:`load_template`.
+        yes: write the changes (else only plan them).
+        keep_existing: keep the purposes already declared.
+        concurrency: reads in flight.
+        echo: called with each line of the report (each authorizer's diff, the keys the
+            template has no purpose for); nothing is reported when ``None``.
+
+    Raises:
+        WxPrivacyError: the authorizers could not be listed (credentials, ticket, network).
     """
+    say = echo if echo is not None else (lambda line: None)
     result = ApplyResult()
-    results = client.iter_privacy_settings(_appids_with_tokens(client), 2, concurrency=concurrency)
+
+    async def appids() -> AsyncIterator[str]:
+        async for item in client.iter_authorizers(store_refresh_tokens=True):
+            yield item.authorizer_appid
+
+    results = client.iter_privacy_settings(appids(), 2, concurrency=concurrency)
     async for appid, setting in results:
         result.total += 1
         if isinstance(setting, WxPrivacyError):
@@ -332,16 +406,13 @@ async def run_apply_template(
         plan = plan_template(setting, template, keep_existing=keep_existing)
         if plan.missing_purpose:
             result.missing_purpose[appid] = plan.missing_purpose
-            out_console.print(
-                f"{appid}: no purpose in the template for {', '.join(plan.missing_purpose)}",
-                markup=False,
-            )
+            say(f"{appid}: no purpose in the template for {', '.join(plan.missing_purpose)}")
         if not plan.diff:
             result.unchanged += 1
             continue
-        out_console.print(f"{appid}:", markup=False)
+        say(f"{appid}:")
         for line in plan.diff:
-            out_console.print(line, markup=False)
+            say(line)
         try:
             set_privacy_body(
                 owner_setting=plan.owner_setting,
@@ -366,158 +437,3 @@ async def run_apply_template(
                 continue
             result.written += 1
     return result
-
-
-FromOpt = Annotated[
-    Path,
-    typer.Option("--from", "-f", exists=True, dir_okay=False, help="Guideline TOML file."),
-]
-
-
-@app.command("set")
-def set_command(
-    authorizer_appid: Annotated[str, typer.Argument(help="The Mini Program's appid.")],
-    from_: FromOpt,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff only.")] = False,
-    emulator: EmulatorOpt = None,
-    seed: SeedOpt = 0,
-    component_appid: AppidOpt = None,
-    component_appsecret: SecretOpt = None,
-    base_url: BaseUrlOpt = "https://api.weixin.qq.com",
-    redis_url: RedisOpt = None,
-    redis_prefix: PrefixOpt = "wxprivacy",
-    ticket: TicketOpt = None,
-) -> None:
-    """Write one privacy guideline from a TOML file (setprivacysetting), showing the diff.
-
-    The refresh token comes from the token store, else from api_get_authorizer_list.
-    Exit status 1 when the write is refused, 2 for a bad file.
-
-    \b
-    privacy_ver = 2            # optional; 1 = live version (owner_setting only)
-    [owner_setting]
-    contact_email = "privacy@example.com"
-    notice_method = "弹窗提示"
-    store_expire_timestamp = "30天"
-    [[setting_list]]
-    privacy_key = "UserInfo"
-    privacy_text = "展示会员头像与昵称"
-    [[sdk_privacy_info_list]]  # optional, with [[sdk_privacy_info_list.sdk_list]] items
-    """
-    try:
-        guideline = load_guideline(from_)
-    except InvalidArgumentError as exc:
-        err_console.print(f"invalid guideline: {exc}", markup=False)
-        raise typer.Exit(2) from None
-    settings = settings_from(locals())
-
-    async def go() -> None:
-        async with open_client(settings) as client:
-            await find_refresh_token(client, authorizer_appid)
-            ver = guideline.privacy_ver
-            try:
-                current: PrivacySetting | None = await client.get_privacy_setting(
-                    authorizer_appid, ver
-                )
-            except WeChatAPIError as exc:
-                if exc.errcode != 86074:
-                    raise
-                current = None
-            # privacy_ver=1 never sends ext_file_media_id (the live one cannot change).
-            skip = ("ext_file_media_id",) if ver == 1 else ()
-            owner = current.owner_setting if current else None
-            diff = _owner_diff(owner, guideline.owner_setting, skip=skip)
-            if ver == 2:
-                old = current.setting_list if current else ()
-                diff += _items_diff(old, guideline.setting_list)
-                old_sdks = current.sdk_privacy_info_list if current else ()
-                diff += _sdk_diff(old_sdks, guideline.sdk_privacy_info_list)
-            out_console.print(f"{authorizer_appid} (privacy_ver={ver}):", markup=False)
-            for line in diff or ["  (no change)"]:
-                out_console.print(line, markup=False)
-            if dry_run:
-                out_console.print("dry run: nothing was changed", markup=False)
-                return
-            await client.set_privacy_setting(
-                authorizer_appid,
-                owner_setting=guideline.owner_setting,
-                setting_list=guideline.setting_list,
-                sdk_privacy_info_list=guideline.sdk_privacy_info_list,
-                privacy_ver=ver,
-            )
-            out_console.print("written", markup=False)
-
-    try:
-        asyncio.run(go())
-    except WxPrivacyError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from None
-
-
-@app.command("apply-template")
-def apply_template_command(
-    template_path: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Template TOML file.")
-    ],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Write the changes.")] = False,
-    keep_existing: Annotated[
-        bool, typer.Option("--keep-existing", help="Keep purposes already declared.")
-    ] = False,
-    concurrency: Annotated[int, typer.Option(min=1, max=512, help="Reads in flight.")] = 16,
-    emulator: EmulatorOpt = None,
-    seed: SeedOpt = 0,
-    component_appid: AppidOpt = None,
-    component_appsecret: SecretOpt = None,
-    base_url: BaseUrlOpt = "https://api.weixin.qq.com",
-    redis_url: RedisOpt = None,
-    redis_prefix: PrefixOpt = "wxprivacy",
-    ticket: TicketOpt = None,
-) -> None:
-    """Declare every privacy key each authorizer's code uses, with the template's purposes.
-
-    Shows the diff per authorizer and changes nothing unless --yes. Exit status 1 when any
-    authorizer could not be read, planned or written, or still uses a key the template has no
-    purpose for; 3 when nothing could be done. File format: see `wxprivacy set --help`.
-
-    \b
-    [purposes]
-    UserInfo = "展示会员头像与昵称"
-    Location = "查找附近门店"
-    [owner_setting]          # optional: fills only empty fields
-    contact_email = "privacy@example.com"
-    """
-    try:
-        template = load_template(template_path)
-    except InvalidArgumentError as exc:
-        err_console.print(f"invalid template: {exc}", markup=False)
-        raise typer.Exit(2) from None
-    settings = settings_from(locals())
-
-    async def go() -> ApplyResult:
-        async with open_client(settings) as client:
-            return await run_apply_template(
-                client, template, yes=yes, keep_existing=keep_existing, concurrency=concurrency
-            )
-
-    try:
-        result = asyncio.run(go())
-    except WxPrivacyError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(EXIT_FATAL) from None
-    for appid, problem in result.errors.items():
-        err_console.print(f"{appid}: {problem}", markup=False)
-    out_console.print(
-        f"{result.total} authorizers: {result.changed} to change, {result.unchanged} unchanged, "
-        f"{len(result.errors)} errors; {result.written} written",
-        markup=False,
-    )
-    if result.missing_purpose:
-        out_console.print(
-            f"{len(result.missing_purpose)} authorizers still use keys the template has no "
-            "purpose for (listed above): add them to [purposes]",
-            markup=False,
-        )
-    if not yes and result.changed:
-        out_console.print("dry run: nothing was changed; rerun with --yes to write", markup=False)
-    if result.errors or result.missing_purpose:
-        raise typer.Exit(EXIT_FAILED_AUTHORIZERS)

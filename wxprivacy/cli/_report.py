@@ -7,8 +7,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ._errors import ERRCODES
-from .audit import NON_API_ERRCODE, AuditSummary
+from .._errors import ERRCODES
+from ..audit import NON_API_ERRCODE, AuditSummary
 
 __all__ = ["print_summary"]
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from .audit import AuditSummary, dumps_line, parse_line
+from ._audit_records import AuditSummary, dumps_line, parse_line
 
 __all__ = ["AuditFile", "OutputExistsError"]
 

@@ -8,6 +8,7 @@ to the sans-I/O ``Emulator.handle``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -235,3 +236,30 @@ async def test_privacy_ver_is_checked_where_declared(
 ) -> None:
     body = caller.body(ROUTES[path], privacy_ver=ver)
     assert await caller.errcode(path, body=body) == errcode
+
+
+def test_the_testing_guide_shows_every_routes_prologue() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "testing.md"
+    rows = {
+        " ".join(line.split())
+        for line in docs.read_text("utf-8").splitlines()
+        if line.startswith("| `")
+    }
+    body = {
+        "none": "",
+        "json": "JSON",
+        "wechat_json": "JSON (`\\uXXXX` kept as text)",
+        "multipart": "multipart",
+    }
+    for path, route in ROUTES.items():
+        cells = [
+            f"`{short(path)}`",
+            "" if route.token == "none" else route.token,
+            "yes" if route.permission_18 else "",
+            body[route.body],
+            "yes" if route.component_appid else "",
+            "yes" if route.privacy_ver else "",
+        ]
+        row = " ".join(("| " + " | ".join(cells) + " |").split())
+        assert row in rows, row
+    assert len(rows) == len(ROUTES)

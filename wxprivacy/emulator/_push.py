@@ -45,7 +45,9 @@ class CallbackPush:
 def _element(name: str, value: str | int) -> str:
     if isinstance(value, int):
         return f"<{name}>{value}</{name}>"
-    return f"<{name}><![CDATA[{value}]]></{name}>"
+    # "]]>" would end the CDATA section: close it there and open a new one
+    text = value.replace("]]>", "]]]]><![CDATA[>")
+    return f"<{name}><![CDATA[{text}]]></{name}>"
 
 
 def build_push(

@@ -126,10 +126,18 @@ class Emulator:
         """Requests received per WeChat path, faulted and failed ones included."""
         return self._traffic.calls
 
+    @calls.setter
+    def calls(self, counter: Counter[str]) -> None:
+        self._traffic.calls = counter
+
     @property
     def faults_injected(self) -> Counter[str]:
         """Faults injected per kind (``"system_error"``, ``"timeout"``, ...)."""
         return self._traffic.faults
+
+    @faults_injected.setter
+    def faults_injected(self, counter: Counter[str]) -> None:
+        self._traffic.faults = self._faults.injected = counter
 
     @property
     def faults(self) -> Faults | None:

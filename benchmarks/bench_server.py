@@ -6,7 +6,8 @@ Run from the repository root (``nox -s bench`` runs it)::
 
 Each round starts the emulator once per row in a child process and drives getprivacysetting
 with raw aiohttp at 64 requests in flight (the fastest client measured, so the server is what
-limits), then prints the median req/s and the ratio to the default. Rows:
+limits), then prints the median req/s, the ratio to the default, and the server process's CPU
+time per request (user + system, from ``/proc``: steadier than req/s on a busy machine). Rows:
 
 - ``uvicorn (httptools)``: ``python -m wxprivacy.emulator``, what users and tests get.
 - ``uvicorn (h11)``: the same server with uvicorn's pure-Python parser (httptools missing).
@@ -43,9 +44,18 @@ serve(Emulator(authorizers=int(sys.argv[1])), port=0, on_ready=lambda url: print
 """
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` has used (Linux ``/proc``; ``nan`` elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def child(argv: list[str], root: Path) -> Iterator[str]:
-    """Run ``python ARGV`` with ``root`` first on the path; yield the URL it announces."""
+def child(argv: list[str], root: Path) -> Iterator[tuple[str, int]]:
+    """Run ``python ARGV`` with ``root`` first on the path; yield its URL and process id."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
@@ -56,7 +66,7 @@ def child(argv: list[str], root: Path) -> Iterator[str]:
         line = proc.stdout.readline()
         if not line.startswith("listening on "):
             raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield line.split()[-1]
+        yield line.split()[-1], proc.pid
     finally:
         proc.terminate()
         try:
@@ -93,7 +103,8 @@ async def tokens(url: str, n: int) -> list[str]:
     return out
 
 
-async def throughput(url: str, toks: list[str], warmup: int) -> float:
+async def throughput(url: str, pid: int, toks: list[str], warmup: int) -> tuple[float, float]:
+    """Requests per second, and the server's CPU microseconds per request."""
     async with aiohttp.ClientSession() as session:
 
         async def one(token: str) -> None:
@@ -103,7 +114,9 @@ async def throughput(url: str, toks: list[str], warmup: int) -> float:
                 await response.read()
 
         await bounded(toks[:warmup], 64, one)
-        return len(toks) / await timed(lambda: bounded(toks, 64, one))
+        cpu = cpu_seconds(pid)
+        seconds = await timed(lambda: bounded(toks, 64, one))
+        return len(toks) / seconds, (cpu_seconds(pid) - cpu) / len(toks) * 1e6
 
 
 async def main() -> int:
@@ -132,18 +145,22 @@ async def main() -> int:
             args.baseline.resolve(),
         )
     results: dict[str, list[float]] = {label: [] for label in rows}
+    cpu: dict[str, list[float]] = {label: [] for label in rows}
     for _ in range(args.rounds):
         for label, (argv, root) in rows.items():
-            with child(argv, root) as url:
+            with child(argv, root) as (url, pid):
                 toks = await tokens(url, args.n)
-                results[label].append(await throughput(url, toks, args.warmup))
+                rate, us = await throughput(url, pid, toks, args.warmup)
+                results[label].append(rate)
+                cpu[label].append(us)
     print(f"# emulator server ({emulator_server()}), raw aiohttp c=64, n={args.n},")
     print(f"# median of {args.rounds} rounds, each row served in its own process")
-    print(f"| {'server':<40} | {'req/s':>7} | {'÷ default':>9} |")
-    print(f"|{'-' * 42}|{'-' * 9}|{'-' * 11}|")
+    print(f"| {'server':<40} | {'req/s':>7} | {'÷ default':>9} | {'server CPU us/req':>17} |")
+    print(f"|{'-' * 42}|{'-' * 9}|{'-' * 11}|{'-' * 19}|")
     for label, values in results.items():
         ratios = [v / d for v, d in zip(values, results[default], strict=True)]
-        print(f"| {label:<40} | {median(values):7.0f} | {median(ratios):9.2f} |")
+        us = median(cpu[label])
+        print(f"| {label:<40} | {median(values):7.0f} | {median(ratios):9.2f} | {us:17.0f} |")
     return 0
 
 

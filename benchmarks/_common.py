@@ -50,6 +50,17 @@ def emulator_process(*args: str) -> Iterator[str]:
             proc.wait()
 
 
+def emulator_server() -> str:
+    """The HTTP server ``python -m wxprivacy.emulator`` serves with, e.g. ``uvicorn 0.55.0
+    (httptools 0.9.0)``: benchmarks print it with their figures."""
+    from importlib.metadata import version
+
+    from wxprivacy.emulator._serve import http_implementation
+
+    http = http_implementation()
+    return f"uvicorn {version('uvicorn')} ({http} {version(http)})"
+
+
 async def emulator_state(url: str) -> dict[str, Any]:
     """``GET /_emulator/state``: credentials and every authorizer's refresh token and profile."""
     import httpx

@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from _common import MISSED_TARGET, ROOT, emulator_process, emulator_state
+from _common import MISSED_TARGET, ROOT, emulator_process, emulator_server, emulator_state
 
 from wxprivacy import ComponentClient  # noqa: I001 - after _common (puts the tree on sys.path)
 from wxprivacy.audit import dumps_line, record_for
@@ -120,6 +120,7 @@ async def main() -> int:
             for n in args.sizes
         }
     print(f"# peak RSS streaming getprivacysetting to JSONL (c={args.concurrency})")
+    print(f"# emulator served by {emulator_server()}")
     print(f"| {'mode':<7} | {'authorizers':>11} | {'records':>8} | {'peak RSS MB':>11} |")
     print(f"|{'-' * 9}|{'-' * 13}|{'-' * 10}|{'-' * 13}|")
     for (mode, n), row in rows.items():

@@ -17,7 +17,7 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from _common import emulator_process, emulator_state
+from _common import emulator_process, emulator_server, emulator_state
 from bench_throughput import Fleet
 from pyinstrument import Profiler
 
@@ -87,7 +87,7 @@ async def main() -> int:
     total = sum(by_sdk.values())
     print(
         f"# profile: {n} calls, c={args.concurrency}, transport={args.transport or 'default'}; "
-        f"{total / n * 1e6:.0f} us of CPU samples per call"
+        f"{total / n * 1e6:.0f} us of CPU samples per call; emulator: {emulator_server()}"
     )
     print(f"| {'charged to (innermost SDK function)':<52} | {'us/call':>7} | {'share':>5} |")
     print(f"|{'-' * 54}|{'-' * 9}|{'-' * 7}|")

@@ -1,25 +1,79 @@
-"""Which HTTP server should serve the emulator: the built-in asyncio one or uvicorn (httptools).
+"""How fast the emulator's HTTP server answers: uvicorn with httptools (the default) and with h11.
 
 Run from the repository root (``nox -s bench`` runs it)::
 
-    python benchmarks/bench_server.py [--n 5000] [--rounds 3]
+    python benchmarks/bench_server.py [--n 5000] [--rounds 3] [--baseline DIR]
 
-Each round starts the emulator once per server (``python -m wxprivacy.emulator --server ...``)
-and drives getprivacysetting with raw aiohttp at 64 requests in flight (the fastest client
-measured, so the server is what limits), and prints the median req/s and the ratio.
+Each round starts the emulator once per row in a child process and drives getprivacysetting
+with raw aiohttp at 64 requests in flight (the fastest client measured, so the server is what
+limits), then prints the median req/s, the ratio to the default, and the server process's CPU
+time per request (user + system, from ``/proc``: steadier than req/s on a busy machine). Rows:
+
+- ``uvicorn (httptools)``: ``python -m wxprivacy.emulator``, what users and tests get.
+- ``uvicorn (h11)``: the same server with uvicorn's pure-Python parser (httptools missing).
+- ``--baseline DIR``: ``python -m wxprivacy.emulator --server asyncio`` run from another source
+  tree, e.g. an export of a commit that still had the hand-written asyncio server, to compare
+  before and after in one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import httpx
-from _common import GP, bounded, emulator_process, emulator_state, median, timed
+from _common import GP, ROOT, bounded, emulator_server, emulator_state, median, timed
 
-SERVERS = ("asyncio", "uvicorn")
+# ``serve()`` with uvicorn's h11 parser instead of httptools (one row of the table).
+_H11 = """
+import sys
+import uvicorn
+from wxprivacy.emulator import Emulator, serve
+from wxprivacy.emulator import _serve
+
+_serve.http_implementation = lambda: "h11"  # as if httptools were not installed
+serve(Emulator(authorizers=int(sys.argv[1])), port=0, on_ready=lambda url: print(
+    f"listening on {url}", flush=True))
+"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` has used (Linux ``/proc``; ``nan`` elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def child(argv: list[str], root: Path) -> Iterator[tuple[str, int]]:
+    """Run ``python ARGV`` with ``root`` first on the path; yield its URL and process id."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, *argv], cwd=root, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        yield line.split()[-1], proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 async def tokens(url: str, n: int) -> list[str]:
@@ -49,7 +103,8 @@ async def tokens(url: str, n: int) -> list[str]:
     return out
 
 
-async def throughput(url: str, toks: list[str], warmup: int) -> float:
+async def throughput(url: str, pid: int, toks: list[str], warmup: int) -> tuple[float, float]:
+    """Requests per second, and the server's CPU microseconds per request."""
     async with aiohttp.ClientSession() as session:
 
         async def one(token: str) -> None:
@@ -59,7 +114,9 @@ async def throughput(url: str, toks: list[str], warmup: int) -> float:
                 await response.read()
 
         await bounded(toks[:warmup], 64, one)
-        return len(toks) / await timed(lambda: bounded(toks, 64, one))
+        cpu = cpu_seconds(pid)
+        seconds = await timed(lambda: bounded(toks, 64, one))
+        return len(toks) / seconds, (cpu_seconds(pid) - cpu) / len(toks) * 1e6
 
 
 async def main() -> int:
@@ -67,24 +124,43 @@ async def main() -> int:
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also serve from this source tree with '--server asyncio' (a 'before' row)",
+    )
     args = parser.parse_args()
-    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    results: dict[str, list[float]] = {s: [] for s in SERVERS}
+    authorizers = str(args.n * 6 // 5 + 100)
+    default = f"uvicorn ({emulator_server().split('(')[1].split()[0]})"
+    rows: dict[str, tuple[list[str], Path]] = {
+        default: (["-m", "wxprivacy.emulator", "--port", "0", "--authorizers", authorizers], ROOT),
+        "uvicorn (h11)": (["-c", _H11, authorizers], ROOT),
+    }
+    if args.baseline is not None:
+        argv = ["-m", "wxprivacy.emulator", "--port", "0", "--authorizers", authorizers]
+        rows[f"baseline: {args.baseline.name} --server asyncio"] = (
+            [*argv, "--server", "asyncio"],
+            args.baseline.resolve(),
+        )
+    results: dict[str, list[float]] = {label: [] for label in rows}
+    cpu: dict[str, list[float]] = {label: [] for label in rows}
     for _ in range(args.rounds):
-        for server in SERVERS:
-            with emulator_process(
-                "--authorizers", str(args.n * 6 // 5 + 100), "--server", server
-            ) as url:
+        for label, (argv, root) in rows.items():
+            with child(argv, root) as (url, pid):
                 toks = await tokens(url, args.n)
-                results[server].append(await throughput(url, toks, args.warmup))
-    print(f"# emulator server, raw aiohttp c=64, n={args.n}, median of {args.rounds} rounds")
-    print(f"| {'server':<24} | {'req/s':>7} | {'÷ uvicorn':>9} |")
-    print(f"|{'-' * 26}|{'-' * 9}|{'-' * 11}|")
-    labels = {"asyncio": "asyncio (built in)", "uvicorn": f"uvicorn ({http})"}
-    ratios = [a / u for a, u in zip(results["asyncio"], results["uvicorn"], strict=True)]
-    for server in SERVERS:
-        vs = median(ratios) if server == "asyncio" else 1.0
-        print(f"| {labels[server]:<24} | {median(results[server]):7.0f} | {vs:9.2f} |")
+                rate, us = await throughput(url, pid, toks, args.warmup)
+                results[label].append(rate)
+                cpu[label].append(us)
+    print(f"# emulator server ({emulator_server()}), raw aiohttp c=64, n={args.n},")
+    print(f"# median of {args.rounds} rounds, each row served in its own process")
+    print(f"| {'server':<40} | {'req/s':>7} | {'÷ default':>9} | {'server CPU us/req':>17} |")
+    print(f"|{'-' * 42}|{'-' * 9}|{'-' * 11}|{'-' * 19}|")
+    for label, values in results.items():
+        ratios = [v / d for v, d in zip(values, results[default], strict=True)]
+        us = median(cpu[label])
+        print(f"| {label:<40} | {median(values):7.0f} | {median(ratios):9.2f} | {us:17.0f} |")
     return 0
 
 

@@ -34,6 +34,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _common import emulator_server  # noqa: E402
+
 from wxprivacy import ComponentClient, MemoryTokenStore, PrivacySetting  # noqa: E402
 from wxprivacy.redis import RedisTokenStore  # noqa: E402
 
@@ -41,23 +43,14 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 STORES = ("memory", "redis", "redis+local")
 
 
-# Serves the emulator like ``python -m wxprivacy.emulator --port 0`` does, on a listening socket
-# created with IPPROTO_TCP: asyncio sets TCP_NODELAY only on accepted sockets whose listener says
-# so, and without it every keep-alive response stalls ~40 ms (Nagle against delayed ACK), which
-# would hide every difference this benchmark measures. ``--cli`` uses the module's own command.
+# Serves the emulator with ``wxprivacy.emulator.serve`` (uvicorn, httptools when installed), as
+# ``python -m wxprivacy.emulator --port 0`` does; ``--cli`` uses the module's own command.
 _LAUNCHER = """
-import socket, sys
-import uvicorn
-from wxprivacy.emulator import Emulator
+import sys
+from wxprivacy.emulator import Emulator, serve
 
 emulator = Emulator(authorizers=int(sys.argv[1]))
-sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sock.bind(("127.0.0.1", 0))
-sock.listen(2048)
-print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
-config = uvicorn.Config(emulator.asgi_app, log_level="warning", access_log=False)
-uvicorn.Server(config).run(sockets=[sock])
+serve(emulator, port=0, on_ready=lambda url: print(f"listening on {url}", flush=True))
 """
 
 
@@ -161,7 +154,8 @@ async def bench(args: argparse.Namespace) -> None:
 
     print(
         f"{args.runs} runs, {len(appids)} authorizers, concurrency {args.concurrency}; "
-        f"emulator over HTTP at {url} (separate process); Redis at {REDIS_URL}"
+        f"emulator over HTTP at {url} ({emulator_server()}, separate process); "
+        f"Redis at {REDIS_URL}"
     )
     token_fetches = {
         k: v for k, v in calls_log.items() if k.endswith(("_component_token", "_authorizer_token"))

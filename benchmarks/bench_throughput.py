@@ -30,6 +30,7 @@ from _common import (
     MISSED_TARGET,
     bounded,
     emulator_process,
+    emulator_server,
     emulator_state,
     median,
     timed,
@@ -219,6 +220,7 @@ async def main() -> int:
     args = parser.parse_args()
     version = sys.version.split()[0]
     print(f"# getprivacysetting throughput (python {version}, httpx {httpx.__version__})")
+    print(f"# emulator served by {emulator_server()} in its own process")
     ok = await setting(0.0, args, args.rounds)
     if not args.skip_50ms:
         ok = await setting(0.050, args, args.rounds_50ms) and ok

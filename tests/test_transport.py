@@ -195,15 +195,16 @@ async def test_server_keeps_connections_alive_and_honours_close(
 
 
 async def test_server_rejects_chunked_and_garbage(served: tuple[Emulator, EmulatorServer]) -> None:
+    """uvicorn answers 400 and closes on a malformed chunked body and on a garbage request."""
     _, server = served
     host, port = server.url.removeprefix("http://").split(":")
-    for raw, status in (
-        (b"POST /x HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n", b"411"),
-        (b"NONSENSE\r\n\r\n", b"400"),
+    for raw in (
+        b"POST /x HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+        b"NONSENSE\r\n\r\n",
     ):
         reader, writer = await asyncio.open_connection(host, int(port))
         writer.write(raw)
-        assert (await reader.read()).startswith(b"HTTP/1.1 " + status)
+        assert (await asyncio.wait_for(reader.read(), 10)).startswith(b"HTTP/1.1 400")
         writer.close()
         await writer.wait_closed()
 

@@ -30,10 +30,11 @@ def media(_req: httpx.Request) -> httpx.Response:
 
 
 def _multipart(request: httpx.Request) -> tuple[str, bytes]:
-    from wxprivacy.emulator._surface import parse_multipart
+    from wxprivacy.emulator._bodies import parse_multipart
 
     assert request.headers["content-type"].startswith("multipart/form-data; boundary=")
-    parts = parse_multipart(request.content)
+    parts = parse_multipart(request.content, request.headers["content-type"])
+    assert parts is not None
     assert list(parts) == ["file"]
     name, content = parts["file"]
     assert name is not None

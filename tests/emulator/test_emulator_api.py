@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections import Counter
 
 import pytest
 
@@ -75,3 +76,17 @@ def test_cli_parses_every_fault_flag(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cli_rejects_impossible_fault_odds(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--fault-system-error", "0.7", "--fault-reset", "0.7"]) == 2
     assert "more than 1" in capsys.readouterr().err
+
+
+async def test_the_counters_and_keys_stay_assignable_attributes() -> None:
+    emu = Emulator(authorizers=1, faults=Faults(system_error=1.0))
+    emu.calls, emu.faults_injected = Counter(), Counter()
+    path = "/cgi-bin/component/getprivacysetting"
+    await emu.handle("POST", path, {}, b"{}", {})
+    answer = await emu.handle("GET", "/_emulator/calls", {}, b"", {})
+    assert answer.json() == {"calls": {path: 1}, "faults": {"system_error": 1}}
+    assert emu.calls == Counter({path: 1}) and emu.faults_injected["system_error"] == 1
+    emu.callback_token = "another-token"
+    assert emu.callback_crypto.signature(1, 2, "x") != Emulator().callback_crypto.signature(
+        1, 2, "x"
+    )

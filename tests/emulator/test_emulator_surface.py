@@ -188,3 +188,10 @@ async def test_pushes_go_through_the_callback_handler(emu: Emulator) -> None:
     async with httpx.AsyncClient(transport=transport) as http:
         delivered = await push.deliver(http, "https://callback.example/cb")
     assert delivered.request.url.params["msg_signature"] == push.query["msg_signature"]
+
+
+@pytest.mark.parametrize("text", ["a]]>b", "]]>", "x]]]]>y<z>&", "说明 ]]><![CDATA[ x"])
+async def test_push_fields_survive_any_text(emu: Emulator, text: str) -> None:
+    push = emu.push_event("notify_third_fasteregister", Note=text)
+    event = parse_event(push.xml)
+    assert event.fields["Note"] == text.strip()  # type: ignore[union-attr]

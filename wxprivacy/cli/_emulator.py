@@ -88,8 +88,10 @@ def emulator(
     ] = _FAULTS["timeout_delay"].default,
     server: Annotated[
         Literal["asyncio", "uvicorn"],
-        typer.Option(help="The built-in asyncio HTTP/1.1 server (no dependencies) or uvicorn."),
-    ] = "asyncio",
+        typer.Option(
+            help="uvicorn (with httptools when installed); 'asyncio' is another name for it."
+        ),
+    ] = "uvicorn",
     log_level: Annotated[
         str, typer.Option(help="uvicorn's log level (with --server uvicorn).")
     ] = "warning",

@@ -8,8 +8,13 @@ authorization-event pushes WeChat would POST to a callback URL (``emu.ticket_pus
 ``emu.authorized_push(appid)``, ``emu.unauthorized_push(appid)``, ``emu.push_event(...)``).
 Reach it in-process through :meth:`Emulator.transport` (httpx), as ASGI through
 :attr:`Emulator.asgi_app`, or over HTTP with :func:`serve` / ``python -m wxprivacy.emulator``
-(or :func:`start_server` inside a running event loop). The emulator never imports the wxprivacy
-client (pushes use ``wxprivacy.callback``'s crypto).
+(or :func:`start_server` inside a running event loop), both uvicorn (the ``emulator`` extra). The
+emulator never imports the wxprivacy client (pushes use ``wxprivacy.callback``'s crypto).
+
+Inside, each WeChat endpoint is a row of a table of routes (``_routes.py``) that declares its
+prologue (token kind, permission set 18, body kind, ``component_appid``, ``privacy_ver``;
+``_prologue.py``); handlers start at their own logic. Modules import one way: state and payloads,
+then bodies and the handler context, then handlers, then the table, then :class:`Emulator`.
 
 Example::
 

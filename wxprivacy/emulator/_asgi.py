@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 if TYPE_CHECKING:
-    from ._emulator import Emulator
+    from ._payloads import Core
 
 __all__ = ["EmulatorASGIApp"]
 
@@ -20,12 +20,13 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class EmulatorASGIApp:
     """ASGI 3 callable: ``uvicorn.run(EmulatorASGIApp(emu))``.
 
-    Handles ``http`` and ``lifespan`` scopes. A ``timeout`` fault holds the answer back
-    ``faults.timeout_delay`` seconds; a ``reset`` fault announces the full Content-Length, sends
-    half the body and stops, so the server closes the connection mid-response.
+    Handles ``http`` and ``lifespan`` scopes. A ``timeout`` fault holds the answer back its
+    ``delay`` (``Faults.timeout_delay``) seconds, or until the client disconnects; a ``reset``
+    fault announces the full Content-Length, sends half the body and stops, so the server closes
+    the connection mid-response.
     """
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Core) -> None:
         self._emulator = emulator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -52,8 +53,8 @@ class EmulatorASGIApp:
             scope["method"], scope["path"], query, b"".join(chunks), headers
         )
         if response.fault == "timeout":
-            faults = self._emulator.faults
-            await asyncio.sleep(faults.timeout_delay if faults is not None else 30.0)
+            if await _disconnected_within(receive, response.delay):
+                return  # the client gave up first (its read timeout): nothing left to send
         raw_headers = [
             (k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
         ]
@@ -76,3 +77,16 @@ class EmulatorASGIApp:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def _disconnected_within(receive: Receive, seconds: float) -> bool:
+    """Wait up to ``seconds`` for ``http.disconnect``; whether the client disconnected."""
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                if (await receive())["type"] == "http.disconnect":
+                    return True
+                # a server whose receive() answers at once again: poll, do not spin
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        return False

@@ -1,21 +1,27 @@
-"""The :class:`Emulator`: a stateful, in-memory WeChat component API."""
+"""The :class:`Emulator`: a stateful, in-memory WeChat component API.
+
+The emulator is a facade: the state (:mod:`._state`), the table of routes (:mod:`._routes`), the
+fault injector (:mod:`._faults`), the control endpoints (:mod:`._control`) and the pushes
+(:mod:`._push`) each live in their own object; :meth:`Emulator.handle` ties them together.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._faults import Faults, draw_fault
-from ._handlers import HANDLERS, error
-from ._payloads import EmulatorResponse, dumps, json_response
-from ._push import CallbackPush, build_push
+from ._authorization import AUTH_CODE_TTL
+from ._control import CONTROL_PREFIX, ControlEndpoints, Traffic, snapshot
+from ._faults import FaultInjector, Faults
+from ._interfaces import interface_entry
+from ._payloads import EmulatorResponse
+from ._push import CallbackPush, Pushes
+from ._routes import ROUTES
 from ._seed import seed_specs
 from ._state import Authorizer, EmulatorState, PrivacyVersion, new_secret
-from ._surface import AUTH_CODE_TTL, PRIVACY_INTERFACES, interface_entry
 
 if TYPE_CHECKING:
     import httpx
@@ -29,16 +35,9 @@ DEFAULT_CALLBACK_TOKEN = "emulator-callback-token"
 DEFAULT_ENCODING_AES_KEY = "EmuLatorEncodingAesKey0123456789abcdefghijk"
 """The 43-character EncodingAESKey the emulator encrypts callback pushes with by default."""
 
-CONTROL_PREFIX = "/_emulator/"
-"""Paths under this prefix control the emulator; they are never counted nor faulted."""
 
-_HTML_5XX = {
-    502: b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
-    b"</h1></center><hr><center>nginx</center></body></html>",
-    503: b"<html><head><title>503 Service Temporarily Unavailable</title></head><body><center>"
-    b"<h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center>"
-    b"</body></html>",
-}
+def _not_found() -> EmulatorResponse:
+    return EmulatorResponse(404, {"content-type": "text/plain"}, b"404 Not Found")
 
 
 class Emulator:
@@ -59,9 +58,6 @@ class Emulator:
         encoding_aes_key: the 43-character EncodingAESKey used to encrypt callback pushes.
 
     Attributes:
-        calls: requests received per WeChat path, faulted and failed ones included.
-        faults_injected: faults injected per kind (``"system_error"``, ``"timeout"``, ...).
-        faults: the active :class:`Faults` (may be replaced at any time).
         latency: seconds added to every response (may be changed at any time).
     """
 
@@ -81,10 +77,6 @@ class Emulator:
         callback_token: str = DEFAULT_CALLBACK_TOKEN,
         encoding_aes_key: str = DEFAULT_ENCODING_AES_KEY,
     ) -> None:
-        self.callback_token = callback_token
-        self.encoding_aes_key = encoding_aes_key
-        self._crypto: MessageCrypto | None = None
-        self._push_rng = random.Random(f"wxprivacy-emulator-pushes-{seed}")
         self._state = EmulatorState(
             component_appid,
             component_appsecret,
@@ -94,11 +86,13 @@ class Emulator:
             clock=clock,
             seed=seed,
         )
-        self._fault_rng = random.Random(f"wxprivacy-emulator-faults-{seed}")
-        self.faults = faults
+        self._traffic = Traffic()
+        self._faults = FaultInjector(faults, seed, self._traffic.faults)
+        self._control = ControlEndpoints(self._state, self._traffic)
+        self._pushes = Pushes(
+            component_appid, callback_token, encoding_aes_key, clock=clock, seed=seed
+        )
         self.latency = latency
-        self.calls: Counter[str] = Counter()
-        self.faults_injected: Counter[str] = Counter()
         self._asgi: Any = None
         for spec in seed_specs(authorizers, seed):
             self._add(
@@ -126,6 +120,51 @@ class Emulator:
     def component_appsecret(self) -> str:
         """The component AppSecret."""
         return self._state.component_appsecret
+
+    @property
+    def calls(self) -> Counter[str]:
+        """Requests received per WeChat path, faulted and failed ones included."""
+        return self._traffic.calls
+
+    @calls.setter
+    def calls(self, counter: Counter[str]) -> None:
+        self._traffic.calls = counter
+
+    @property
+    def faults_injected(self) -> Counter[str]:
+        """Faults injected per kind (``"system_error"``, ``"timeout"``, ...)."""
+        return self._traffic.faults
+
+    @faults_injected.setter
+    def faults_injected(self, counter: Counter[str]) -> None:
+        self._traffic.faults = self._faults.injected = counter
+
+    @property
+    def faults(self) -> Faults | None:
+        """The active :class:`Faults`, or ``None`` (may be replaced at any time)."""
+        return self._faults.faults
+
+    @faults.setter
+    def faults(self, faults: Faults | None) -> None:
+        self._faults.faults = faults
+
+    @property
+    def callback_token(self) -> str:
+        """The message-check Token callback pushes are signed with."""
+        return self._pushes.callback_token
+
+    @callback_token.setter
+    def callback_token(self, value: str) -> None:
+        self._pushes.callback_token = value
+
+    @property
+    def encoding_aes_key(self) -> str:
+        """The 43-character EncodingAESKey callback pushes are encrypted with."""
+        return self._pushes.encoding_aes_key
+
+    @encoding_aes_key.setter
+    def encoding_aes_key(self, value: str) -> None:
+        self._pushes.encoding_aes_key = value
 
     @property
     def component_verify_ticket(self) -> str:
@@ -263,8 +302,6 @@ class Emulator:
         Raises:
             KeyError: unknown appid or an API the emulator does not list.
         """
-        if api_name not in {name for name, _, _ in PRIVACY_INTERFACES}:
-            raise KeyError(api_name)
         entry = interface_entry(self._state.authorizers[authorizer_appid], api_name)
         entry["status"] = 5 if approve else 4
         if approve:
@@ -286,13 +323,7 @@ class Emulator:
         emu.encoding_aes_key, emu.component_appid)`` (or this object). Needs the ``callback``
         extra.
         """
-        if self._crypto is None:
-            from wxprivacy.callback import MessageCrypto
-
-            self._crypto = MessageCrypto(
-                self.callback_token, self.encoding_aes_key, self.component_appid
-            )
-        return self._crypto
+        return self._pushes.crypto
 
     def push_event(self, info_type: str, **fields: str | int) -> CallbackPush:
         """Build a signed, encrypted authorization-event push, as WeChat POSTs it.
@@ -304,21 +335,12 @@ class Emulator:
             A :class:`CallbackPush`: ``query`` (timestamp, nonce, signature, encrypt_type,
             msg_signature), ``body`` (the XML envelope) and the plaintext ``xml``.
         """
-        now = int(self._state.clock())
-        all_fields: dict[str, str | int] = {
-            "AppId": self.component_appid,
-            "CreateTime": now,
-            "InfoType": info_type,
-            **fields,
-        }
-        return build_push(
-            self.callback_crypto, self.callback_token, all_fields, now, self._push_rng
-        )
+        return self._pushes.event(info_type, **fields)
 
     def ticket_push(self) -> CallbackPush:
         """Issue a fresh verify ticket (see :meth:`push_ticket`) and return its push."""
         ticket = self.push_ticket()
-        return self.push_event("component_verify_ticket", ComponentVerifyTicket=ticket)
+        return self._pushes.event("component_verify_ticket", ComponentVerifyTicket=ticket)
 
     def authorized_push(
         self,
@@ -329,19 +351,13 @@ class Emulator:
     ) -> CallbackPush:
         """:meth:`authorize` and return the ``authorized`` (or ``updateauthorized``) push."""
         code = self.authorize(authorizer_appid, permission_sets=permission_sets)
-        expires = self._state.auth_codes[code][1]
-        return self.push_event(
-            info_type,
-            AuthorizerAppid=authorizer_appid,
-            AuthorizationCode=code,
-            AuthorizationCodeExpiredTime=int(expires),
-            PreAuthCode="",
-        )
+        expires_at = self._state.auth_codes[code][1]
+        return self._pushes.authorized(authorizer_appid, code, expires_at, info_type)
 
     def unauthorized_push(self, authorizer_appid: str) -> CallbackPush:
         """:meth:`revoke_authorization` and return the ``unauthorized`` push."""
         self.revoke_authorization(authorizer_appid)
-        return self.push_event("unauthorized", AuthorizerAppid=authorizer_appid)
+        return self._pushes.event("unauthorized", AuthorizerAppid=authorizer_appid)
 
     def revoke_authorization(self, authorizer_appid: str) -> None:
         """Simulate the owner revoking the authorization: tokens die (40001), refresh -> 61003."""
@@ -385,8 +401,7 @@ class Emulator:
 
     def reset_calls(self) -> None:
         """Zero :attr:`calls` and :attr:`faults_injected`."""
-        self.calls.clear()
-        self.faults_injected.clear()
+        self._traffic.reset()
 
     # -- the core -------------------------------------------------------------------------------
 
@@ -405,57 +420,27 @@ class Emulator:
             path: the URL path, e.g. ``/cgi-bin/component/getprivacysetting``.
             query: query parameters (first value of each).
             body: the raw request body.
-            headers: request headers (unused; for future endpoints).
+            headers: request headers (uploads read ``Content-Type``; any case of the name).
 
         Returns:
             The response. ``fault`` is ``"timeout"`` or ``"reset"`` when the adapter must act
             out a network failure instead of sending it.
         """
         if path.startswith(CONTROL_PREFIX):
-            return self._control(method, path)
-        self.calls[path] += 1
+            return self._control.handle(method, path)
+        self._traffic.calls[path] += 1
         if self.latency > 0:
             await asyncio.sleep(self.latency)
-        handler = HANDLERS.get(path)
-        if handler is None:
-            return EmulatorResponse(404, {"content-type": "text/plain"}, b"404 Not Found")
-        faults = self.faults
-        if faults is not None and faults.total > 0 and faults.applies_to(path):
-            kind = draw_fault(faults, self._fault_rng)
-            if kind is not None:
-                self.faults_injected[kind] += 1
-                return self._fault(
-                    kind, handler(self._state, query, body) if kind == "truncated" else None
-                )
-        return handler(self._state, query, body)
-
-    def _fault(self, kind: str, real: EmulatorResponse | None) -> EmulatorResponse:
-        if kind == "system_error":
-            return error(self._state, -1)
-        if kind == "minute_quota":
-            return error(self._state, 45011)
-        if kind == "http_5xx":
-            status = self._fault_rng.choice((502, 503))
-            return EmulatorResponse(status, {"content-type": "text/html"}, _HTML_5XX[status])
-        if kind == "truncated":
-            assert real is not None
-            return EmulatorResponse(200, real.headers, real.body[: len(real.body) // 2])
-        response = error(self._state, -1)
-        response.fault = kind
-        return response
-
-    def _control(self, method: str, path: str) -> EmulatorResponse:
-        name = path[len(CONTROL_PREFIX) :]
-        if name == "calls" and method == "GET":
-            payload: Any = {"calls": dict(self.calls), "faults": dict(self.faults_injected)}
-        elif name == "reset_calls" and method == "POST":
-            self.reset_calls()
-            payload = {"ok": True}
-        elif name == "state" and method == "GET":
-            payload = self.snapshot()
-        else:
-            return EmulatorResponse(404, {"content-type": "text/plain"}, b"404 Not Found")
-        return json_response(dumps(payload))
+        route = ROUTES.get(path)
+        if route is None:
+            return _not_found()
+        state = self._state
+        kind = self._faults.draw(path)
+        if kind is not None:
+            return self._faults.render(
+                kind, state, lambda: route.answer(state, query, body, headers)
+            )
+        return route.answer(state, query, body, headers)
 
     def snapshot(self) -> dict[str, Any]:
         """Credentials a test in another process needs (``GET /_emulator/state``).
@@ -464,20 +449,7 @@ class Emulator:
             ``{"component_appid", "component_appsecret", "component_verify_ticket",
             "authorizers": [{"authorizer_appid", "refresh_token", "profile", "undeclared"}]}``.
         """
-        return {
-            "component_appid": self.component_appid,
-            "component_appsecret": self.component_appsecret,
-            "component_verify_ticket": self.component_verify_ticket,
-            "authorizers": [
-                {
-                    "authorizer_appid": a.appid,
-                    "refresh_token": a.refresh_token,
-                    "profile": a.kind,
-                    "undeclared": a.dev.undeclared(),
-                }
-                for a in self._state.authorizers.values()
-            ],
-        }
+        return snapshot(self._state)
 
     # -- adapters -------------------------------------------------------------------------------
 

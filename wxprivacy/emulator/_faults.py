@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Final, Literal
 
-__all__ = ["FAULT_KINDS", "TOKEN_PATHS", "FaultKind", "Faults", "draw_fault"]
+from ._call import error
+from ._payloads import EmulatorResponse
+from ._state import EmulatorState
+
+__all__ = ["FAULT_KINDS", "TOKEN_PATHS", "FaultInjector", "FaultKind", "Faults", "draw_fault"]
 
 FaultKind = Literal["system_error", "minute_quota", "http_5xx", "timeout", "reset", "truncated"]
 FAULT_KINDS: Final[tuple[FaultKind, ...]] = (
@@ -91,3 +96,66 @@ def draw_fault(faults: Faults, rng: random.Random) -> FaultKind | None:
             return kind
         x -= p
     return None
+
+
+_HTML_5XX: Final = {
+    502: b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+    b"</h1></center><hr><center>nginx</center></body></html>",
+    503: b"<html><head><title>503 Service Temporarily Unavailable</title></head><body><center>"
+    b"<h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center>"
+    b"</body></html>",
+}
+
+
+class FaultInjector:
+    """Draws a fault per eligible request and renders it (sans-I/O).
+
+    Args:
+        faults: the active probabilities, or ``None`` for none (may be replaced at any time).
+        seed: seeds the draws: same seed and same requests, same faults.
+        injected: the counter to count injected faults in (default: a new one).
+
+    Attributes:
+        faults: the active :class:`Faults`.
+        injected: faults injected per kind.
+    """
+
+    def __init__(
+        self, faults: Faults | None, seed: int, injected: Counter[str] | None = None
+    ) -> None:
+        self.faults = faults
+        self.injected: Counter[str] = Counter() if injected is None else injected
+        self._rng = random.Random(f"wxprivacy-emulator-faults-{seed}")
+
+    def draw(self, path: str) -> FaultKind | None:
+        """The fault for this request to ``path`` (counted in :attr:`injected`), or ``None``."""
+        faults = self.faults
+        if faults is None or faults.total <= 0 or not faults.applies_to(path):
+            return None
+        kind = draw_fault(faults, self._rng)
+        if kind is not None:
+            self.injected[kind] += 1
+        return kind
+
+    def render(
+        self, kind: FaultKind, state: EmulatorState, answer: Callable[[], EmulatorResponse]
+    ) -> EmulatorResponse:
+        """The response that acts out ``kind``; ``answer()`` runs the endpoint (``truncated``).
+
+        ``timeout`` and ``reset`` come back as an errcode -1 body marked with ``fault`` (and the
+        ``delay`` of a timeout), which the I/O adapter acts out instead of sending.
+        """
+        if kind == "system_error":
+            return error(state, -1)
+        if kind == "minute_quota":
+            return error(state, 45011)
+        if kind == "http_5xx":
+            status = self._rng.choice((502, 503))
+            return EmulatorResponse(status, {"content-type": "text/html"}, _HTML_5XX[status])
+        if kind == "truncated":
+            real = answer()
+            return EmulatorResponse(200, real.headers, real.body[: len(real.body) // 2])
+        response = error(state, -1)
+        response.fault = kind
+        response.delay = self.faults.timeout_delay if self.faults is not None else 30.0
+        return response

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import orjson
 
 __all__ = [
     "CONTENT_TYPE",
     "ERRMSGS",
+    "Core",
     "EmulatorResponse",
     "OFFICIAL_PRIVACY_KEYS",
     "PRIVACY_DESC_LIST",
@@ -126,17 +127,24 @@ class EmulatorResponse:
         body: the raw body bytes.
         fault: the injected fault kind that the I/O adapter must act out (``"timeout"`` or
             ``"reset"``), or ``None``. Other fault kinds are already in ``status``/``body``.
+        delay: seconds a ``"timeout"`` fault holds the answer back over HTTP.
     """
 
-    __slots__ = ("body", "fault", "headers", "status")
+    __slots__ = ("body", "delay", "fault", "headers", "status")
 
     def __init__(
-        self, status: int, headers: dict[str, str], body: bytes, fault: str | None = None
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        fault: str | None = None,
+        delay: float = 0.0,
     ) -> None:
         self.status = status
         self.headers = headers
         self.body = body
         self.fault = fault
+        self.delay = delay
 
     def __repr__(self) -> str:
         return (
@@ -146,6 +154,21 @@ class EmulatorResponse:
     def json(self) -> Any:
         """Parse ``body`` as JSON."""
         return orjson.loads(self.body)
+
+
+class Core(Protocol):
+    """What the I/O adapters (httpx transport, ASGI app) need from an emulator: ``handle``."""
+
+    async def handle(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        body: bytes,
+        headers: Mapping[str, str],
+    ) -> EmulatorResponse:
+        """Answer one request; the response says which fault, if any, to act out."""
+        ...
 
 
 def json_response(body: bytes, status: int = 200) -> EmulatorResponse:

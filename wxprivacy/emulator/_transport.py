@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from ._emulator import Emulator
+    from ._payloads import Core
 
 __all__ = ["EmulatorTransport"]
 
@@ -19,7 +19,7 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
     raise :class:`httpx.RemoteProtocolError` at once (no waiting).
     """
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Core) -> None:
         self._emulator = emulator
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -106,7 +106,8 @@ class RedisTokenStore:
         local_cache_ttl: seconds an access token is served from this process's memory before
             Redis is asked again; ``0`` disables the local cache. At most 60 (WeChat keeps a
             superseded token valid for 5 minutes).
-        timeout: seconds any single Redis operation may take before :class:`TokenStoreError`.
+        timeout: seconds any single Redis operation may take before :class:`TokenStoreError`,
+            re-runs while Redis is away (a restart, a failover) included.
         clock: returns the current Unix time in seconds.
 
     Raises:
@@ -168,9 +169,10 @@ class RedisTokenStore:
         operation that finds them all busy **waits** for one, in arrival order, rather than
         failing, within the operation's ``timeout``. Whatever redis-py's own retry settings
         (they differ between 5.x and 8.x, and 8.x's default does not cover a pooled connection the
-        server closed), the store re-runs an operation once on a fresh connection when a pooled
-        one turns out dead (after a Redis restart, a failover, or the server's idle
-        ``timeout``).
+        server closed), the store re-runs an operation at once on a fresh connection when a
+        pooled one turns out dead (after a Redis restart, a failover, or the server's idle
+        ``timeout``), and keeps re-running it with a capped backoff while Redis stays away,
+        within ``timeout``: a failover shorter than ``timeout`` costs latency, not errors.
 
         ``redis_options`` go to ``redis.asyncio.Redis.from_url``; socket timeouts default to
         ``timeout``. :meth:`aclose` closes the client. Other arguments as for the constructor.

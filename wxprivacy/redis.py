@@ -40,6 +40,7 @@ from typing import Any, Final, Self, TypeVar
 
 try:
     import redis.asyncio as redis_asyncio
+    from redis.asyncio.cluster import RedisCluster
 except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without the extra
     raise ModuleNotFoundError(
         "RedisTokenStore needs the redis package: pip install 'wxprivacy[redis]'", name=exc.name
@@ -97,7 +98,9 @@ class RedisTokenStore:
     this process, so the hot path costs no Redis round trip.
 
     Args:
-        redis: a ``redis.asyncio.Redis`` owned by the caller (not closed by :meth:`aclose`).
+        redis: a client owned by the caller (not closed by :meth:`aclose`): a
+            ``redis.asyncio.Redis``, the ``master_for()`` client of a
+            ``redis.asyncio.sentinel.Sentinel``, or a ``redis.asyncio.cluster.RedisCluster``.
         key_prefix: first part of every key; must not contain braces.
         lock_lease: seconds a refresh lock lives unless renewed; the holder renews it every
             third of that while it works, so it bounds only how long a crashed holder blocks
@@ -116,7 +119,7 @@ class RedisTokenStore:
 
     def __init__(
         self,
-        redis: redis_asyncio.Redis,
+        redis: redis_asyncio.Redis | RedisCluster,
         key_prefix: str = "wxprivacy",
         *,
         lock_lease: float = 30.0,
@@ -132,7 +135,10 @@ class RedisTokenStore:
         ttl = check_seconds("local_cache_ttl", local_cache_ttl, low=0, high=_MAX_LOCAL_CACHE_TTL)
         self._redis = redis
         self._owns_redis = False
-        pool_size = getattr(redis.connection_pool, "max_connections", None)
+        if isinstance(redis, RedisCluster):  # one pool per node; a component uses one node
+            pool_size = redis.get_connection_kwargs().get("max_connections")
+        else:
+            pool_size = getattr(redis.connection_pool, "max_connections", None)
         self._gate = asyncio.Semaphore(
             pool_size if isinstance(pool_size, int) and 0 < pool_size < 2**20 else 1024
         )

@@ -45,7 +45,7 @@ T = TypeVar("T")
 Runner = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 IMPORT_CHUNK: Final = 500
-"""Refresh tokens written per pipeline round trip by :func:`import_hash`."""
+"""Refresh tokens written per script (one round trip) by :func:`import_hash`."""
 FIRST_BACKOFF: Final = 0.025
 """Seconds before the second re-run of an operation Redis did not answer (the first is at once)."""
 MAX_BACKOFF: Final = 0.5
@@ -181,12 +181,16 @@ async def export_hash(redis: Any, key: str) -> dict[str, str]:
 
 
 async def import_hash(
-    redis: Any, key: str, mapping: Mapping[str, str], *, overwrite: bool, run: Runner
+    mapping: Mapping[str, str],
+    *,
+    write: Callable[[list[str]], Awaitable[int]],
+    run: Runner,
 ) -> int:
-    """Write ``mapping`` into the hash ``key``, :data:`IMPORT_CHUNK` fields per round trip.
+    """Write ``mapping`` with ``write``, :data:`IMPORT_CHUNK` entries per call.
 
-    Entries with an empty field or value are skipped. Without ``overwrite`` existing fields are
-    kept (``HSETNX``). Returns how many fields were written.
+    Entries with an empty field or value are skipped. ``write`` gets one chunk as a flat list
+    ``[field, value, field, value, ...]`` and returns how many it wrote. Returns how many fields
+    were written in all.
 
     Raises:
         TokenStoreError: through ``run``; earlier chunks stay written.
@@ -200,19 +204,10 @@ async def import_hash(
         logger.warning("skipped %d empty refresh-token entries", len(mapping) - len(entries))
     written = 0
     for start in range(0, len(entries), IMPORT_CHUNK):
-        chunk = entries[start : start + IMPORT_CHUNK]
+        flat = [item for entry in entries[start : start + IMPORT_CHUNK] for item in entry]
 
-        async def write(chunk: list[tuple[str, str]] = chunk) -> list[Any]:
-            async with redis.pipeline(transaction=False) as pipe:
-                for field, value in chunk:
-                    if overwrite:
-                        pipe.hset(key, field, value)
-                    else:
-                        pipe.hsetnx(key, field, value)
-                    # the pipeline queues commands; execute() sends them in one round trip
-                result: list[Any] = await pipe.execute()
-                return result
+        async def chunk(flat: list[str] = flat) -> int:
+            return await write(flat)
 
-        results = await run("importing refresh tokens", write)
-        written += len(chunk) if overwrite else sum(1 for r in results if r)
+        written += await run("importing refresh tokens", chunk)
     return written

@@ -1,4 +1,9 @@
-"""One contract for every TokenStore: memory, Redis, and the SQLite example from the docs."""
+"""One contract for every TokenStore: memory, Redis, and the SQLite example from the docs.
+
+Redis runs it three ways: the test Redis (REDIS_URL), a local Cluster (3 masters, a replica each)
+and a local Sentinel set (master, replica, sentinel); the last two are marked ``cluster`` (run
+with ``pytest -m cluster``) and start their servers once per session.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from redis_support import connect_or_skip
+from redis_topologies import SentinelClient, cluster_client
 from store_helpers import put_component_token
 
 from wxprivacy import (
@@ -47,7 +53,25 @@ class Clock:
         return self.now
 
 
-STORES = ["memory", "sqlite", "redis"]
+STORES = [
+    "memory",
+    "sqlite",
+    "redis",
+    pytest.param("redis-cluster", marks=pytest.mark.cluster),
+    pytest.param("redis-sentinel", marks=pytest.mark.cluster),
+]
+
+
+async def _redis_client(request: pytest.FixtureRequest) -> tuple[Any, Callable[[], Any]]:
+    """The client the Redis store of this parameter runs on, and how to close it."""
+    if request.param == "redis-cluster":
+        client = cluster_client(request.getfixturevalue("local_cluster"))
+        return client, client.aclose
+    if request.param == "redis-sentinel":
+        sentinel = SentinelClient(request.getfixturevalue("local_sentinel"))
+        return sentinel.master, sentinel.aclose
+    client = await connect_or_skip()
+    return client, client.aclose
 
 
 @pytest.fixture(params=STORES)
@@ -62,18 +86,18 @@ async def made(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     else:
         from wxprivacy import RedisTokenStore
 
-        redis_client = await connect_or_skip()
+        redis_client, close = await _redis_client(request)
         prefix = f"wxprivacy-contract-{uuid.uuid4().hex[:12]}"
         store = RedisTokenStore(redis_client, key_prefix=prefix, clock=clock)
     try:
         yield store, clock
     finally:
         await store.aclose()
-        if request.param == "redis":
+        if request.param.startswith("redis"):
             keys = [k async for k in redis_client.scan_iter(match=f"{prefix}*")]
-            if keys:
-                await redis_client.delete(*keys)
-            await redis_client.aclose()
+            for key in keys:
+                await redis_client.delete(key)
+            await close()
 
 
 def tok(value: str, expires_at: float = 1_700_007_200.0) -> AccessToken:

@@ -10,19 +10,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
 
+from redis.exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    ClusterDownError,
+    ReadOnlyError,
+    RedisClusterException,
+    RedisError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 
 from ._errors import InvalidArgumentError, TokenStoreError
 
 __all__ = [
+    "FIRST_BACKOFF",
+    "MAX_BACKOFF",
+    "TRANSIENT_ERRORS",
     "check_part",
     "check_seconds",
     "export_hash",
     "import_hash",
+    "is_transient",
     "run_op",
     "text",
 ]
@@ -32,7 +45,22 @@ T = TypeVar("T")
 Runner = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 IMPORT_CHUNK: Final = 500
-"""Refresh tokens written per pipeline round trip by :func:`import_hash`."""
+"""Refresh tokens written per script (one round trip) by :func:`import_hash`."""
+FIRST_BACKOFF: Final = 0.025
+"""Seconds before the second re-run of an operation Redis did not answer (the first is at once)."""
+MAX_BACKOFF: Final = 0.5
+"""Seconds at most between two re-runs of an operation while Redis is away."""
+
+TRANSIENT_ERRORS: Final = (
+    RedisConnectionError,  # refused, reset, closed; also BusyLoadingError (loading its data)
+    ConnectionError,  # the socket's own errors, when redis-py lets one through
+    ClusterDownError,  # CLUSTERDOWN, MASTERDOWN: a failover in progress
+    TryAgainError,  # TRYAGAIN: a slot being moved
+    ReadOnlyError,  # a demoted master (or a replica) refused a write
+    RedisClusterException,  # no node reachable, a slot no node serves (yet)
+)
+"""Failures that mean "Redis is away for now": :func:`run_op` runs the operation again."""
+_PERMANENT_ERRORS: Final = (AuthenticationError, AuthorizationError)
 
 
 async def run_op(
@@ -43,40 +71,69 @@ async def run_op(
     store: str,
     gate: asyncio.Semaphore | None = None,
 ) -> T:
-    """Await ``op()`` for at most ``limit`` seconds in all, re-running it once on a dead connection.
+    """Await ``op()`` for at most ``limit`` seconds in all, re-running it while Redis is away.
 
-    A pooled connection that Redis closed (a restart, a failover, the server's idle ``timeout``)
-    fails on its first use with ``ConnectionError`` before the command ran; redis-py drops that
-    connection, and the one re-run gets a fresh one. Every operation of the store is safe to run
-    twice (reads, and Lua scripts written to be idempotent). Timeouts are never re-run: the
-    command may have run.
+    A pooled connection that Redis closed (a restart, the server's idle ``timeout``) fails on
+    its first use before the command ran; the first re-run, at once, gets a fresh connection.
+    While Redis stays away (a failover: the old master is gone and no replica has taken over
+    yet; a Cluster answering ``CLUSTERDOWN``; a demoted master refusing writes), the operation
+    is re-run with a capped backoff (:data:`FIRST_BACKOFF` doubling up to :data:`MAX_BACKOFF`)
+    until it answers or ``limit`` runs out, so a failover shorter than ``limit`` costs latency
+    and no error. Every operation of the store is safe to run twice (reads, and Lua scripts
+    written to be idempotent), also when the first run's reply was lost with its connection.
 
     With ``gate`` (a semaphore as large as the connection pool), an operation waits for a free
     connection in arrival order instead of failing with redis-py's ``MaxConnectionsError``; the
     wait counts against ``limit``.
 
     Raises:
-        TokenStoreError: the operation timed out, or Redis or the socket failed (twice); the
-            message says ``what`` was being done and the failure's class, nothing more.
+        TokenStoreError: the operation timed out, Redis stayed away for ``limit`` seconds, or
+            Redis or the socket failed otherwise; the message says ``what`` was being done and
+            the failure's class, nothing more.
     """
+    attempts = _Attempts()
     try:
         async with asyncio.timeout(limit):
             if gate is not None:
                 async with gate:
-                    return await _once_more_on_a_dead_connection(what, op)
-            return await _once_more_on_a_dead_connection(what, op)
+                    return await _until_redis_answers(what, op, attempts)
+            return await _until_redis_answers(what, op, attempts)
     except TimeoutError:
+        if attempts.last is not None:
+            raise TokenStoreError(
+                f"{what} failed ({type(attempts.last).__name__}) and Redis was still away "
+                f"after {limit:g} s",
+                store=store,
+            ) from attempts.last
         raise TokenStoreError(f"{what} timed out after {limit:g} s", store=store) from None
-    except (RedisError, OSError) as exc:
+    except (RedisError, RedisClusterException, OSError) as exc:
         raise TokenStoreError(f"{what} failed ({type(exc).__name__})", store=store) from exc
 
 
-async def _once_more_on_a_dead_connection(what: str, op: Callable[[], Awaitable[T]]) -> T:
-    try:
-        return await op()
-    except (RedisConnectionError, ConnectionError) as first:
-        logger.debug("%s: %s on a pooled connection; once more", what, type(first).__name__)
-        return await op()
+class _Attempts:
+    """The last transient failure of an operation (for the message when time runs out)."""
+
+    last: BaseException | None = None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` says Redis is (for now) away, so the same operation may succeed soon."""
+    return isinstance(exc, TRANSIENT_ERRORS) and not isinstance(exc, _PERMANENT_ERRORS)
+
+
+async def _until_redis_answers(what: str, op: Callable[[], Awaitable[T]], attempts: _Attempts) -> T:
+    delay = 0.0  # the first re-run at once: a pooled connection the server closed
+    while True:
+        try:
+            return await op()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            logger.debug("%s: %s; running it again", what, type(exc).__name__)
+            attempts.last = exc
+        if delay:
+            await asyncio.sleep(random.uniform(delay / 2, delay))
+        delay = min(max(2 * delay, FIRST_BACKOFF), MAX_BACKOFF)
 
 
 def text(value: Any) -> str:
@@ -124,12 +181,16 @@ async def export_hash(redis: Any, key: str) -> dict[str, str]:
 
 
 async def import_hash(
-    redis: Any, key: str, mapping: Mapping[str, str], *, overwrite: bool, run: Runner
+    mapping: Mapping[str, str],
+    *,
+    write: Callable[[list[str]], Awaitable[int]],
+    run: Runner,
 ) -> int:
-    """Write ``mapping`` into the hash ``key``, :data:`IMPORT_CHUNK` fields per round trip.
+    """Write ``mapping`` with ``write``, :data:`IMPORT_CHUNK` entries per call.
 
-    Entries with an empty field or value are skipped. Without ``overwrite`` existing fields are
-    kept (``HSETNX``). Returns how many fields were written.
+    Entries with an empty field or value are skipped. ``write`` gets one chunk as a flat list
+    ``[field, value, field, value, ...]`` and returns how many it wrote. Returns how many fields
+    were written in all.
 
     Raises:
         TokenStoreError: through ``run``; earlier chunks stay written.
@@ -143,19 +204,10 @@ async def import_hash(
         logger.warning("skipped %d empty refresh-token entries", len(mapping) - len(entries))
     written = 0
     for start in range(0, len(entries), IMPORT_CHUNK):
-        chunk = entries[start : start + IMPORT_CHUNK]
+        flat = [item for entry in entries[start : start + IMPORT_CHUNK] for item in entry]
 
-        async def write(chunk: list[tuple[str, str]] = chunk) -> list[Any]:
-            async with redis.pipeline(transaction=False) as pipe:
-                for field, value in chunk:
-                    if overwrite:
-                        pipe.hset(key, field, value)
-                    else:
-                        pipe.hsetnx(key, field, value)
-                    # the pipeline queues commands; execute() sends them in one round trip
-                result: list[Any] = await pipe.execute()
-                return result
+        async def chunk(flat: list[str] = flat) -> int:
+            return await write(flat)
 
-        results = await run("importing refresh tokens", write)
-        written += len(chunk) if overwrite else sum(1 for r in results if r)
+        written += await run("importing refresh tokens", chunk)
     return written

@@ -11,6 +11,7 @@ from typing import Final
 
 __all__ = [
     "ACQUIRE_LUA",
+    "IMPORT_LUA",
     "INVALIDATE_LUA",
     "RELEASE_LUA",
     "RENEW_LUA",
@@ -123,4 +124,30 @@ event CreateTime ('' for no event), seconds the event id is remembered, a nonce 
 Returns 1 when applied, 0 when the fence no longer holds, the event was applied already or is
 older than the watermark. Idempotent: run again with the same nonce (a re-run after a lost
 reply) it returns 1 without applying twice.
+"""
+
+IMPORT_LUA: Final = """
+local written = 0
+for i = 2, #ARGV, 2 do
+  local appid = ARGV[i]
+  local stored
+  if ARGV[1] == '1' then
+    redis.call('HSET', KEYS[1], appid, ARGV[i + 1])
+    stored = true
+  else
+    stored = redis.call('HSETNX', KEYS[1], appid, ARGV[i + 1]) == 1
+  end
+  if stored then
+    redis.call('HINCRBY', KEYS[2], 'authorizer:' .. appid, 1)
+    written = written + 1
+  end
+end
+return written
+"""
+"""Restore refresh tokens from a backup, one chunk.
+
+KEYS: refresh-token hash, generations hash. ARGV: '1' to overwrite stored tokens ('0': keep
+them, ``HSETNX``), then authorizer appid and refresh token pairs. Bumps the generation of every
+authorizer written (like any write from outside a refresh). Returns how many were written.
+Run again (a lost reply), it writes the same tokens again (with overwrite) or none.
 """

@@ -40,6 +40,7 @@ from typing import Any, Final, Self, TypeVar
 
 try:
     import redis.asyncio as redis_asyncio
+    from redis.asyncio.cluster import RedisCluster
 except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without the extra
     raise ModuleNotFoundError(
         "RedisTokenStore needs the redis package: pip install 'wxprivacy[redis]'", name=exc.name
@@ -56,8 +57,10 @@ from ._redis_ops import (
     run_op,
     text,
 )
+from ._redis_replicas import ReplicaAckError, ReplicaAcks, ReplicaWaiter
 from ._redis_scripts import (
     ACQUIRE_LUA,
+    IMPORT_LUA,
     INVALIDATE_LUA,
     RELEASE_LUA,
     RENEW_LUA,
@@ -74,7 +77,7 @@ from ._stores import (
     event_is_new,
 )
 
-__all__ = ["RedisTokenStore"]
+__all__ = ["RedisTokenStore", "ReplicaAckError"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,6 +86,7 @@ _STORE: Final = "RedisTokenStore"
 DEFAULT_MAX_CONNECTIONS: Final = 100
 """Connections the pool of a store made by :meth:`RedisTokenStore.from_url` holds at most."""
 _MAX_LOCAL_CACHE_TTL: Final = 60.0
+_REPLICA_TIMEOUT: Final = 1.0
 
 
 class RedisTokenStore:
@@ -93,11 +97,16 @@ class RedisTokenStore:
     each acquisition bumps the lock's generation, and a refresher's write is a Lua script that
     writes only while that generation is still its own (fencing). Invalidation is a Lua
     compare-and-delete. A rotated refresh token is written with its access token in that one
-    script. Access tokens read from Redis are also kept ``local_cache_ttl`` seconds in
-    this process, so the hot path costs no Redis round trip.
+    script, and when the master has a replica the write counts as done only once the replica
+    acknowledged it (``WAIT``; see ``replica_acks``), so a failover cannot take it back. Works
+    on a plain client, a Sentinel ``master_for()`` client and Redis Cluster (every key of a
+    component shares one slot). Access tokens read from Redis are also kept
+    ``local_cache_ttl`` seconds in this process, so the hot path costs no Redis round trip.
 
     Args:
-        redis: a ``redis.asyncio.Redis`` owned by the caller (not closed by :meth:`aclose`).
+        redis: a client owned by the caller (not closed by :meth:`aclose`): a
+            ``redis.asyncio.Redis``, the ``master_for()`` client of a
+            ``redis.asyncio.sentinel.Sentinel``, or a ``redis.asyncio.cluster.RedisCluster``.
         key_prefix: first part of every key; must not contain braces.
         lock_lease: seconds a refresh lock lives unless renewed; the holder renews it every
             third of that while it works, so it bounds only how long a crashed holder blocks
@@ -106,22 +115,33 @@ class RedisTokenStore:
         local_cache_ttl: seconds an access token is served from this process's memory before
             Redis is asked again; ``0`` disables the local cache. At most 60 (WeChat keeps a
             superseded token valid for 5 minutes).
-        timeout: seconds any single Redis operation may take before :class:`TokenStoreError`.
+        timeout: seconds any single Redis operation may take before :class:`TokenStoreError`,
+            re-runs while Redis is away (a restart, a failover) included.
+        replica_acks: replicas that must acknowledge every write of a refresh token before it
+            counts as stored (``WAIT``): ``"auto"`` waits for one when the master reports an
+            online replica (checked at most once a minute) and for none otherwise; ``0`` never
+            waits; ``n`` always waits for ``n``.
+        replica_timeout: seconds to wait for those acknowledgements before
+            :class:`ReplicaAckError`; below ``timeout``. Default: 1, or half of ``timeout``
+            when that is shorter.
         clock: returns the current Unix time in seconds.
 
     Raises:
-        InvalidArgumentError: a bad prefix or a negative or out-of-range number of seconds.
+        InvalidArgumentError: a bad prefix, a negative or out-of-range number of seconds, or a
+            bad ``replica_acks``.
     """
 
     def __init__(
         self,
-        redis: redis_asyncio.Redis,
+        redis: redis_asyncio.Redis | RedisCluster,
         key_prefix: str = "wxprivacy",
         *,
         lock_lease: float = 30.0,
         lock_wait: float = 35.0,
         local_cache_ttl: float = 5.0,
         timeout: float = 5.0,
+        replica_acks: ReplicaAcks = "auto",
+        replica_timeout: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.key_prefix = check_part("key_prefix", key_prefix)
@@ -129,9 +149,21 @@ class RedisTokenStore:
         self.lock_wait = check_seconds("lock_wait", lock_wait, low=0.0)
         self.timeout = check_seconds("timeout", timeout, low=0.001)
         ttl = check_seconds("local_cache_ttl", local_cache_ttl, low=0, high=_MAX_LOCAL_CACHE_TTL)
+        if replica_timeout is None:
+            replica_timeout = min(_REPLICA_TIMEOUT, self.timeout / 2)
+        replica_timeout = check_seconds("replica_timeout", replica_timeout, low=0.001)
+        if replica_timeout >= self.timeout:
+            raise InvalidArgumentError(
+                f"replica_timeout ({replica_timeout:g} s) must be below timeout "
+                f"({self.timeout:g} s)"
+            )
         self._redis = redis
         self._owns_redis = False
-        pool_size = getattr(redis.connection_pool, "max_connections", None)
+        self._replicas = ReplicaWaiter(redis, replica_acks, replica_timeout, store=_STORE)
+        if isinstance(redis, RedisCluster):  # one pool per node; a component uses one node
+            pool_size = redis.get_connection_kwargs().get("max_connections")
+        else:
+            pool_size = getattr(redis.connection_pool, "max_connections", None)
         self._gate = asyncio.Semaphore(
             pool_size if isinstance(pool_size, int) and 0 < pool_size < 2**20 else 1024
         )
@@ -146,6 +178,7 @@ class RedisTokenStore:
         }
         self._write_component = redis.register_script(WRITE_COMPONENT_LUA)
         self._write_authorizer = redis.register_script(WRITE_AUTHORIZER_LUA)
+        self._import = redis.register_script(IMPORT_LUA)
         self._renew_leases = True  # tests switch it off to act out a frozen holder
 
     @classmethod
@@ -159,6 +192,8 @@ class RedisTokenStore:
         local_cache_ttl: float = 5.0,
         timeout: float = 5.0,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        replica_acks: ReplicaAcks = "auto",
+        replica_timeout: float | None = None,
         clock: Callable[[], float] = time.time,
         **redis_options: Any,
     ) -> Self:
@@ -168,9 +203,10 @@ class RedisTokenStore:
         operation that finds them all busy **waits** for one, in arrival order, rather than
         failing, within the operation's ``timeout``. Whatever redis-py's own retry settings
         (they differ between 5.x and 8.x, and 8.x's default does not cover a pooled connection the
-        server closed), the store re-runs an operation once on a fresh connection when a pooled
-        one turns out dead (after a Redis restart, a failover, or the server's idle
-        ``timeout``).
+        server closed), the store re-runs an operation at once on a fresh connection when a
+        pooled one turns out dead (after a Redis restart, a failover, or the server's idle
+        ``timeout``), and keeps re-running it with a capped backoff while Redis stays away,
+        within ``timeout``: a failover shorter than ``timeout`` costs latency, not errors.
 
         ``redis_options`` go to ``redis.asyncio.Redis.from_url``; socket timeouts default to
         ``timeout``. :meth:`aclose` closes the client. Other arguments as for the constructor.
@@ -194,6 +230,8 @@ class RedisTokenStore:
             lock_wait=lock_wait,
             local_cache_ttl=local_cache_ttl,
             timeout=timeout,
+            replica_acks=replica_acks,
+            replica_timeout=replica_timeout,
             clock=clock,
         )
         store._owns_redis = True
@@ -509,7 +547,7 @@ class RedisTokenStore:
         self._local.discard(access_key)
         written = await self._run(
             f"writing authorizer tokens ({op})",
-            lambda: self._write_authorizer(keys=keys, args=args),
+            lambda: self._replicas.run(self._write_authorizer, keys, args),
         )
         if written and token is not None:
             self._local.put(access_key, token)
@@ -534,18 +572,31 @@ class RedisTokenStore:
         """Store refresh tokens from a backup; return how many were written.
 
         Entries with an empty appid or an empty token are skipped (never written). Without
-        ``overwrite``, a token already stored for an appid is kept (``HSETNX``).
+        ``overwrite``, a token already stored for an appid is kept (``HSETNX``). Each chunk of
+        500 is one Lua script that also bumps the generation of every authorizer it wrote (a
+        refresh in flight cannot overwrite a restored token), followed by the replicas' ``WAIT``
+        as for any refresh-token write.
 
         Raises:
             InvalidArgumentError: an appid the store refuses everywhere else (braces, spaces):
                 nothing is written.
-            TokenStoreError: Redis failed or timed out (earlier chunks of 500 stay written).
+            TokenStoreError: Redis failed or timed out (earlier chunks of 500 stay written);
+                :class:`ReplicaAckError` when too few replicas acknowledged a chunk.
         """
         for authorizer_appid in mapping:
             if isinstance(authorizer_appid, str) and authorizer_appid:
                 check_part("authorizer_appid", authorizer_appid)
-        key = self.key(component_appid, "refresh_tokens")
-        return await import_hash(self._redis, key, mapping, overwrite=overwrite, run=self._run)
+        keys = [
+            self.key(component_appid, "refresh_tokens"),
+            self.key(component_appid, "generations"),
+        ]
+        flag = "1" if overwrite else "0"
+
+        async def write(entries: list[str]) -> int:
+            written: int = await self._replicas.run(self._import, keys, [flag, *entries])
+            return written
+
+        return await import_hash(mapping, write=write, run=self._run)
 
     # -- lock ------------------------------------------------------------------------------------
 

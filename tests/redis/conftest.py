@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 from _proxy import TcpProxy
 from fakes import APPSECRET, COMPONENT_APPID, FakeWeChat, no_sleep
+from redis_topologies import LocalReplicated
 from rhelpers import REDIS_URL
 
 from wxprivacy import ComponentClient
@@ -82,3 +83,19 @@ async def blackhole(redis_client: Any) -> AsyncIterator[TcpProxy]:
     started = await _start_proxy(redis_client, blackhole=True)
     yield started
     await started.close()
+
+
+@pytest.fixture
+def replicated() -> Iterator[Callable[..., LocalReplicated]]:
+    """``replicated(replicas=1)``: a master of the test's own with that many replicas (real
+    redis-server processes, killed by PID afterwards). Skips without redis-server."""
+    made: list[LocalReplicated] = []
+
+    def make(replicas: int = 1) -> LocalReplicated:
+        topology = LocalReplicated(replicas=replicas)
+        made.append(topology)
+        return topology
+
+    yield make
+    for topology in made:
+        topology.stop()

@@ -105,3 +105,37 @@ async def test_outage_mid_batch_keeps_the_results_already_fetched(
         retried = await client.get_privacy_settings(failed, concurrency=4)
     assert all(isinstance(r, PrivacySetting) for r in retried.values())
     assert fake.calls == {CT: 1, AT: 10, PRIV: 10}
+
+
+@pytest.mark.parametrize("away", [0.2, 0.8])
+async def test_redis_away_for_less_than_the_timeout_costs_latency_not_errors(
+    proxy: TcpProxy, new_store: Any, away: float
+) -> None:
+    """A failover or restart shorter than ``timeout``: every operation waits it out."""
+    store = new_store(url=proxy.url, timeout=3.0, local_cache_ttl=0)
+    await store.set_refresh_token(C, appid(0), "refresh-0")
+    proxy.down()
+    loop = asyncio.get_running_loop()
+    loop.call_later(away, proxy.up)
+    started = time.monotonic()
+    results = await asyncio.gather(
+        *(store.get_refresh_token(C, appid(0)) for _ in range(16)),
+        store.set_refresh_token(C, appid(1), "refresh-1"),
+    )
+    assert results == ["refresh-0"] * 16 + [True]
+    assert away * 0.9 <= time.monotonic() - started < 3.0
+    assert await store.get_refresh_token(C, appid(1)) == "refresh-1"
+
+
+async def test_redis_away_for_longer_than_the_timeout_is_a_typed_error(
+    proxy: TcpProxy, new_store: Any
+) -> None:
+    store = new_store(url=proxy.url, timeout=0.4, local_cache_ttl=0)
+    await store.get_refresh_token(C, appid(0))
+    proxy.down()
+    started = time.monotonic()
+    with pytest.raises(TokenStoreError) as info:
+        await store.get_refresh_token(C, appid(0))
+    check(info.value)
+    assert "Redis was still away after 0.4 s" in str(info.value)
+    assert 0.35 <= time.monotonic() - started < 2

@@ -104,3 +104,35 @@ async def test_a_late_component_token_answer_never_overwrites_a_newer_one(
         assert emu.calls[CT] == (1 if renew else 2)
     finally:
         await _close(a, b)
+
+
+@pytest.mark.parametrize("overwrite", [True, False])
+async def test_a_restored_backup_fences_off_a_refresh_in_flight(
+    new_store: Any, overwrite: bool
+) -> None:
+    """``import_refresh_tokens`` writes from outside a refresh, like an authorization: a
+    refresher that took its fence before the import cannot overwrite what was restored."""
+    import time
+
+    from wxprivacy import AccessToken
+
+    store = new_store()
+    c, a, b = "wx0000000000000000", "wxa000000000000000", "wxb000000000000000"
+    await store.set_refresh_token(c, a, "r-before")
+    async with (
+        store.lock(c, f"authorizer:{a}") as fence_a,
+        store.lock(c, f"authorizer:{b}") as fence_b,
+    ):
+        written = await store.import_refresh_tokens(
+            c, {a: "r-restored", b: "rb-restored"}, overwrite=overwrite
+        )
+        assert written == (2 if overwrite else 1)  # without overwrite, a's token is kept
+        token = AccessToken("late", time.time() + 7200)
+        # b was written by the import: its refresh in flight is fenced off; so is a's when the
+        # import overwrote it, and a's refresh proceeds when the import left a alone
+        assert not await store.set_authorizer_tokens(c, b, token, "rb-late", fence=fence_b)
+        assert await store.set_authorizer_tokens(c, a, token, "r-late", fence=fence_a) is (
+            not overwrite
+        )
+    assert await store.get_refresh_token(c, b) == "rb-restored"
+    assert await store.get_refresh_token(c, a) == ("r-restored" if overwrite else "r-late")

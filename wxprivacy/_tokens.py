@@ -270,22 +270,38 @@ class TokenManager:
         del self._early_failed[key]
         return False
 
-    async def _refresh(self, kind: _Kind) -> AccessToken:
+    async def _refresh(self, kind: _Kind, *, force: bool = False) -> AccessToken:
+        token, refused_rotation = await self._refresh_once(kind, force=force)
+        if refused_rotation and not force:
+            # Our request may have reached WeChat after the newer holder's, so the token it
+            # rotated to may be WeChat's current one and the stored one superseded (valid only
+            # for the grace period). One more refresh from the stored token, under the lock,
+            # leaves a current token in the store whichever order WeChat saw.
+            logger.warning(
+                "refreshing %s once more so the store holds WeChat's current refresh token",
+                kind.label,
+            )
+            token, _ = await self._refresh_once(kind, force=True)
+        return token
+
+    async def _refresh_once(self, kind: _Kind, *, force: bool) -> tuple[AccessToken, bool]:
+        """One refresh under the lock; returns the token and whether a rotated refresh token
+        was refused by the store (fenced off)."""
         async with self.store.lock(self.component_appid, kind.lock_name) as fence:
             current = await kind.read()
-            if current is not None and current.is_fresh(self.clock(), self._margin):
-                return current
+            if not force and current is not None and current.is_fresh(self.clock(), self._margin):
+                return current, False
             try:
                 fetched_at = self.clock()
                 fetched = await kind.fetch()
             except WxPrivacyError as exc:
-                return self._keep_serving(current, exc, kind)
+                return self._keep_serving(current, exc, kind), False
             self._early_failed.pop(kind.lock_name, None)
             token = fetched[0].with_refresh_time(fetched_at, self._margin)
             fetched = (token, fetched[1], fetched[2])
             if await kind.write(fetched, fence):
                 logger.info("refreshed %s for %s", kind.label, self.component_appid)
-                return token
+                return token, False
             # Fenced off: another worker took the lock after ours lapsed, or the authorizer was
             # authorized or revoked meanwhile. What the store holds now is newer than ours.
             logger.warning(
@@ -293,10 +309,11 @@ class TokenManager:
                 "or revocation happened meanwhile); the stored tokens are kept",
                 kind.label,
             )
+            rotated = fetched[2] is not None and fetched[2] != fetched[1]
             newer = await kind.read()
             if newer is not None and newer.is_usable(self.clock()):
-                return newer
-            return token  # WeChat just issued it: good for this call, not stored
+                return newer, rotated
+            return token, rotated  # WeChat just issued it: good for this call, not stored
 
     async def _with_token(self, kind: _Kind, call: Callable[[str], Awaitable[T]]) -> T:
         token = await self._token(kind)

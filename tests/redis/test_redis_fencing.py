@@ -77,7 +77,9 @@ async def test_a_late_authorizer_token_answer_never_overwrites_newer_tokens(
             # the lease was renewed: the second worker waited and used the first one's token
             assert emu.calls[AT] == 1 and second == stored_access.value
         else:
-            assert emu.calls[AT] == 2
+            # the second worker's refresh, and one more by the refused worker so that the store
+            # holds WeChat's current token whichever order WeChat saw the two requests in
+            assert emu.calls[AT] == 3
         # and the chain goes on: the next refresh is accepted, no 61023
         emu.expire_tokens()
         await b.authorizer_access_token(appid)
@@ -136,3 +138,62 @@ async def test_a_restored_backup_fences_off_a_refresh_in_flight(
         )
     assert await store.get_refresh_token(c, b) == "rb-restored"
     assert await store.get_refresh_token(c, a) == ("r-restored" if overwrite else "r-late")
+
+
+class _LateRequest(httpx.AsyncBaseTransport):
+    """Holds back the *request* (a slow connect or send): WeChat acts on it late."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, path: str, delay: float) -> None:
+        self._inner, self._path, self._delay = inner, path, delay
+        self._first = True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._first and request.url.path == self._path:
+            self._first = False
+            await asyncio.sleep(self._delay)
+        return await self._inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("late", [0.35, 0.6, 0.9])
+async def test_a_late_request_past_the_lease_still_leaves_wechats_current_token(
+    new_store: Any, late: float
+) -> None:
+    """Found by the trial: the frozen holder's request reaches WeChat after the newer holder's,
+    so WeChat's current refresh token is the one in the refused write, and the stored one is
+    superseded. The refused refresher refreshes once more from the stored token: the store ends
+    with WeChat's current token, and the chain goes on after the grace period."""
+    emu = Emulator(authorizers=1, seed=11, rotate_refresh_tokens=True, grace=1.0)
+    appid = emu.authorizer_appids[0]
+    stores = [new_store(lock_lease=0.2, lock_wait=10, local_cache_ttl=0) for _ in range(2)]
+    stores[0]._renew_leases = False
+    a = ComponentClient(
+        emu.component_appid,
+        emu.component_appsecret,
+        token_store=stores[0],
+        http_client=httpx.AsyncClient(transport=_LateRequest(emu.transport(), AT, late)),
+    )
+    b = ComponentClient(
+        emu.component_appid,
+        emu.component_appsecret,
+        token_store=stores[1],
+        http_client=httpx.AsyncClient(transport=emu.transport()),
+    )
+    try:
+        await a.set_component_verify_ticket(emu.component_verify_ticket)
+        await a.set_authorizer_refresh_token(appid, emu.refresh_token(appid))
+        await a.component_access_token()
+        await b.component_access_token()
+        first = asyncio.create_task(a.authorizer_access_token(appid))
+        await asyncio.sleep(0.25)
+        await b.authorizer_access_token(appid)
+        await first
+        assert await stores[1].get_refresh_token(emu.component_appid, appid) == (
+            emu.refresh_token(appid)
+        )
+        await asyncio.sleep(1.2)  # the grace period of superseded tokens passes
+        await stores[1]._redis.delete(
+            stores[1].key(emu.component_appid, "authorizer", appid, "access")
+        )
+        assert await b.authorizer_access_token(appid)  # no 61023
+    finally:
+        await _close(a, b)

@@ -106,3 +106,33 @@ async def test_pages_carry_the_total_and_are_stored_before_they_are_yielded() ->
         assert emu.calls["/cgi-bin/component/api_get_authorizer_list"] == 3
         plain = [p async for p in client.iter_authorizer_pages(page_size=500)]
         assert [len(p.list) for p in plain] == [500, 500, 201]
+
+
+async def test_a_late_query_auth_answer_never_replaces_a_rotated_token() -> None:
+    """Found by the issue 9 trial: a redirect's query_auth answer arriving after a refresh
+    rotated the token it carries used to write the superseded token back."""
+    import httpx
+    from late_answers import LateAnswers
+
+    from wxprivacy import ComponentClient
+
+    emu = Emulator(authorizers=1, seed=6, rotate_refresh_tokens=True)
+    appid = emu.authorizer_appids[0]
+    qa = "/cgi-bin/component/api_query_auth"
+    http = httpx.AsyncClient(
+        transport=LateAnswers(emu.transport(), lambda p, n: 0.3 if p == qa else 0.0)
+    )
+    client = ComponentClient(emu.component_appid, emu.component_appsecret, http_client=http)
+    try:
+        await client.set_component_verify_ticket(emu.component_verify_ticket)
+        code = emu.authorize(appid)  # the owner re-authorizes: WeChat's token is Rn
+        late = asyncio.create_task(client.query_auth(code))  # its answer (Rn) arrives late
+        await asyncio.sleep(0.05)
+        await client.set_authorizer_refresh_token(appid, emu.refresh_token(appid))  # the push
+        await client.authorizer_access_token(appid)  # a refresh rotates Rn -> Rn+1
+        await late
+        stored = await client.token_store.get_refresh_token(emu.component_appid, appid)
+        assert stored == emu.refresh_token(appid)
+    finally:
+        await client.aclose()
+        await http.aclose()

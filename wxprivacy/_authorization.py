@@ -238,8 +238,18 @@ class AuthorizationAPI(BaseClient):
         sent_at: float,
         event: EventStamp | None,
     ) -> bool:
-        """Store what ``api_query_auth`` answered (blank values count as absent)."""
+        """Store what ``api_query_auth`` answered (blank values count as absent).
+
+        Without an event (a redirect's ``auth_code``), the answer may arrive after a refresh
+        rotated the token it carries: when the store holds a different refresh token, the
+        current one is read again under the authorizer's lock (``api_get_authorizer_info``)
+        and that one is stored, so a late answer never replaces a newer token."""
         comp = self.component_appid
+        if event is None and refresh_token is not None:
+            stored = await self.token_store.get_refresh_token(comp, appid)
+            if stored is not None and stored != refresh_token:
+                await self._store_current_refresh_token(appid)
+                return True
         if refresh_token is not None and access_token is not None:
             lifetime = expires_in if expires_in > 0 else DEFAULT_EXPIRES_IN
             token = AccessToken(access_token, sent_at + lifetime)

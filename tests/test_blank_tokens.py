@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wxprivacy import ComponentClient
+from wxprivacy import ComponentClient, ResponseFormatError
 
 C = "wx0000000000000000"
 APPID = "wx1234567890abcdef"
@@ -144,3 +145,15 @@ def test_blank_check_is_one_helper() -> None:
 
     assert present("  ") is None and present("") is None and present(None) is None
     assert present(3) is None and present(" r ") == " r "
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "\u3000", "\xa0"])
+async def test_a_blank_pre_auth_code_is_absent(blank: str) -> None:
+    """Found by the issue 9 trial: authorization_url() built a URL with pre_auth_code=+."""
+    pre = "/cgi-bin/component/api_create_preauthcode"
+    client = await _client({pre: {"pre_auth_code": blank, "expires_in": 600}})
+    try:
+        with pytest.raises(ResponseFormatError, match="pre_auth_code"):
+            await client.authorization_url("https://platform.example/authorized")
+    finally:
+        await _close(client)

@@ -68,7 +68,14 @@ class AuthorizationAPI(BaseClient):
         """
         endpoint = CREATE_PREAUTH_CODE
         data = await self._component_call(endpoint, {"component_appid": self.component_appid})
-        return _serde.structure_response(data, PreAuthCode, endpoint=endpoint)
+        code = _serde.structure_response(data, PreAuthCode, endpoint=endpoint)
+        if present(code.pre_auth_code) is None:  # blank means absent, as for every credential
+            raise ResponseFormatError(
+                f"pre_auth_code in the response from {endpoint} is missing or blank",
+                endpoint=endpoint,
+                field_path="pre_auth_code",
+            )
+        return code
 
     async def authorization_url(
         self,

@@ -54,8 +54,9 @@ def _loads_lenient(raw: bytes) -> tuple[Any, str, str, int]:
     try:
         return json.loads(text, strict=False, parse_constant=_reject_constant), text, "", 0
     except json.JSONDecodeError as exc:
+        problem = _parse_problem(exc.msg).removesuffix(" at")  # "starting at" + " at line"
         where = f"at line {exc.lineno} column {exc.colno}"
-        return None, text, f"is not valid JSON ({_parse_problem(exc.msg)} {where})", exc.pos
+        return None, text, f"is not valid JSON ({problem} {where})", exc.pos
     except ValueError as exc:
         return None, text, f"is not valid JSON ({_parse_problem(str(exc))})", 0
     except RecursionError:

@@ -126,3 +126,10 @@ async def test_any_push_is_answered_or_refused_with_a_typed_error(
         body = xml.encode("utf-8", "surrogatepass")
     outcome = await _outcome(_handler(), query, body)  # anything else fails the test
     assert outcome == "success" or outcome.endswith("Error")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 0, -5.0])
+def test_max_age_must_be_a_finite_positive_number(bad: float) -> None:
+    """Found by the issue 9 trial: max_age=nan was accepted and turned the window off."""
+    with pytest.raises(ValueError, match="max_age"):
+        CallbackHandler(FakeTarget(), crypto, max_age=bad)

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
+from math import inf
 from typing import Final, Protocol
 
 from wxprivacy._errors import WeChatAPIError
@@ -133,8 +134,10 @@ class CallbackHandler:
     ) -> None:
         if max_body_bytes <= 0:
             raise ValueError("max_body_bytes must be positive")
-        if max_age is not None and max_age <= 0:
-            raise ValueError("max_age must be positive seconds or None")
+        if max_age is not None and not (isinstance(max_age, int | float) and 0 < max_age < inf):
+            raise ValueError(
+                f"max_age must be a positive finite number of seconds or None, got {max_age!r}"
+            )
         self.target = target
         self.crypto = crypto
         self.max_body_bytes = max_body_bytes

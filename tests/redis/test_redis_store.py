@@ -308,6 +308,24 @@ async def test_reload_refresh_tokens_from_the_authorizer_list(
     with pytest.raises(ReauthorizationRequiredError):
         await client.authorizer_access_token(appid(0))
     fake.script[LIST] = [page] * 3
+
+    def info(request: Any) -> Any:
+        # the stored token differs from the listed one: it is read again, under the lock
+        import json
+
+        import httpx
+
+        appid_asked = json.loads(request.content)["authorizer_appid"]
+        current = next(e["refresh_token"] for e in listing if e["authorizer_appid"] == appid_asked)
+        data = {
+            "authorization_info": {
+                "authorizer_appid": appid_asked,
+                "authorizer_refresh_token": current,
+            }
+        }
+        return httpx.Response(200, content=json.dumps(data).encode())
+
+    fake.script["/cgi-bin/component/api_get_authorizer_info"] = [info]
     assert await client.reload_refresh_tokens(page_size=2) == 5
     assert fake.calls[LIST] == 3
     assert await store.get_refresh_token(C, appid(0)) == "current-0"

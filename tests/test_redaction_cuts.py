@@ -493,3 +493,16 @@ async def test_wrongly_typed_fields_of_credential_answers_are_clean() -> None:
         exc = await _client_error(path, 200, json.dumps(answer).encode())
         assert isinstance(exc, ResponseFormatError), (path, exc)
         assert_clean(exc, where=path)
+
+
+@pytest.mark.parametrize("name", ["httpcore.http11", "httpcore.connection", "httpcore", "httpx"])
+def test_httpcore_child_loggers_are_redacted(name: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Found by the issue 9 trial: httpcore logs on child loggers, which the filter on the
+    ``httpcore`` logger does not reach."""
+    import logging
+
+    secret = "AbCdEfGh1234567890AbCdEfGh1234567890"
+    with caplog.at_level(logging.DEBUG, logger=name):
+        logging.getLogger(name).debug("receive_response_headers access_token=%s", secret)
+        logging.getLogger(name).debug(f"GET /x?access_token={secret}")
+    assert caplog.records and all(secret not in r.getMessage() for r in caplog.records)

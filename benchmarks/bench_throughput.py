@@ -10,9 +10,11 @@ and shared by every row. Each row gets a fresh client, ``--warmup`` untimed call
 timed calls; rows are interleaved round by round and the table shows the median req/s.
 
 Rows: raw httpx + json.loads (c=4, c=64); raw httpx over httpx-aiohttp (c=64); raw aiohttp
-(c=64); the SDK's ``get_privacy_settings`` with the default transport (c=4, c=64) and with each
-transport named (c=64); plus hand-written httpx over the SDK's sharded pool layout, which
-justifies the pool layout of ``transport="httpx"``.
+(c=64, c=256); the SDK's ``get_privacy_settings`` with the default transport (c=4, c=64, c=256),
+with each transport named (c=64) and with a caller's plain ``httpx.AsyncClient`` (c=64); plus
+hand-written httpx over the SDK's sharded pool layout, which justifies the pool layout of
+``transport="httpx"``. The targets (issue 10) compare the SDK with raw aiohttp at the same
+concurrency, and the SDK over a caller's httpx client with raw httpx at the same concurrency.
 """
 
 from __future__ import annotations
@@ -118,6 +120,17 @@ async def run_sdk(fleet: Fleet, n: int, warmup: int, c: int, transport: str | No
         return n / await timed(batch)
 
 
+async def run_sdk_caller_httpx(fleet: Fleet, n: int, warmup: int, c: int) -> float:
+    async with httpx.AsyncClient(timeout=30) as http, fleet.client(http_client=http) as client:
+        await client.get_privacy_settings(fleet.appids[:warmup], concurrency=c)
+
+        async def batch() -> None:
+            results = await client.get_privacy_settings(fleet.appids[:n], concurrency=c)
+            assert len(results) == n
+
+        return n / await timed(batch)
+
+
 def rows(fleet: Fleet, n: int, warmup: int) -> dict[str, Callable[[], Awaitable[float]]]:
     """The table's rows, by label."""
 
@@ -134,8 +147,11 @@ def rows(fleet: Fleet, n: int, warmup: int) -> dict[str, Callable[[], Awaitable[
         ),
         "raw httpx-aiohttp c=64": lambda: run_raw_httpx(fleet, n, warmup, 64, transport=aio()),
         "raw aiohttp c=64": lambda: run_raw_aiohttp(fleet, n, warmup, 64),
+        "raw aiohttp c=256": lambda: run_raw_aiohttp(fleet, n, warmup, 256),
         "SDK default c=4": lambda: run_sdk(fleet, n, warmup, 4, None),
         "SDK default c=64": lambda: run_sdk(fleet, n, warmup, 64, None),
+        "SDK default c=256": lambda: run_sdk(fleet, n, warmup, 256, None),
+        "SDK caller httpx c=64": lambda: run_sdk_caller_httpx(fleet, n, warmup, 64),
         "SDK transport=httpx c=64": lambda: run_sdk(fleet, n, warmup, 64, "httpx"),
         "SDK transport=aiohttp c=64": lambda: run_sdk(fleet, n, warmup, 64, "aiohttp"),
     }
@@ -191,9 +207,35 @@ async def setting(latency: float, args: argparse.Namespace, rounds: int) -> bool
                 0.90,
             ),
         ]
+        checks.append(
+            (
+                "SDK default c=64 ÷ raw aiohttp c=64",
+                ratio(results, "SDK default c=64", "raw aiohttp c=64"),
+                0.75,
+            )
+        )
     else:
         share = median(results["SDK default c=64"]) / IDEAL_AT_50MS
         checks.append((f"SDK default c=64 ÷ ideal {IDEAL_AT_50MS:.0f} req/s", share, 0.80))
+        checks += [
+            (
+                "SDK default c=64 ÷ raw aiohttp c=64",
+                ratio(results, "SDK default c=64", "raw aiohttp c=64"),
+                0.90,
+            ),
+            (
+                "SDK default c=256 ÷ raw aiohttp c=256",
+                ratio(results, "SDK default c=256", "raw aiohttp c=256"),
+                0.75,
+            ),
+        ]
+    checks.append(
+        (
+            "SDK caller httpx c=64 ÷ raw httpx c=64",
+            ratio(results, "SDK caller httpx c=64", "raw httpx c=64"),
+            0.90,
+        )
+    )
     checks.append(
         (
             "SDK aiohttp c=64 ÷ raw httpx-aiohttp c=64",

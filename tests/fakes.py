@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 from fixture_data import fixture_bytes
-from transports import wire_transport
+from transports import wire_kwargs, wire_transport
 
 COMPONENT_APPID = "wx0000000000000000"
 APPSECRET = "s3cr3t-appsecret-value"
@@ -45,6 +45,11 @@ class FakeWeChat:
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=self.transport())
+
+    def wire(self) -> dict[str, Any]:
+        """``ComponentClient`` arguments that send here, over the current backend (see
+        ``transports.py``)."""
+        return wire_kwargs(self.handle)
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path

@@ -43,7 +43,7 @@ async def test_a_cancelled_aclose_still_closes_the_http_client(transport: str) -
                 await closing
                 raise asyncio.CancelledError  # it finished before the cancel: same outcome
             await asyncio.gather(caller, return_exceptions=True)
-            assert client._wire.http.is_closed
+            assert client._wire.backend.is_closed
     with warnings.catch_warnings():
         warnings.simplefilter("error", ResourceWarning)
         gc.collect()

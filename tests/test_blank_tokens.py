@@ -44,7 +44,7 @@ async def _client(answers: dict[str, dict[str, Any]]) -> ComponentClient:
 
 async def _close(client: ComponentClient) -> None:
     await client.aclose()
-    await client._wire.http.aclose()
+    await client._wire.backend.http.aclose()
 
 
 @settings(max_examples=30, deadline=None)

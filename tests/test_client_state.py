@@ -49,7 +49,7 @@ async def test_a_closed_client_raises_one_typed_error(own_http: bool, call: str)
         await method(*args)
     assert isinstance(info.value, WxPrivacyError)  # the README's `except WxPrivacyError` catches it
     if not own_http:
-        await client._wire.http.aclose()
+        await client._wire.backend.http.aclose()
 
 
 async def test_a_client_belongs_to_one_event_loop() -> None:
@@ -74,7 +74,7 @@ async def test_a_client_belongs_to_one_event_loop() -> None:
     assert isinstance(outcome[0], WrongEventLoopError), outcome
     assert await client.component_access_token()  # still fine on its own loop
     await client.aclose()
-    await client._wire.http.aclose()
+    await client._wire.backend.http.aclose()
 
 
 PADDED = [" wx0123456789abcdef", "wx0123456789abcdef ", "wx0123\t456789abcdef", "wx\u3000abc", ""]
@@ -101,7 +101,7 @@ async def test_a_padded_appid_is_refused_everywhere_it_enters(appid: str) -> Non
         }
     finally:
         await client.aclose()
-        await client._wire.http.aclose()
+        await client._wire.backend.http.aclose()
 
 
 @settings(max_examples=200, deadline=None)

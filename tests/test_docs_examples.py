@@ -43,6 +43,7 @@ import httpx
 import pytest
 
 import wxprivacy._base
+from wxprivacy._httpx_backend import HttpxBackend
 from wxprivacy.emulator import Emulator
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -138,8 +139,10 @@ def _route_to(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     # the client a ComponentClient creates for itself has an explicit (aiohttp) transport
     monkeypatch.setattr(
         wxprivacy._base,
-        "create_http_client",
-        lambda transport="aiohttp", **kwargs: httpx.AsyncClient(**kwargs),
+        "create_backend",
+        lambda transport="aiohttp", timeout=10.0, max_connections=100: HttpxBackend(
+            httpx.AsyncClient(timeout=timeout), owned=True
+        ),
     )
     monkeypatch.setenv("WXPRIVACY_COMPONENT_APPID", emu.component_appid)
     monkeypatch.setenv("WXPRIVACY_COMPONENT_APPSECRET", emu.component_appsecret)

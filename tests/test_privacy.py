@@ -33,7 +33,7 @@ APPID = "wxa000000000000000"
 
 
 async def make(fake: FakeWeChat) -> ComponentClient:
-    client = ComponentClient(COMPONENT_APPID, APPSECRET, http_client=fake.client(), sleep=no_sleep)
+    client = ComponentClient(COMPONENT_APPID, APPSECRET, **fake.wire(), sleep=no_sleep)
     await client.set_component_verify_ticket(TICKET)
     await client.set_authorizer_refresh_token(APPID, "refresh-0")
     return client

@@ -8,10 +8,10 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from httpx_aiohttp import AiohttpTransport
 
 from wxprivacy import (
     ComponentClient,
@@ -22,7 +22,9 @@ from wxprivacy import (
     RetryPolicy,
     TransportError,
 )
-from wxprivacy._http import ShardedTransport, create_http_client
+from wxprivacy._aiohttp_backend import AiohttpBackend
+from wxprivacy._http import create_backend
+from wxprivacy._httpx_backend import HttpxBackend, ShardedTransport
 from wxprivacy.emulator import Emulator, EmulatorServer, Faults, start_server
 
 GP = "/cgi-bin/component/getprivacysetting"
@@ -55,21 +57,63 @@ async def client_for(
 
 async def test_default_transport_is_aiohttp() -> None:
     async with ComponentClient("wx0000000000000000", "secret") as client:
-        assert isinstance(client._wire.http._transport, AiohttpTransport)
+        assert isinstance(client._wire.backend, AiohttpBackend)  # no httpx objects per call
 
 
-async def test_httpx_transport_is_sixteen_pools_of_four() -> None:
+async def test_httpx_transport_is_pools_of_four() -> None:
     async with ComponentClient("wx0000000000000000", "secret", transport="httpx") as client:
-        transport = client._wire.http._transport
+        backend = client._wire.backend
+        assert isinstance(backend, HttpxBackend)
+        transport = backend.http._transport
         assert isinstance(transport, ShardedTransport)
-        assert transport.in_flight == [0] * 16
+        assert transport.in_flight == [0] * 25  # 100 connections
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("size", [1, 3, 10, 64, 250])
+async def test_max_connections_bounds_what_is_in_flight(
+    served: tuple[Emulator, EmulatorServer], kind: str, size: int
+) -> None:
+    emu, server = served
+    emu.latency = 0.05  # every call holds its connection long enough to overlap
+    client = await client_for(emu, server.url, kind, max_connections=size)
+    async with client:
+        appids = emu.authorizer_appids[:20]
+        for appid in appids:
+            await client.authorizer_access_token(appid)
+        peak = [0]
+        gate = client._wire._gate
+        assert gate is not None
+
+        async def watch() -> None:
+            while True:
+                peak[0] = max(peak[0], size - gate._value)
+                await asyncio.sleep(0.005)
+
+        watcher = asyncio.create_task(watch())
+        calls = (client.get_privacy_setting(a) for a in appids * 3)
+        await asyncio.gather(*calls, return_exceptions=True)  # some authorizers answer 61007
+        watcher.cancel()
+        assert peak[0] == min(size, 60)  # every slot used, never more
+        backend: Any = client._wire.backend
+        if kind == "aiohttp":
+            assert backend._session.connector.limit == size
+        else:
+            pools = backend.http._transport._pools
+            assert sum(p._pool._max_connections for p in pools) >= size
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
+def test_max_connections_must_be_a_positive_int(bad: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="max_connections must be an int >= 1"):
+        ComponentClient("wx0000000000000000", "secret", max_connections=bad)  # type: ignore[arg-type]
 
 
 async def test_unknown_transport_is_rejected() -> None:
     with pytest.raises(InvalidArgumentError, match="transport must be one of 'aiohttp', 'httpx'"):
         ComponentClient("wx0000000000000000", "secret", transport="requests")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="transport must be one of"):
-        create_http_client("h2")  # type: ignore[arg-type]
+        create_backend("h2")  # type: ignore[arg-type]
 
 
 async def test_transport_with_a_callers_client_is_rejected() -> None:

@@ -1,9 +1,13 @@
-"""Run the client tests over every transport: in-process mock, httpx's pool, httpx-aiohttp.
+"""Run the client tests over both backends: httpx (mock transport, httpx's pool) and aiohttp.
 
-A test module opts in with ``pytestmark = pytest.mark.usefixtures("over_each_transport")``. Then
-every ``FakeWeChat.client()`` it builds sends its requests, for the ``httpx`` and ``aiohttp``
-parameters, over real loopback sockets to a small HTTP server that answers with the fake's
-handler: the same assertions run against the same answers, whatever the transport.
+A test module opts in with ``pytestmark = pytest.mark.usefixtures("over_each_transport")`` and
+builds its clients with ``ComponentClient(..., **fake.wire())``. Then, for the ``httpx`` and
+``aiohttp`` parameters, requests go over real loopback sockets to a small HTTP server that answers
+with the fake's handler: the same assertions run against the same answers, whatever the backend.
+
+- ``mock``: a caller's ``httpx.AsyncClient`` over ``httpx.MockTransport`` (the httpx backend);
+- ``httpx``: a caller's ``httpx.AsyncClient`` over the sharded httpcore pool (the httpx backend);
+- ``aiohttp``: the client's own native aiohttp backend, pointed at the server by ``base_url``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from wxprivacy._http import ShardedTransport
+from wxprivacy._aiohttp_backend import AiohttpBackend
+from wxprivacy._httpx_backend import ShardedTransport
 
 Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
 KINDS = ("mock", "httpx", "aiohttp")
@@ -32,13 +37,22 @@ def wire_transport(handler: Handler) -> httpx.AsyncBaseTransport:
     return transport
 
 
-def inner_transport(kind: str) -> httpx.AsyncBaseTransport:
-    """The real transport a ``ComponentClient(transport=kind)`` would create."""
-    if kind == "aiohttp":
-        from httpx_aiohttp import AiohttpTransport
+def wire_kwargs(handler: Handler) -> dict[str, Any]:
+    """The ``ComponentClient`` arguments that send to ``handler`` under the current kind."""
+    if _state["kind"] == "aiohttp":
+        _state["handler"] = handler
+        return {"base_url": _state["url"], "transport": "aiohttp"}
+    return {"http_client": httpx.AsyncClient(transport=wire_transport(handler))}
 
-        return AiohttpTransport()
+
+def inner_transport(kind: str) -> httpx.AsyncBaseTransport:
+    """The httpcore transport a caller's client sends through (any served kind)."""
     return ShardedTransport()
+
+
+async def _dispatch(request: httpx.Request) -> httpx.Response:
+    handler: Handler = _state["handler"]
+    return await handler(request)
 
 
 class _HandlerServer(asyncio.Protocol):
@@ -144,10 +158,26 @@ class ServedTransport(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture(params=KINDS)
-async def over_each_transport(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    """Run the test once per transport; yields ``"mock"``, ``"httpx"`` or ``"aiohttp"``."""
+async def over_each_transport(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    """Run the test once per backend; yields ``"mock"``, ``"httpx"`` or ``"aiohttp"``."""
     _state["kind"] = request.param
     _state["open"] = []
+    server: asyncio.Server | None = None
+    backends: list[AiohttpBackend] = []
+    if request.param == "aiohttp":
+        server = await asyncio.get_running_loop().create_server(
+            lambda: _HandlerServer(_dispatch, []), "127.0.0.1", 0
+        )
+        _state["url"] = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        opened = AiohttpBackend._open
+
+        def tracked(backend: AiohttpBackend) -> Any:
+            backends.append(backend)  # closed below: tests need not close their clients
+            return opened(backend)
+
+        monkeypatch.setattr(AiohttpBackend, "_open", tracked)
     try:
         yield request.param
     finally:
@@ -155,3 +185,8 @@ async def over_each_transport(request: pytest.FixtureRequest) -> AsyncIterator[s
         for transport in _state["open"]:
             await transport.aclose()
         _state["open"] = []
+        for backend in backends:
+            await backend.aclose()
+        if server is not None:
+            server.close()
+            await server.wait_closed()

@@ -28,8 +28,9 @@ from ._http import (
     MAX_CONNECTIONS,
     Transport,
     WireClient,
-    create_http_client,
+    create_backend,
 )
+from ._httpx_backend import HttpxBackend
 from ._memory_store import MemoryTokenStore
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
@@ -120,6 +121,7 @@ class BaseClient:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rate_limits: Mapping[str, int] | None = None,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.component_appid = check_appid("component_appid", component_appid)
         if not isinstance(component_appsecret, str) or not component_appsecret:
@@ -132,14 +134,27 @@ class BaseClient:
             raise InvalidArgumentError(
                 "pass either http_client or transport: a caller's client brings its own transport"
             )
+        if (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)
+            or max_connections < 1
+        ):
+            raise InvalidArgumentError(
+                f"max_connections must be an int >= 1, got {max_connections!r}"
+            )
         self._owns_http = http_client is None
-        if http_client is None:
-            http_client = create_http_client(transport or DEFAULT_TRANSPORT, timeout=timeout)
+        backend = (
+            create_backend(
+                transport or DEFAULT_TRANSPORT, timeout=timeout, max_connections=max_connections
+            )
+            if http_client is None
+            else HttpxBackend(http_client, owned=False)
+        )
         self.retry = retry if retry is not None else RetryPolicy()
         self._clock = clock
         self.rate_limiter = RateLimiter(rate_limits, clock=clock, sleep=sleep)
         self._wire = WireClient(
-            http_client,
+            backend,
             base_url=base_url,
             retry=self.retry,
             clock=clock,
@@ -147,7 +162,7 @@ class BaseClient:
             limiter=self.rate_limiter,
             timeout=timeout,
             call_timeout=call_timeout,
-            max_connections=MAX_CONNECTIONS if self._owns_http else None,
+            max_connections=max_connections if self._owns_http else None,
         )
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -198,7 +213,7 @@ class BaseClient:
             await self._tokens.drain(wait=10.0)
         finally:
             if self._owns_http:
-                await _finish_even_if_cancelled(self._wire.http.aclose())
+                await _finish_even_if_cancelled(self._wire.backend.aclose())
 
     # -- feeding credentials ---------------------------------------------------------------------
 

@@ -29,19 +29,18 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
             the request (httpx's own transport does), or at once for transports that report
             nothing; either way the call's clock runs from the start.
         transport: the HTTP machinery of the client it creates itself: ``"aiohttp"`` (the
-            default; httpx's API over aiohttp's connection pool, from ``httpx-aiohttp``) or
+            default: aiohttp's ``ClientSession`` used directly, no httpx objects per call) or
             ``"httpx"`` (httpx's own pool, split into 16 pools of 4 connections so it does not
-            collapse with many requests in flight). Measured on 2 cores against the emulator at
-            64 requests in flight, 50 ms away: aiohttp about 1.8x the sharded httpx pool and 3x
-            a plain ``httpx.AsyncClient`` (``benchmarks/bench_throughput.py``). Not allowed
-            together with ``http_client``. Tests that mock httpcore (``respx``) need
-            ``transport="httpx"`` or their own ``http_client``.
+            collapse with many requests in flight). ``docs/batch-audit.md`` has the figures
+            (``benchmarks/bench_throughput.py``). Not allowed together with ``http_client``.
+            Tests that mock httpcore (``respx``) need ``transport="httpx"`` or their own
+            ``http_client``.
         base_url: scheme and host of the API.
         retry: retry policy for transient failures; ``RetryPolicy()`` (4 attempts, 0.5 s
             initial backoff, 8 s cap) when ``None``.
         timeout: seconds one attempt may take, whole exchange: connect, send the request,
             receive the headers and all of the body (default 10). A server trickling its answer
-            cannot stretch it. The client this client creates queues calls for one of its 64
+            cannot stretch it. The client this client creates queues calls for one of its
             connections, and an attempt's clock starts once it holds one. An ``httpx.Timeout``
             is accepted for compatibility: it bounds each connect, read, write and pool wait of
             the client created here as in httpx, and its largest part is the attempt's limit
@@ -62,11 +61,15 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
             included); ``None`` (the default) limits nothing. Whatever the limits, after WeChat
             answers 45011 for an endpoint, further calls to it wait until the next minute
             (WeChat would refuse them), and batches re-queue the authorizers it refused.
+        max_connections: connections the client this client creates keeps open at most
+            (default 100); calls beyond that many in flight wait for a free one, first come
+            first served, within their ``call_timeout``. Ignored with ``http_client`` (its own
+            limits apply).
 
     Raises:
         InvalidArgumentError: an empty appid or appsecret; a base_url that is not http(s); an
-            unknown ``transport``, one given with ``http_client``, or ``"aiohttp"`` without
-            httpx-aiohttp installed; a rate limit that is not an int >= 1; a ``timeout`` or
+            unknown ``transport``, or one given with ``http_client``; ``max_connections`` not
+            an int >= 1; a rate limit that is not an int >= 1; a ``timeout`` or
             ``call_timeout`` that is not a finite number of seconds above zero.
     """
 

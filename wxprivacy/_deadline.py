@@ -10,9 +10,9 @@ Two limits bound every call the client makes (:class:`~wxprivacy._http.WireClien
   pauses) are the client's own pacing and are not counted.
 
 Each exchange reports its progress (:class:`Progress`, fed by httpcore's ``trace`` extension and
-aiohttp's ``TraceConfig``): whether it holds a connection, and whether its request may have left
-(``TransportError.maybe_sent``). Enforcing a deadline cancels the exchange, but httpx's own pool
-(httpcore) loses a connection for good when a request is cancelled between being given a
+the aiohttp backend's connector): whether it holds a connection, and whether its request may have
+left (``TransportError.maybe_sent``). Enforcing a deadline cancels the exchange, but httpx's own
+pool (httpcore) loses a connection for good when a request is cancelled between being given a
 connection and starting to use it. So over httpcore an exchange runs in a task of its own and is
 cancelled only where httpcore cleans up after it; elsewhere it is told to stop at its next step.
 """
@@ -33,7 +33,6 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "CallDeadline",
     "Progress",
-    "aiohttp_trace_config",
     "attempt_seconds",
     "check_seconds",
 ]
@@ -116,15 +115,15 @@ _CONNECTING: Final = frozenset(
 CURRENT: Final[contextvars.ContextVar[Progress | None]] = contextvars.ContextVar(
     "wxprivacy_progress", default=None
 )
-"""The progress of the exchange running in this task (read by aiohttp's trace hooks)."""
+"""The progress of the exchange running in this task (read by the aiohttp backend's connector)."""
 
 
 class Progress:
     """How far one exchange got, as its transport reports it.
 
-    httpcore reports through the ``trace`` request extension (:meth:`httpcore_trace`), aiohttp
-    through the ``TraceConfig`` that :func:`aiohttp_trace_config` builds; other transports
-    report nothing.
+    httpcore reports through the ``trace`` request extension (:meth:`httpcore_trace`), the
+    aiohttp backend through its connector (``_aiohttp_backend.py``); other transports report
+    nothing.
 
     Attributes:
         httpcore: httpcore has reported this exchange at least once.
@@ -167,27 +166,3 @@ class Progress:
             self.safe = False  # connected, not yet on the connection: a cancel here strands it
         elif event.endswith(".send_request_headers.started"):
             self.safe = self.sent = True  # from here httpcore closes the connection on cancel
-
-
-async def _aiohttp_connecting(_session: Any, _ctx: Any, _params: Any) -> None:
-    progress = CURRENT.get()
-    if progress is not None:
-        progress._hold()
-
-
-async def _aiohttp_connected(_session: Any, _ctx: Any, _params: Any) -> None:
-    progress = CURRENT.get()
-    if progress is not None:
-        progress._hold()
-        progress.sent = True  # the request is written as soon as its connection is ready
-
-
-def aiohttp_trace_config() -> Any:
-    """An ``aiohttp.TraceConfig`` that reports each exchange's progress to :data:`CURRENT`."""
-    import aiohttp
-
-    config = aiohttp.TraceConfig()
-    config.on_connection_create_start.append(_aiohttp_connecting)
-    config.on_connection_create_end.append(_aiohttp_connected)
-    config.on_connection_reuseconn.append(_aiohttp_connected)
-    return config

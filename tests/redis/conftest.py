@@ -59,7 +59,7 @@ async def new_client() -> AsyncIterator[ClientFactory]:
     yield make
     for client in made:
         await client.aclose()
-        await client._wire.http.aclose()
+        await client._wire.backend.http.aclose()
 
 
 async def _start_proxy(redis_client: Any, *, blackhole: bool = False) -> TcpProxy:

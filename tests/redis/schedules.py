@@ -188,7 +188,7 @@ class Harness:
         for client in self.clients:
             with contextlib.suppress(Exception):
                 await client.aclose()
-            await client._wire.http.aclose()
+            await client._wire.backend.http.aclose()
             await client.token_store.aclose()
         for proxy in self.proxies:
             await proxy.close()

@@ -45,7 +45,7 @@ async def _two_workers(
 async def _close(*clients: ComponentClient) -> None:
     for client in clients:
         await client.aclose()
-        await client._wire.http.aclose()
+        await client._wire.backend.http.aclose()
 
 
 @pytest.mark.parametrize("renew", [True, False], ids=["lease-renewed", "holder-frozen"])

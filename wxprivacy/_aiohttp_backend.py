@@ -1,0 +1,178 @@
+"""The native aiohttp backend: exchanges over aiohttp's ``ClientSession``, no httpx per call.
+
+The backend of the client a :class:`~wxprivacy.ComponentClient` creates for itself (the default,
+``transport="aiohttp"``). aiohttp hands a free connection to a waiting request in constant time,
+so many requests in flight cost no more per request than a few; and using its session directly
+skips the httpx ``Request``/``Response`` layer that an httpx transport over aiohttp pays on every
+call (``benchmarks/bench_throughput.py`` has the figures). The session is created on first use, in
+the running event loop, and closed by :meth:`AiohttpBackend.aclose`.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._deadline import CURRENT, Progress
+from ._exchange import Answer, ExchangeError, Request
+from ._httpx_backend import KEEPALIVE_EXPIRY, MAX_CONNECTIONS
+from ._redact import redact
+
+__all__ = ["AiohttpBackend", "connect_detail"]
+
+_NO_REDIRECTS: Final = False
+
+
+def _reporting_connector(ssl_context: ssl.SSLContext, limit: int) -> Any:
+    """A ``TCPConnector`` that reports to the running exchange's :class:`Progress` (see
+    ``_deadline.py``) once it holds a connection: from then on the request may leave."""
+    import aiohttp
+
+    class ReportingConnector(aiohttp.TCPConnector):
+        async def connect(self, *args: Any, **kwargs: Any) -> Any:
+            connection = await super().connect(*args, **kwargs)
+            progress = CURRENT.get()
+            if progress is not None:
+                progress.held = progress.sent = True
+                on_held, progress.on_held = progress.on_held, None
+                if on_held is not None:
+                    on_held()
+            return connection
+
+    return ReportingConnector(limit=limit, keepalive_timeout=KEEPALIVE_EXPIRY, ssl=ssl_context)
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def connect_detail(exc: BaseException, url: str) -> str:
+    """Say what a failed connect to ``url`` means (refused, unresolvable, TLS, timed out).
+
+    ``url`` is only used for its host and port (never its query string, which holds tokens).
+    """
+    where = _where(url)
+    cause = getattr(exc, "os_error", None) or exc.__cause__
+    name = type(exc).__name__
+    if isinstance(cause, ConnectionRefusedError):
+        return f"{name}: connection refused by {where} (is anything listening there?)"
+    if isinstance(cause, socket.gaierror) or name == "ClientConnectorDNSError":
+        return f"{name}: cannot resolve the host of {where}: {redact(str(cause or exc))}"
+    if "Certificate" in name:
+        return f"{name}: the TLS certificate of {where} is not trusted: {redact(str(exc))}"
+    if isinstance(cause, ssl.SSLError) or "SSL" in name:
+        hint = ""
+        if url.startswith("https://"):
+            hint = " (is the server plain HTTP? then base_url must start with http://)"
+        return f"{name}: TLS handshake with {where} failed{hint}: {redact(str(cause or exc))}"
+    if "Timeout" in name:
+        return f"{name}: timed out connecting to {where}"
+    return f"{name}: could not connect to {where}: {redact(str(exc))}"
+
+
+class AiohttpBackend:
+    """Exchanges over an aiohttp ``ClientSession`` this backend creates and owns.
+
+    Args:
+        timeout: an ``httpx.Timeout`` whose ``connect`` and ``read`` parts bound each connect
+            and each socket read in seconds (the attempt and call deadlines are the wire
+            client's), or a number of seconds (then only those deadlines apply).
+        max_connections: connections the session keeps open at most.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_limit",
+        "_session",
+        "_ssl",
+        "_timeout",
+        "isolate",
+        "owned",
+        "reports",
+    )
+
+    def __init__(
+        self, timeout: float | httpx.Timeout | None = None, max_connections: int = MAX_CONNECTIONS
+    ) -> None:
+        self._limit = max_connections
+        self._session: Any = None
+        self._ssl: ssl.SSLContext | None = None
+        self._timeout = timeout
+        self._closed = False
+        self.isolate = False
+        self.reports = True
+        self.owned = True
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether :meth:`aclose` was called."""
+        return self._closed
+
+    def _open(self) -> Any:
+        import aiohttp
+
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()  # certifi's CAs, as httpx clients use
+        parts = self._timeout if isinstance(self._timeout, httpx.Timeout) else None
+        self._session = aiohttp.ClientSession(
+            connector=_reporting_connector(self._ssl, self._limit),
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                sock_connect=parts.connect if parts else None,
+                sock_read=parts.read if parts else None,
+            ),
+            auto_decompress=True,
+            skip_auto_headers=("User-Agent",),
+            headers={"User-Agent": "wxprivacy"},
+        )
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session and its connections (idempotent)."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def send(self, request: Request, progress: Progress) -> Answer:
+        """Send ``request`` with aiohttp and read the whole answer.
+
+        Raises:
+            RuntimeError: the backend was closed (the client maps it to ClientClosedError).
+            ExchangeError: aiohttp's connection, protocol and payload errors, with whether the
+                request may have been sent.
+        """
+        session = self._session
+        if session is None:
+            if self._closed:
+                raise RuntimeError("the HTTP session is closed")
+            session = self._open()
+        import aiohttp
+
+        current = CURRENT.set(progress)
+        try:
+            async with session.request(
+                request.method,
+                request.url,
+                data=request.body,
+                headers=request.headers,
+                allow_redirects=_NO_REDIRECTS,
+            ) as response:
+                body = await response.read()
+                return Answer(response.status, body)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise ExchangeError(connect_detail(exc, request.url), maybe_sent=False) from None
+        except aiohttp.ClientPayloadError as exc:
+            unreadable = "encoding" in str(exc).lower() or "decode" in str(exc).lower()
+            detail = f"{type(exc).__name__}: {redact(str(exc))}"
+            raise ExchangeError(detail, maybe_sent=True, unreadable=unreadable) from None
+        except aiohttp.ClientError as exc:
+            detail = f"{type(exc).__name__}: {redact(str(exc))}"
+            raise ExchangeError(detail, maybe_sent=progress.sent) from None
+        finally:
+            CURRENT.reset(current)

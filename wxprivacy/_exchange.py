@@ -1,0 +1,145 @@
+"""The sans-I/O exchange: what one HTTP request to WeChat is, what comes back, and how it fails.
+
+A :class:`Request` is plain data (method, URL, headers, body bytes); a backend moves it over the
+network and returns an :class:`Answer` (status, body bytes) or raises :class:`ExchangeError`.
+Everything else — building the request, the deadlines, retries, decoding and the errcode mapping
+(``_wire.py``) — is the same whatever the backend. Two backends exist:
+
+- ``_aiohttp_backend.AiohttpBackend``: aiohttp's ``ClientSession`` used directly, for the client
+  a :class:`~wxprivacy.ComponentClient` creates for itself (no httpx object per call);
+- ``_httpx_backend.HttpxBackend``: a caller's ``httpx.AsyncClient`` (``MockTransport``, respx
+  and any transport of the caller's keep working), or the sharded httpx pool of
+  ``transport="httpx"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+from urllib.parse import quote
+
+from ._deadline import Progress
+
+__all__ = [
+    "JSON_HEADERS",
+    "Answer",
+    "Backend",
+    "ExchangeError",
+    "Request",
+    "build_request",
+]
+
+JSON_HEADERS: Final = {"Content-Type": "application/json; charset=utf-8"}
+
+
+class Request:
+    """One request, as bytes and strings only.
+
+    Attributes:
+        method: ``"GET"`` or ``"POST"``.
+        url: the whole URL, query string (token) included.
+        headers: request headers beyond the backend's defaults.
+        body: the request body, or ``None``.
+    """
+
+    __slots__ = ("body", "headers", "method", "url")
+
+    def __init__(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:  # the URL carries a token: never shown
+        return f"Request({self.method!r}, <url with token not shown>)"
+
+
+class Answer:
+    """One HTTP answer: the status code and the whole body (already de-compressed)."""
+
+    __slots__ = ("body", "status")
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status = status
+        self.body = body
+
+
+class ExchangeError(Exception):
+    """A backend could not complete an exchange.
+
+    Attributes:
+        detail: what failed, e.g. ``"ConnectionRefusedError: connection refused"`` (redacted).
+        maybe_sent: whether the request may have reached the server (``False`` only when the
+            failure proves it did not: the connection was never made).
+        unreadable: the answer arrived but could not be read (a body that contradicts its
+            ``Content-Encoding``, a redirect loop): a format problem, not a network one.
+    """
+
+    def __init__(self, detail: str, *, maybe_sent: bool, unreadable: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.maybe_sent = maybe_sent
+        self.unreadable = unreadable
+
+
+class Backend(Protocol):
+    """Moves one :class:`Request` over the network and returns its :class:`Answer`.
+
+    Attributes:
+        reports: whether the backend reports each exchange's progress (held, sent) to the
+            :class:`~wxprivacy._deadline.Progress` it is given.
+        isolate: whether an exchange must run in a task of its own and be stopped with care
+            rather than cancelled (httpx's own pool strands connections when cancelled at some
+            points).
+        owned: whether the backend was created by the client (then ``aclose`` closes it).
+    """
+
+    reports: bool
+    isolate: bool
+    owned: bool
+
+    async def send(self, request: Request, progress: Progress) -> Answer:
+        """Send ``request``; raise :class:`ExchangeError` when the exchange fails."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close what the backend owns (a caller's client is left open)."""
+        ...
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether :meth:`aclose` closed it."""
+        ...
+
+
+def build_request(
+    method: str,
+    url: str,
+    *,
+    token: tuple[str, str] | None = None,
+    content: bytes | None = None,
+    files: Mapping[str, Any] | None = None,
+) -> Request:
+    """Build the :class:`Request` for one call.
+
+    Args:
+        method: ``"GET"`` or ``"POST"``.
+        url: base URL plus the endpoint path.
+        token: ``(query_name, value)``, added as the query string (percent-encoded).
+        content: a UTF-8 JSON body.
+        files: multipart files ``{name: (filename, bytes, content_type)}``; encoded with
+            httpx's multipart encoder (uploads are rare: the cost does not matter).
+    """
+    if token is not None:
+        url = f"{url}?{token[0]}={quote(token[1], safe='')}"
+    if files is not None:
+        import httpx
+
+        encoded = httpx.Request(method, url, files=files)
+        body = encoded.read()
+        return Request(method, url, {"Content-Type": encoded.headers["Content-Type"]}, body)
+    if content is not None:
+        return Request(method, url, JSON_HEADERS, content)
+    return Request(method, url, {}, None)

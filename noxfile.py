@@ -80,6 +80,7 @@ def bench(session: nox.Session) -> None:
         "parse": "benchmarks/bench_parse.py",
         "memory": "benchmarks/bench_memory.py",
         "profile": "benchmarks/bench_profile.py",
+        "allocations": "benchmarks/bench_allocations.py",
         "server": "benchmarks/bench_server.py",
     }
     chosen = session.posargs[:1]

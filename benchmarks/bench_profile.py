@@ -7,7 +7,8 @@ Run from the repository root (``nox -s bench`` runs it)::
 Every sample is charged to the innermost frame of wxprivacy code on its stack (time spent in
 libraries the SDK calls, such as tenacity or cattrs, counts for the SDK function that called
 them); samples with no wxprivacy frame are the HTTP stack and the event loop. The table shows
-microseconds per call for the top SDK functions, then the same split by library.
+microseconds per call for the top SDK functions, the split into HTTP stack, SDK code and event
+loop (the headline figure of issue 10: it does not depend on the server), then by library.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ HTTP_STACK = {
     "aiohappyeyeballs", "anyio", "sniffio",
 }  # fmt: skip
 LOOP = "(HTTP stack, event loop)"
+
+
+PARTS: Counter[str] = Counter()
+"""Self time by part: SDK code (and the libraries it calls), HTTP stack, event loop and other."""
 
 
 def charge(frame: Any, owner: str | None, by_sdk: Counter[str], by_lib: Counter[str]) -> None:
@@ -51,6 +56,8 @@ def charge(frame: Any, owner: str | None, by_sdk: Counter[str], by_lib: Counter[
     elif lib in HTTP_STACK:
         owner = None  # the HTTP library's own work, even when the SDK called it
     by_sdk[owner or LOOP] += frame.total_self_time
+    part = "SDK code" if owner else "HTTP stack" if lib in HTTP_STACK else "event loop, other"
+    PARTS[part] += frame.total_self_time
     by_lib[lib] += frame.total_self_time
     for child in frame.children:
         charge(child, owner, by_sdk, by_lib)
@@ -93,6 +100,10 @@ async def main() -> int:
     print(f"|{'-' * 54}|{'-' * 9}|{'-' * 7}|")
     for name, seconds in by_sdk.most_common(args.top):
         print(f"| {name:<52} | {seconds / n * 1e6:7.1f} | {seconds / total:5.1%} |")
+    print(f"\n| {'part':<24} | {'us/call':>7} |")
+    print(f"|{'-' * 26}|{'-' * 9}|")
+    for name in ("HTTP stack", "SDK code", "event loop, other"):
+        print(f"| {name:<24} | {PARTS[name] / n * 1e6:7.1f} |")
     print(f"\n| {'by library (self time)':<24} | {'us/call':>7} |")
     print(f"|{'-' * 26}|{'-' * 9}|")
     for name, seconds in by_lib.most_common(args.top):

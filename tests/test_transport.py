@@ -87,7 +87,7 @@ async def test_max_connections_bounds_what_is_in_flight(
 
         async def watch() -> None:
             while True:
-                peak[0] = max(peak[0], size - gate._value)
+                peak[0] = max(peak[0], gate.in_use)
                 await asyncio.sleep(0.005)
 
         watcher = asyncio.create_task(watch())

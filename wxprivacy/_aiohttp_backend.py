@@ -10,6 +10,7 @@ the running event loop, and closed by :meth:`AiohttpBackend.aclose`.
 
 from __future__ import annotations
 
+import functools
 import socket
 import ssl
 from typing import Any, Final
@@ -44,6 +45,13 @@ def _reporting_connector(ssl_context: ssl.SSLContext, limit: int) -> Any:
             return connection
 
     return ReportingConnector(limit=limit, keepalive_timeout=KEEPALIVE_EXPIRY, ssl=ssl_context)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context per process (certifi's CAs, as httpx clients use): loading
+    the CA file takes ~20 ms, too much to pay per client."""
+    return httpx.create_ssl_context()
 
 
 def _where(url: str) -> str:
@@ -117,7 +125,7 @@ class AiohttpBackend:
         import aiohttp
 
         if self._ssl is None:
-            self._ssl = httpx.create_ssl_context()  # certifi's CAs, as httpx clients use
+            self._ssl = _ssl_context()
         parts = self._timeout if isinstance(self._timeout, httpx.Timeout) else None
         self._session = aiohttp.ClientSession(
             connector=_reporting_connector(self._ssl, self._limit),
@@ -127,8 +135,6 @@ class AiohttpBackend:
                 sock_read=parts.read if parts else None,
             ),
             auto_decompress=True,
-            skip_auto_headers=("User-Agent",),
-            headers={"User-Agent": "wxprivacy"},
         )
         return self._session
 

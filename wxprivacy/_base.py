@@ -83,12 +83,13 @@ def check_appid(name: str, value: str) -> str:
     Raises:
         InvalidArgumentError: naming ``name`` and showing ``value`` with ``repr``.
     """
+    # isprintable() is False for every white space character but the ASCII space
     if (
         not isinstance(value, str)
         or not value
         or len(value) > _MAX_APPID
         or not value.isprintable()
-        or any(c.isspace() for c in value)
+        or " " in value
     ):
         raise InvalidArgumentError(
             f"{name} must be a non-empty string without spaces or control characters "
@@ -213,7 +214,7 @@ class BaseClient:
             await self._tokens.drain(wait=10.0)
         finally:
             if self._owns_http:
-                await _finish_even_if_cancelled(self._wire.backend.aclose())
+                await _finish_even_if_cancelled(self._wire.aclose())
 
     # -- feeding credentials ---------------------------------------------------------------------
 
@@ -296,16 +297,21 @@ class BaseClient:
                 "one loop: create one per loop (per worker process, or per asyncio.run)"
             )
 
+    def _closed_instead(self, exc: RuntimeError) -> None:
+        """Raise a typed "client is closed" error for the HTTP library's own RuntimeError when
+        aclose() closed the client while the call was running; else return (re-raise ``exc``).
+        """
+        if self._closed and not isinstance(exc, WxPrivacyError):
+            raise ClientClosedError(
+                "this ComponentClient was closed (aclose()) while the call was running"
+            ) from None
+
     async def _closed_means_closed(self, work: Awaitable[T]) -> T:
-        """Await ``work``; if aclose() closed the client meanwhile, say so with a typed error
-        instead of the HTTP library's own RuntimeError."""
+        """Await ``work``, turning a closed client's RuntimeError into ClientClosedError."""
         try:
             return await work
         except RuntimeError as exc:
-            if self._closed and not isinstance(exc, WxPrivacyError):
-                raise ClientClosedError(
-                    "this ComponentClient was closed (aclose()) while the call was running"
-                ) from None
+            self._closed_instead(exc)
             raise
 
     # -- generic calls ---------------------------------------------------------------------------
@@ -325,7 +331,11 @@ class BaseClient:
             )
 
         self._check_usable()
-        return await self._closed_means_closed(self._tokens.with_component_token(call))
+        try:
+            return await self._tokens.with_component_token(call)
+        except RuntimeError as exc:
+            self._closed_instead(exc)
+            raise
 
     async def _authorizer_call(
         self,
@@ -351,6 +361,8 @@ class BaseClient:
             )
 
         self._check_usable()
-        return await self._closed_means_closed(
-            self._tokens.with_authorizer_token(authorizer_appid, call)
-        )
+        try:
+            return await self._tokens.with_authorizer_token(authorizer_appid, call)
+        except RuntimeError as exc:
+            self._closed_instead(exc)
+            raise

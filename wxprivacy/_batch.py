@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Final, TypeVar
 
 from ._errors import InvalidArgumentError, MinuteQuotaExceededError, WxPrivacyError
@@ -49,13 +49,40 @@ def _as_error(exc: BaseException) -> WxPrivacyError:
     return wrapped
 
 
-async def _aiter(keys: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
-    if isinstance(keys, AsyncIterable):
-        async for key in keys:
-            yield key
-    else:
-        for key in keys:
-            yield key
+class _Keys:
+    """The input keys, read lazily: a plain iterable directly, an async one by one worker at a
+    time (an async generator refuses a second ``anext`` while one is running)."""
+
+    __slots__ = ("_async", "_lock", "_plain", "exhausted")
+
+    def __init__(self, keys: Iterable[str] | AsyncIterable[str]) -> None:
+        self.exhausted = False
+        if isinstance(keys, AsyncIterable):
+            self._plain: Iterator[str] | None = None
+            self._async: AsyncIterator[str] | None = aiter(keys)
+            self._lock: asyncio.Lock | None = asyncio.Lock()
+        else:
+            self._plain, self._async, self._lock = iter(keys), None, None
+
+    async def next(self) -> str | None:
+        """The next key, or ``None`` when there is none left."""
+        if self.exhausted:
+            return None
+        if self._plain is not None:
+            try:
+                return next(self._plain)
+            except StopIteration:
+                self.exhausted = True
+                return None
+        assert self._async is not None and self._lock is not None
+        async with self._lock:
+            if self.exhausted:
+                return None
+            try:
+                return await anext(self._async)
+            except StopAsyncIteration:
+                self.exhausted = True
+                return None
 
 
 async def as_completed_bounded(
@@ -71,64 +98,91 @@ async def as_completed_bounded(
     non-wxprivacy exception is wrapped, with the original as ``__cause__``). A key that failed
     with :class:`MinuteQuotaExceededError` runs again (before any new key), up to
     ``max_requeues`` times; each key is yielded exactly once. Closing the iterator early cancels
-    the work still running.
+    the work still running. An exception raised by ``keys`` itself is raised here.
+
+    Up to ``concurrency`` workers each run one key after another (started one by one as keys
+    arrive), so a key costs no task of its own; finished results wait for the consumer, and
+    workers pause while ``concurrency`` of them are waiting.
     """
     check_concurrency(concurrency)
-    source = _aiter(keys)
     loop = asyncio.get_running_loop()
-    running: dict[asyncio.Future[R], str] = {}
-    finished: deque[asyncio.Future[R]] = deque()
-    wakeup: list[asyncio.Future[None]] = []  # at most one: set when a task finishes
-    requeued: deque[str] = deque()
-    requeues: dict[str, int] = {}
-    exhausted = False
+    source = _Keys(keys)
+    ready: deque[tuple[str, R | WxPrivacyError]] = deque()
+    workers: set[asyncio.Task[None]] = set()
+    consumer: list[asyncio.Future[None]] = []  # at most one: the generator waiting for news
+    paused: deque[asyncio.Future[None]] = deque()  # workers waiting for room
+    failure: list[BaseException] = []
+    busy = 0  # keys being worked on; with the unread results, never more than `concurrency`
 
-    # Completion is pushed by a done-callback instead of polled with asyncio.wait(), which
-    # registers and removes a callback on every running task each time: O(concurrency) per
-    # result, where this is O(1).
-    def on_done(task: asyncio.Future[R]) -> None:
-        finished.append(task)
-        if wakeup and not wakeup[0].done():
-            wakeup[0].set_result(None)
+    def wake_consumer() -> None:
+        if consumer and not consumer[0].done():
+            consumer[0].set_result(None)
 
+    def finished(task: asyncio.Task[None]) -> None:
+        workers.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            failure.append(task.exception())  # type: ignore[arg-type]
+        wake_consumer()
+
+    def spawn() -> None:
+        task = loop.create_task(worker())
+        workers.add(task)
+        task.add_done_callback(finished)
+
+    async def run(key: str) -> R | WxPrivacyError:
+        """The key's result or error, running it again after 45011 up to max_requeues times."""
+        for attempt in range(max_requeues + 1):
+            try:
+                return await work(key)
+            except MinuteQuotaExceededError as exc:
+                if attempt == max_requeues:
+                    return exc
+            except Exception as exc:  # noqa: BLE001 - every failure is a result of its key
+                return _as_error(exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def worker() -> None:
+        nonlocal busy
+        while True:
+            while busy + len(ready) >= concurrency:  # the consumer is behind: wait for it
+                pause = loop.create_future()
+                paused.append(pause)
+                await pause
+            busy += 1
+            try:
+                key = await source.next()
+                if key is None:
+                    return
+                if len(workers) < concurrency:
+                    spawn()  # one more worker once this one had a key: never more than keys
+                ready.append((key, await run(key)))
+            finally:
+                busy -= 1
+            wake_consumer()
+
+    spawn()
     try:
         while True:
-            while len(running) < concurrency:
-                if requeued:
-                    key = requeued.popleft()
-                elif exhausted:
-                    break
-                else:
-                    try:
-                        key = await anext(source)
-                    except StopAsyncIteration:
-                        exhausted = True
+            if failure:
+                raise failure[0]
+            if ready:
+                item = ready.popleft()
+                while paused:
+                    pause = paused.popleft()
+                    if not pause.done():
+                        pause.set_result(None)
                         break
-                started: asyncio.Future[R] = asyncio.ensure_future(work(key), loop=loop)
-                running[started] = key
-                started.add_done_callback(on_done)
-            if not running:
+                yield item
+                continue
+            if not workers:
                 return
-            if not finished:
-                wakeup.append(loop.create_future())
-                try:
-                    await wakeup[0]
-                finally:
-                    wakeup.clear()
-            while finished:
-                done = finished.popleft()
-                key = running.pop(done)
-                exc = done.exception()
-                if isinstance(exc, MinuteQuotaExceededError):
-                    count = requeues.get(key, 0)
-                    if count < max_requeues:
-                        requeues[key] = count + 1
-                        requeued.append(key)
-                        continue
-                requeues.pop(key, None)
-                yield key, (done.result() if exc is None else _as_error(exc))
+            consumer.append(loop.create_future())
+            try:
+                await consumer[0]
+            finally:
+                consumer.clear()
     finally:
-        for task in running:
+        for task in workers:
             task.cancel()
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
+        if workers:
+            await asyncio.gather(*workers, return_exceptions=True)

@@ -14,6 +14,7 @@ Everything else — building the request, the deadlines, retries, decoding and t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 from urllib.parse import quote
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 JSON_HEADERS: Final = {"Content-Type": "application/json; charset=utf-8"}
+_URL_SAFE: Final = re.compile(r"[A-Za-z0-9_.~-]*")
+"""Characters ``quote(..., safe='')`` leaves alone (WeChat's tokens are made of them)."""
 
 
 class Request:
@@ -133,7 +136,10 @@ def build_request(
             httpx's multipart encoder (uploads are rare: the cost does not matter).
     """
     if token is not None:
-        url = f"{url}?{token[0]}={quote(token[1], safe='')}"
+        value = token[1]
+        if _URL_SAFE.fullmatch(value) is None:
+            value = quote(value, safe="")
+        url = f"{url}?{token[0]}={value}"
     if files is not None:
         import httpx
 

@@ -44,6 +44,7 @@ from ._exchange import Answer, Backend, ExchangeError, Request, build_request
 from ._httpx_backend import MAX_CONNECTIONS, HttpxBackend, ShardedTransport, sharded_http_client
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, is_retryable
+from ._slots import Slots
 from ._wire import decode_response
 
 __all__ = [
@@ -146,7 +147,7 @@ class WireClient:
         self.call_timeout = check_seconds("call_timeout", call_timeout)
         if max_connections is not None and max_connections < 1:
             raise InvalidArgumentError(f"max_connections must be >= 1, got {max_connections!r}")
-        self._gate = asyncio.Semaphore(max_connections) if max_connections else None
+        self._gate = Slots(max_connections) if max_connections else None
         self._clock = clock
         self._sleep = sleep
         self._timer = timer
@@ -245,10 +246,14 @@ class WireClient:
         Over httpcore the exchange runs in a task of its own, so that a deadline can stop it
         without cancelling httpcore where that would strand a connection (:meth:`_stop`).
         """
-        left = await self._take_slot(endpoint, deadline)
+        left = self._take_free_slot(endpoint, deadline)
+        if left is None:
+            left = await self._wait_for_slot(endpoint, deadline)
+        backend = self.backend
+        if not backend.isolate:
+            return await self._exchange_direct(request, endpoint, deadline, left)
         gate = self._gate
         progress = Progress()
-        backend = self.backend
         send = backend.send(request, progress)
         task: asyncio.Task[Answer] | None = None
         waiting: Awaitable[Answer] = send
@@ -303,25 +308,53 @@ class WireClient:
             if progress.httpcore:
                 backend.isolate = backend.reports = True
 
-    async def _take_slot(self, endpoint: str, deadline: CallDeadline) -> float:
-        """Take a connection slot, if this client queues for them; return the seconds left.
+    async def _exchange_direct(
+        self, request: Request, endpoint: str, deadline: CallDeadline, left: float
+    ) -> Answer:
+        """:meth:`_exchange` for a backend that is safe to cancel at any point (the hot path).
 
-        The wait counts against the call's deadline only.
+        The slot taken by :meth:`_take_slot` is released here.
         """
+        attempt = self.attempt_timeout
+        by_call = attempt is None or left <= attempt
+        progress = Progress()
+        scope = asyncio.timeout(left if by_call else attempt)
+        try:
+            async with scope:
+                return await self.backend.send(request, progress)
+        except TimeoutError:
+            if not scope.expired():
+                raise  # the exchange's own error, not the deadline
+            raise self._expired(endpoint, deadline, progress, by_call) from None
+        finally:
+            if self._gate is not None:
+                self._gate.release()
+            if progress.httpcore:  # a caller's transport turned out to be httpcore
+                self.backend.isolate = self.backend.reports = True
+
+    def _take_free_slot(self, endpoint: str, deadline: CallDeadline) -> float | None:
+        """Take a free connection slot without waiting; return the seconds left, or ``None``
+        when the call must wait for a slot (:meth:`_wait_for_slot`)."""
         left = deadline.remaining()
         if left <= 0:
             what = f"call_timeout={deadline.seconds:g} s passed"
             raise _late(endpoint, what, deadline.maybe_sent)
         gate = self._gate
-        if gate is None:
+        if gate is None or gate.try_take():
             return left
-        if not gate.locked():
-            await gate.acquire()  # free: returns without suspending
-            return left
+        return None
+
+    async def _wait_for_slot(self, endpoint: str, deadline: CallDeadline) -> float:
+        """Wait for a connection slot, first come first served; return the seconds left.
+
+        The wait counts against the call's deadline only.
+        """
+        gate = self._gate
+        assert gate is not None
         waited = f"call_timeout={deadline.seconds:g} s passed waiting for a free connection"
         try:
-            async with asyncio.timeout(left):
-                await gate.acquire()
+            async with asyncio.timeout(deadline.remaining()):
+                await gate.wait()
         except TimeoutError:
             raise _late(endpoint, waited, deadline.maybe_sent) from None
         left = deadline.remaining()
@@ -344,6 +377,14 @@ class WireClient:
         else:
             what = f"no complete answer within timeout={self.attempt_timeout:g} s (one attempt)"
         return _late(endpoint, what, sent)
+
+    async def aclose(self, *, settle: float = 1.0) -> None:
+        """Let exchanges told to stop reach their end (up to ``settle`` seconds), then close the
+        backend: an httpcore exchange still connecting when the pool closed would leave its new
+        connection open for good."""
+        if self._stopping:
+            await asyncio.wait(set(self._stopping), timeout=settle)
+        await self.backend.aclose()
 
     def _stop(self, task: asyncio.Task[Answer], progress: Progress) -> None:
         """End an exchange whose deadline passed, leaving the connection pool whole.

@@ -57,8 +57,11 @@ _Fetched = tuple[AccessToken, str | None, str | None]
 class _Kind(Protocol):
     """One kind of token, as the refresh path needs it."""
 
-    lock_name: str
-    label: str
+    @property
+    def lock_name(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
 
     async def read(self) -> AccessToken | None: ...
 
@@ -111,11 +114,20 @@ class _ComponentKind:
 class _AuthorizerKind:
     """One authorizer's ``authorizer_access_token``, fetched with its refresh token."""
 
+    __slots__ = ("_appid", "_m")
+
     def __init__(self, manager: TokenManager, authorizer_appid: str) -> None:
         self._m = manager
         self._appid = authorizer_appid
-        self.lock_name = f"authorizer:{authorizer_appid}"
-        self.label = f"authorizer_access_token of {authorizer_appid}"
+
+    # built when needed: most calls find a fresh token and never use them
+    @property
+    def lock_name(self) -> str:
+        return f"authorizer:{self._appid}"
+
+    @property
+    def label(self) -> str:
+        return f"authorizer_access_token of {self._appid}"
 
     async def read(self) -> AccessToken | None:
         return await self._m.store.get_authorizer_token(self._m.component_appid, self._appid)
@@ -251,7 +263,10 @@ class TokenManager:
     # -- the one refresh path --------------------------------------------------------------------
 
     async def _token(self, kind: _Kind) -> AccessToken:
-        token = await kind.read()
+        return await self._refresh_if_due(kind, await kind.read())
+
+    async def _refresh_if_due(self, kind: _Kind, token: AccessToken | None) -> AccessToken:
+        """``token`` (just read) if it is fresh or may still serve, else a refreshed one."""
         if token is not None:
             now = self.clock()
             if token.is_fresh(now, self._margin):
@@ -316,7 +331,9 @@ class TokenManager:
             return token, rotated  # WeChat just issued it: good for this call, not stored
 
     async def _with_token(self, kind: _Kind, call: Callable[[str], Awaitable[T]]) -> T:
-        token = await self._token(kind)
+        token = await kind.read()
+        if token is None or not token.is_fresh(self.clock(), self._margin):
+            token = await self._refresh_if_due(kind, token)
         try:
             return await call(token.value)
         except TokenInvalidError:

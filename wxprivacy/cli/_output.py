@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import importlib
+import os
 from collections.abc import Callable, Coroutine
 from typing import Any, Final, NoReturn, TypeVar
 
@@ -91,15 +93,31 @@ def fail(message: str, status: ExitStatus, *, note: str = "") -> NoReturn:
     raise typer.Exit(status)
 
 
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when uvloop is installed (``pip install 'wxprivacy[uvloop]'``) and
+    ``WXPRIVACY_UVLOOP`` is not ``0``; else ``None`` (asyncio's default loop)."""
+    if os.environ.get("WXPRIVACY_UVLOOP", "1") == "0":
+        return None
+    try:
+        uvloop = importlib.import_module("uvloop")
+    except ModuleNotFoundError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def run(main: Coroutine[Any, Any, T], *, note: Callable[[], str] | None = None) -> T:
     """Run a command's coroutine; a failure exits with its :func:`status_for` status.
+
+    The loop is uvloop's when it is installed (see :func:`loop_factory`).
 
     Args:
         main: the command's work.
         note: says what the failure left behind (e.g. in an output file); printed after it.
     """
     try:
-        return asyncio.run(main)
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            return runner.run(main)
     except KeyboardInterrupt:
         fail("", ExitStatus.INTERRUPTED, note=note() if note else "")
     except WxPrivacyError as exc:

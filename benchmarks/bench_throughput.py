@@ -259,10 +259,12 @@ async def main() -> int:
     parser.add_argument("--rounds-50ms", type=int, default=1, help="rounds at 50 ms")
     parser.add_argument("--skip-50ms", action="store_true")
     parser.add_argument("--only", action="append", help="rows whose label contains this")
+    parser.add_argument("--uvloop", action="store_true", help="run every row on uvloop's loop")
     args = parser.parse_args()
     version = sys.version.split()[0]
     print(f"# getprivacysetting throughput (python {version}, httpx {httpx.__version__})")
     print(f"# emulator served by {emulator_server()} in its own process")
+    print(f"# event loop: {type(asyncio.get_running_loop()).__module__}")
     ok = await setting(0.0, args, args.rounds)
     if not args.skip_50ms:
         ok = await setting(0.050, args, args.rounds_50ms) and ok
@@ -270,4 +272,9 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
+    if "--uvloop" in sys.argv:
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            raise SystemExit(runner.run(main()))
     raise SystemExit(asyncio.run(main()))

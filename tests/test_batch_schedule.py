@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wxprivacy import MinuteQuotaExceededError, WxPrivacyError
-from wxprivacy._batch import DEFAULT_MAX_REQUEUES, as_completed_bounded
+from wxprivacy._batch import DEFAULT_MAX_REQUEUES, as_completed_bounded, gather_bounded
 
 OUTCOMES = ("ok", "error", "quota_once", "quota_always", "crash")
 
@@ -127,3 +127,55 @@ async def test_an_error_raised_by_the_input_is_raised_by_the_batch() -> None:
         assert "went away" in str(exc)
     else:
         raise AssertionError("the input's error was swallowed")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    keys=st.lists(st.sampled_from(OUTCOMES), max_size=40),
+    repeats=st.lists(st.integers(0, 39), max_size=5),
+    concurrency=st.integers(1, 12),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_gather_returns_every_key_in_input_order(
+    keys: list[str], repeats: list[int], concurrency: int, seed: int
+) -> None:
+    asyncio.run(_gather(keys, repeats, concurrency, seed))
+
+
+async def _gather(outcomes: list[str], repeats: list[int], concurrency: int, seed: int) -> None:
+    rng = random.Random(seed)
+    names = [f"k{i}-{o}" for i, o in enumerate(outcomes)]
+    given_keys = names + [names[i] for i in repeats if i < len(names)]  # repeated appids
+    running = [0, 0]
+    attempts: dict[str, int] = {}
+
+    async def work(key: str) -> str:
+        attempts[key] = attempts.get(key, 0) + 1
+        running[0] += 1
+        running[1] = max(running[1], running[0])
+        try:
+            for _ in range(rng.randrange(3)):
+                await asyncio.sleep(0)
+            kind = key.split("-", 1)[1]
+            if kind == "error":
+                raise WxPrivacyError(f"failed {key}")
+            if kind == "crash":
+                raise ValueError(f"bug {key}")
+            if kind == "quota_always" or (kind == "quota_once" and attempts[key] == 1):
+                raise MinuteQuotaExceededError(45011, "minute quota", now=0.0)
+            return f"value of {key}"
+        finally:
+            running[0] -= 1
+
+    results = await gather_bounded(given_keys, work, concurrency)
+    assert list(results) == names  # input order, a repeated key once
+    assert running == [0, min(running[1], concurrency)] and running[1] <= concurrency
+    for key, value in results.items():
+        kind = key.split("-", 1)[1]
+        if kind in ("ok", "quota_once"):
+            assert value == f"value of {key}"
+        elif kind == "quota_always":
+            assert isinstance(value, MinuteQuotaExceededError)
+            assert attempts[key] == DEFAULT_MAX_REQUEUES + 1
+        else:
+            assert isinstance(value, WxPrivacyError) and not isinstance(value, ValueError)

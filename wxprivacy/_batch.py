@@ -18,7 +18,13 @@ from typing import Final, TypeVar
 
 from ._errors import InvalidArgumentError, MinuteQuotaExceededError, WxPrivacyError
 
-__all__ = ["DEFAULT_MAX_REQUEUES", "as_completed_bounded", "check_concurrency", "check_keys"]
+__all__ = [
+    "DEFAULT_MAX_REQUEUES",
+    "as_completed_bounded",
+    "check_concurrency",
+    "check_keys",
+    "gather_bounded",
+]
 
 DEFAULT_MAX_REQUEUES: Final = 3
 """Times one key is re-queued after 45011 before its error is yielded."""
@@ -85,6 +91,56 @@ class _Keys:
                 return None
 
 
+async def _after_failure(
+    exc: Exception, key: str, work: Callable[[str], Awaitable[R]], max_requeues: int
+) -> R | WxPrivacyError:
+    """The result of ``key`` after its first attempt raised ``exc``: after 45011 the key runs
+    again (up to ``max_requeues`` times; the client's limiter holds it until the next minute),
+    any other error is the key's result."""
+    for _ in range(max_requeues):
+        if not isinstance(exc, MinuteQuotaExceededError):
+            break
+        try:
+            return await work(key)
+        except Exception as again:  # noqa: BLE001 - every failure is a result of its key
+            exc = again
+    return _as_error(exc)
+
+
+async def gather_bounded(
+    keys: Iterable[str],
+    work: Callable[[str], Awaitable[R]],
+    concurrency: int,
+    *,
+    max_requeues: int = DEFAULT_MAX_REQUEUES,
+) -> dict[str, R | WxPrivacyError]:
+    """Run every key (at most ``concurrency`` at once) and return ``{key: result or error}``
+    in input order, a repeated key run once; the rules of :func:`as_completed_bounded`.
+
+    Workers write straight into the result: no per-result hand-over to a consumer.
+    """
+    check_concurrency(concurrency)
+    order = list(dict.fromkeys(keys))
+    results: dict[str, R | WxPrivacyError] = {}
+    pending = iter(order)
+
+    async def worker() -> None:
+        for key in pending:
+            try:
+                results[key] = await work(key)
+            except Exception as exc:  # noqa: BLE001 - every failure is a result of its key
+                results[key] = await _after_failure(exc, key, work, max_requeues)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(order)))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    return {key: results[key] for key in order}
+
+
 async def as_completed_bounded(
     keys: Iterable[str] | AsyncIterable[str],
     work: Callable[[str], Awaitable[R]],
@@ -129,18 +185,6 @@ async def as_completed_bounded(
         workers.add(task)
         task.add_done_callback(finished)
 
-    async def run(key: str) -> R | WxPrivacyError:
-        """The key's result or error, running it again after 45011 up to max_requeues times."""
-        for attempt in range(max_requeues + 1):
-            try:
-                return await work(key)
-            except MinuteQuotaExceededError as exc:
-                if attempt == max_requeues:
-                    return exc
-            except Exception as exc:  # noqa: BLE001 - every failure is a result of its key
-                return _as_error(exc)
-        raise AssertionError("unreachable")  # pragma: no cover
-
     async def worker() -> None:
         nonlocal busy
         while True:
@@ -155,7 +199,11 @@ async def as_completed_bounded(
                     return
                 if len(workers) < concurrency:
                     spawn()  # one more worker once this one had a key: never more than keys
-                ready.append((key, await run(key)))
+                try:
+                    value: R | WxPrivacyError = await work(key)
+                except Exception as exc:  # noqa: BLE001 - every failure is a result of its key
+                    value = await _after_failure(exc, key, work, max_requeues)
+                ready.append((key, value))
             finally:
                 busy -= 1
             wake_consumer()

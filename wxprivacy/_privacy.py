@@ -9,7 +9,7 @@ import attrs
 
 from . import _serde
 from ._base import BaseClient, endpoints
-from ._batch import as_completed_bounded, check_concurrency, check_keys
+from ._batch import as_completed_bounded, check_concurrency, check_keys, gather_bounded
 from ._coerce import NON_EMPTY, ResponseBody, wire
 from ._errors import InvalidArgumentError, WxPrivacyError
 from ._privacy_validate import ExtFile, read_ext_file, set_privacy_body
@@ -108,13 +108,12 @@ class PrivacyAPI(BaseClient):
             InvalidArgumentError: bad privacy_ver or concurrency (before anything is sent).
         """
         check_keys(authorizer_appids, "authorizer_appids")
-        appids = list(dict.fromkeys(authorizer_appids))
-        results: dict[str, PrivacySetting | WxPrivacyError] = {}
-        async for appid, result in self.iter_privacy_settings(
-            appids, privacy_ver, concurrency=concurrency
-        ):
-            results[appid] = result
-        return {appid: results[appid] for appid in appids}
+        check_privacy_ver(privacy_ver)
+
+        async def fetch(appid: str) -> PrivacySetting:
+            return await self.get_privacy_setting(appid, privacy_ver)
+
+        return await gather_bounded(authorizer_appids, fetch, concurrency)
 
     async def set_privacy_setting(
         self,

@@ -30,6 +30,7 @@ errors about them state the body's length and the parse error position only.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterator
@@ -122,6 +123,7 @@ def is_secret_name(name: str) -> bool:
     return _NOT_ALNUM.sub("", name.lower()).endswith(SECRET_SUFFIXES)
 
 
+@functools.lru_cache(maxsize=1024)  # a client calls a few dozen paths, on every call
 def carries_credentials(endpoint: str) -> bool:
     """Whether answers from ``endpoint`` may carry a token, ticket, code or secret.
 

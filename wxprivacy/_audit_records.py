@@ -72,13 +72,33 @@ def dumps_line(record: Mapping[str, Any]) -> bytes:
     """One JSON line (UTF-8, raw Chinese, newline-terminated); never raises on odd text.
 
     Text that cannot be encoded as UTF-8 (a lone surrogate) is written with U+FFFD in its place,
-    so one authorizer's broken data never stops an audit.
+    and a record nested too deeply to write (an unknown key WeChat nested hundreds of levels
+    deep) is written as a failed record that says so, so one authorizer's broken data never stops
+    an audit.
     """
     try:
         return orjson.dumps(record) + b"\n"
     except (orjson.JSONEncodeError, TypeError):
+        pass
+    try:
         text = json.dumps(record, ensure_ascii=False, default=str)
-        return text.encode("utf-8", "replace") + b"\n"
+    except (RecursionError, ValueError):
+        return dumps_line(_unwritable(record))
+    return text.encode("utf-8", "replace") + b"\n"
+
+
+def _unwritable(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The failed record that stands for ``record``, which is nested too deeply to write."""
+    return {
+        "authorizer_appid": str(record.get("authorizer_appid", "")),
+        "privacy_ver": record.get("privacy_ver"),
+        "ok": False,
+        "error": {
+            "type": "ResponseFormatError",
+            "message": "the answer is nested too deeply to write as JSON (an unknown key holds "
+            "hundreds of nested levels); nothing of it was kept",
+        },
+    }
 
 
 def parse_line(line: bytes) -> dict[str, Any] | None:

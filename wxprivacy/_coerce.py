@@ -64,7 +64,7 @@ WIRE: Final = "wxprivacy.wire"
 #: Top-level keys of a response envelope: read by the client, never stored.
 ENVELOPE: Final = frozenset({"errcode", "errmsg"})
 
-_INTEGER: Final = re.compile(r"\s*([+-]?[0-9]+)\s*")
+_INTEGER: Final = re.compile(r"\s*([+-]?[0-9]{1,19})\s*")  # more digits: no integer of WeChat
 _BOOLS: Final[dict[str, bool]] = {"0": False, "1": True, "false": False, "true": True}
 
 

@@ -97,7 +97,11 @@ def loads(body: bytes | bytearray | memoryview, *, quote: bool = True) -> Any:
         shown = _snippet(text, pos) if quote else f"{len(raw)} bytes, not quoted"
         raise ResponseFormatError(f"response body {problem}: {shown}")
     if _SURROGATE_ESCAPE.search(text):
-        value = _repair_surrogates(value)
+        try:
+            return _repair_surrogates(value)
+        except RecursionError:
+            pass  # raised below, outside the except block (no __context__)
+        raise ResponseFormatError(f"response body is nested too deeply ({len(raw)} bytes)")
     return value
 
 

@@ -147,7 +147,10 @@ def decode_response(
     if errcode != 0:
         raw_msg = data.get("errmsg", "")
         if not isinstance(raw_msg, str):  # JSON, not a Python repr, so keys are recognised
-            raw_msg = json.dumps(raw_msg, ensure_ascii=False, default=str)
+            try:
+                raw_msg = json.dumps(raw_msg, ensure_ascii=False, default=str)
+            except (RecursionError, ValueError):
+                raw_msg = f"(errmsg is a JSON {type(raw_msg).__name__} nested too deeply to show)"
         text, rid = split_rid(raw_msg)
         text = redact(text)  # before the cut, so a secret cut in two is still recognised
         if len(text) > ERRMSG_CHARS:

@@ -54,6 +54,17 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def _undecodable(exc: BaseException) -> bool:
+    """Whether aiohttp failed to decode a body it received whole (a body that contradicts its
+    ``Content-Encoding``, or an encoding aiohttp cannot decode, such as ``br`` without Brotli):
+    a format problem, not a network one. A body cut short (``TransferEncodingError``,
+    ``ContentLengthError``) is a network one."""
+    if type(exc.__cause__).__name__ == "ContentEncodingError":
+        return True
+    message = str(getattr(exc, "message", ""))
+    return "Can not decode content-encoding" in message
+
+
 def _where(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
@@ -173,12 +184,10 @@ class AiohttpBackend:
                 return Answer(response.status, body)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise ExchangeError(connect_detail(exc, request.url), maybe_sent=False) from None
-        except aiohttp.ClientPayloadError as exc:
-            unreadable = "encoding" in str(exc).lower() or "decode" in str(exc).lower()
-            detail = f"{type(exc).__name__}: {redact(str(exc))}"
-            raise ExchangeError(detail, maybe_sent=True, unreadable=unreadable) from None
         except aiohttp.ClientError as exc:
             detail = f"{type(exc).__name__}: {redact(str(exc))}"
-            raise ExchangeError(detail, maybe_sent=progress.sent) from None
+            unreadable = _undecodable(exc)
+            sent = progress.sent or unreadable
+            raise ExchangeError(detail, maybe_sent=sent, unreadable=unreadable) from None
         finally:
             CURRENT.reset(current)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
@@ -18,6 +18,7 @@ from . import _serde
 from ._errors import (
     ClientClosedError,
     InvalidArgumentError,
+    TransportError,
     WrongEventLoopError,
     WxPrivacyError,
 )
@@ -29,11 +30,13 @@ from ._http import (
     Transport,
     WireClient,
     create_backend,
+    late_error,
 )
 from ._httpx_backend import HttpxBackend
 from ._memory_store import MemoryTokenStore
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
+from ._slots import Slots
 from ._stores import TICKET_TTL, EventStamp, TokenStore
 from ._token_endpoints import AUTHORIZER_TOKEN, COMPONENT_TOKEN
 from ._tokens import DEFAULT_REFRESH_MARGIN, TokenManager
@@ -43,6 +46,8 @@ __all__ = ["DEFAULT_BASE_URL", "BaseClient", "check_appid", "endpoints"]
 T = TypeVar("T")
 DEFAULT_BASE_URL: Final = "https://api.weixin.qq.com"
 _MAX_APPID: Final = 64
+ADMITTED_PER_CONNECTION: Final = 4
+"""Calls inside a client at once, per connection of ``max_connections``; more wait in line."""
 
 
 class endpoints:  # noqa: N801 - a namespace of constants
@@ -59,9 +64,17 @@ def _check_base_url(base_url: str) -> None:
         url = httpx.URL(base_url)
     except (httpx.InvalidURL, TypeError):
         url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host:
+    if (
+        url is None
+        or url.scheme not in ("http", "https")
+        or not url.host
+        or url.query
+        or url.fragment
+        or (url.port is not None and not 0 < url.port < 65536)
+    ):
         raise InvalidArgumentError(
-            f"base_url must be an http(s) URL such as https://api.weixin.qq.com, got {base_url!r}"
+            "base_url must be an http(s) URL such as https://api.weixin.qq.com (a port from 1 "
+            f"to 65535, no query or fragment), got {base_url!r}"
         )
 
 
@@ -165,6 +178,7 @@ class BaseClient:
             call_timeout=call_timeout,
             max_connections=max_connections if self._owns_http else None,
         )
+        self._admission = Slots(ADMITTED_PER_CONNECTION * max_connections)
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tokens = TokenManager(
@@ -209,6 +223,11 @@ class BaseClient:
         A cancellation that lands inside ``aclose()`` (a server shutting down, a job cancelled)
         still closes what this client owns, then propagates.
         """
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            raise WrongEventLoopError(
+                "aclose() was called on another event loop than the one this ComponentClient "
+                "was used on: close it on its own loop"
+            )
         self._closed = True
         try:
             await self._tokens.drain(wait=10.0)
@@ -297,11 +316,14 @@ class BaseClient:
                 "one loop: create one per loop (per worker process, or per asyncio.run)"
             )
 
-    def _closed_instead(self, exc: RuntimeError) -> None:
-        """Raise a typed "client is closed" error for the HTTP library's own RuntimeError when
-        aclose() closed the client while the call was running; else return (re-raise ``exc``).
+    def _closed_instead(self, exc: Exception) -> None:
+        """Raise a typed "client is closed" error for what the HTTP library raised (its own
+        RuntimeError, a connection it closed under the call) when aclose() closed the client
+        while the call was running; else return (re-raise ``exc``).
         """
-        if self._closed and not isinstance(exc, WxPrivacyError):
+        if self._closed and (
+            isinstance(exc, TransportError) or not isinstance(exc, WxPrivacyError)
+        ):
             raise ClientClosedError(
                 "this ComponentClient was closed (aclose()) while the call was running"
             ) from None
@@ -316,28 +338,14 @@ class BaseClient:
 
     # -- generic calls ---------------------------------------------------------------------------
 
-    async def _component_call(
+    def _component_call(
         self, endpoint: str, body: dict[str, Any], *, idempotent: bool = True
-    ) -> dict[str, Any]:
-        content = _serde.dumps(body)
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
+        """POST ``body`` to a component-level ``endpoint`` with the ``component_access_token``
+        (a plain function returning the call: no frame of its own while the call waits)."""
+        return self._call(None, "POST", endpoint, body, None, idempotent)
 
-        async def call(token: str) -> dict[str, Any]:
-            return await self._wire.call(
-                "POST",
-                endpoint,
-                token=("component_access_token", token),
-                content=content,
-                idempotent=idempotent,
-            )
-
-        self._check_usable()
-        try:
-            return await self._tokens.with_component_token(call)
-        except RuntimeError as exc:
-            self._closed_instead(exc)
-            raise
-
-    async def _authorizer_call(
+    def _authorizer_call(
         self,
         authorizer_appid: str,
         method: str,
@@ -346,23 +354,70 @@ class BaseClient:
         *,
         files: dict[str, Any] | None = None,
         idempotent: bool = True,
-    ) -> dict[str, Any]:
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
+        """Call an authorizer-level ``endpoint`` with the authorizer's access token.
+
+        Raises:
+            InvalidArgumentError: a malformed appid (at once, before anything is awaited).
+        """
         check_appid("authorizer_appid", authorizer_appid)
-        content = None if body is None else _serde.dumps(body)
+        return self._call(authorizer_appid, method, endpoint, body, files, idempotent)
 
-        async def call(token: str) -> dict[str, Any]:
-            return await self._wire.call(
-                method,
-                endpoint,
-                token=("access_token", token),
-                content=content,
-                files=files,
-                idempotent=idempotent,
-            )
+    async def _call(
+        self,
+        authorizer_appid: str | None,
+        method: str,
+        endpoint: str,
+        body: Any,
+        files: dict[str, Any] | None,
+        idempotent: bool,
+    ) -> dict[str, Any]:
+        """The one authenticated call: admission, the token, the wire call.
 
+        At most ``ADMITTED_PER_CONNECTION * max_connections`` calls are inside the client at
+        once (token lookups and refreshes, the connection queue, exchanges); the rest wait in
+        line here, first come first served, within their ``call_timeout``, holding little: a
+        burst of 100,000 calls costs under 3 KB each (``benchmarks/bench_burst.py``).
+
+        Raises:
+            TransportError: ``call_timeout`` passed in line (``maybe_sent=False``), or as for
+                any call. ClientClosedError, WrongEventLoopError, and the call's own errors.
+        """
         self._check_usable()
+        admission, wire = self._admission, self._wire
+        waited = 0.0
+        if not admission.try_take():
+            started = wire.timer()
+            waiter = admission.waiter(asyncio.get_running_loop().time() + wire.call_timeout)
+            try:
+                await waiter
+            except BaseException as exc:
+                admission.abandon(waiter)
+                if not isinstance(exc, TimeoutError):
+                    raise
+                what = f"call_timeout={wire.call_timeout:g} s passed waiting for a free connection"
+                raise late_error(endpoint, what, maybe_sent=False) from None
+            waited = wire.timer() - started
         try:
+            content = None if body is None else _serde.dumps(body)
+            token_name = "access_token" if authorizer_appid else "component_access_token"
+
+            async def call(token: str) -> dict[str, Any]:
+                return await wire.call(
+                    method,
+                    endpoint,
+                    token=(token_name, token),
+                    content=content,
+                    files=files,
+                    idempotent=idempotent,
+                    waited=waited,
+                )
+
+            if authorizer_appid is None:
+                return await self._tokens.with_component_token(call)
             return await self._tokens.with_authorizer_token(authorizer_appid, call)
-        except RuntimeError as exc:
+        except (RuntimeError, TransportError) as exc:
             self._closed_instead(exc)
             raise
+        finally:
+            admission.release()

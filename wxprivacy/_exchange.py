@@ -74,6 +74,7 @@ class ExchangeError(Exception):
 
     Attributes:
         detail: what failed, e.g. ``"ConnectionRefusedError: connection refused"`` (redacted).
+        kind: the part of ``detail`` before its first colon (the exception's name).
         maybe_sent: whether the request may have reached the server (``False`` only when the
             failure proves it did not: the connection was never made).
         unreadable: the answer arrived but could not be read (a body that contradicts its
@@ -83,6 +84,7 @@ class ExchangeError(Exception):
     def __init__(self, detail: str, *, maybe_sent: bool, unreadable: bool = False) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.kind = detail.split(":", 1)[0]
         self.maybe_sent = maybe_sent
         self.unreadable = unreadable
 

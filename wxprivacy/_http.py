@@ -30,6 +30,7 @@ from ._deadline import (
     DEFAULT_TIMEOUT,
     CallDeadline,
     Progress,
+    Stopped,
     attempt_seconds,
     check_seconds,
 )
@@ -43,6 +44,7 @@ from ._errors import (
 from ._exchange import Answer, Backend, ExchangeError, Request, build_request
 from ._httpx_backend import MAX_CONNECTIONS, HttpxBackend, ShardedTransport, sharded_http_client
 from ._ratelimit import RateLimiter
+from ._redact import carries_credentials
 from ._retry import RetryPolicy, is_retryable
 from ._slots import Slots
 from ._wire import decode_response
@@ -56,6 +58,7 @@ __all__ = [
     "Transport",
     "WireClient",
     "create_backend",
+    "late_error",
 ]
 
 Transport = Literal["aiohttp", "httpx"]
@@ -151,7 +154,9 @@ class WireClient:
         self._clock = clock
         self._sleep = sleep
         self._timer = timer
+        self.timer = timer
         self._stopping: set[asyncio.Task[Answer]] = set()
+        self._isolated: dict[asyncio.Task[Answer], Progress] = {}  # exchanges in tasks of their own
 
     async def call(
         self,
@@ -162,6 +167,7 @@ class WireClient:
         content: bytes | None = None,
         files: Mapping[str, Any] | None = None,
         idempotent: bool = True,
+        waited: float = 0.0,
     ) -> dict[str, Any]:
         """Send one request (retrying transient failures) and return the JSON object.
 
@@ -172,6 +178,8 @@ class WireClient:
             content: a UTF-8 JSON body (sent with ``Content-Type: application/json``).
             files: multipart files, for uploads.
             idempotent: ``False`` when a re-send could create a duplicate.
+            waited: seconds the call already waited in line (they count against
+                ``call_timeout``).
 
         Raises:
             TransportError: network failure or HTTP 5xx/429 after all attempts; a deadline
@@ -183,6 +191,8 @@ class WireClient:
             method, self.base_url + endpoint, token=token, content=content, files=files
         )
         deadline = CallDeadline(self.call_timeout, self._timer)
+        if waited:
+            deadline.at -= waited
         if self.retry.max_attempts == 1:
             return await self._once(request, endpoint, deadline)
         # The first attempt runs outside tenacity (building its controller costs more than a
@@ -216,6 +226,9 @@ class WireClient:
         try:
             answer = await self._exchange(request, endpoint, deadline)
         except ExchangeError as exc:
+            if carries_credentials(endpoint) and exc.maybe_sent:
+                # an HTTP library may quote what it received: from here that holds credentials
+                exc.detail = f"{exc.kind} (not shown: answers from this endpoint carry credentials)"
             if exc.unreadable:
                 deadline.maybe_sent = True
                 raise ResponseFormatError(
@@ -268,6 +281,8 @@ class WireClient:
                 raise
             if gate is not None:
                 task.add_done_callback(lambda _task: gate.release())
+            self._isolated[task] = progress
+            task.add_done_callback(self._isolated.pop)
             waiting = asyncio.shield(task)
         attempt = self.attempt_timeout
         by_call = attempt is None or left <= attempt
@@ -298,9 +313,14 @@ class WireClient:
                 self._stop(task, progress)
             raise self._expired(endpoint, deadline, progress, by_call) from None
         except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task is not None and task.cancelled() and current and not current.cancelling():
+                raise _stopped_error(endpoint) from None  # aclose() stopped it, not the caller
             if task is not None:
                 self._stop(task, progress)  # the caller was cancelled: the exchange ends too
             raise
+        except Stopped:
+            raise _stopped_error(endpoint) from None
         finally:
             progress.on_held = None
             if task is None and gate is not None:
@@ -352,10 +372,14 @@ class WireClient:
         gate = self._gate
         assert gate is not None
         waited = f"call_timeout={deadline.seconds:g} s passed waiting for a free connection"
+        waiter = gate.waiter()
         try:
             async with asyncio.timeout(deadline.remaining()):
-                await gate.wait()
-        except TimeoutError:
+                await waiter
+        except BaseException as exc:
+            gate.abandon(waiter)
+            if not isinstance(exc, TimeoutError):
+                raise
             raise _late(endpoint, waited, deadline.maybe_sent) from None
         left = deadline.remaining()
         if left <= 0:  # the slot came as the deadline passed: no attempt starts
@@ -379,9 +403,11 @@ class WireClient:
         return _late(endpoint, what, sent)
 
     async def aclose(self, *, settle: float = 1.0) -> None:
-        """Let exchanges told to stop reach their end (up to ``settle`` seconds), then close the
-        backend: an httpcore exchange still connecting when the pool closed would leave its new
-        connection open for good."""
+        """Stop the exchanges running in tasks of their own (httpcore), let them reach their
+        end (up to ``settle`` seconds), then close the backend: an httpcore exchange still
+        running when the pool closed would leave its connection open for good."""
+        for task, progress in list(self._isolated.items()):
+            self._stop(task, progress)  # where httpcore cleans up after it
         if self._stopping:
             await asyncio.wait(set(self._stopping), timeout=settle)
         await self.backend.aclose()
@@ -406,6 +432,20 @@ class WireClient:
         self._stopping.discard(task)
         if not task.cancelled():
             task.exception()  # retrieved: nobody awaits a stopped exchange
+
+
+def _stopped_error(endpoint: str) -> TransportError:
+    """The error of a call whose exchange aclose() stopped (the client turns it into
+    ClientClosedError)."""
+    return TransportError(
+        f"request to {endpoint} failed: the exchange was stopped (the client is closing)",
+        endpoint=endpoint,
+    )
+
+
+def late_error(endpoint: str, what: str, *, maybe_sent: bool) -> TransportError:
+    """The error for a deadline that passed: ``what`` says which, and when."""
+    return _late(endpoint, what, maybe_sent)
 
 
 def _late(endpoint: str, what: str, maybe_sent: bool) -> TransportError:

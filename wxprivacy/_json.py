@@ -148,7 +148,9 @@ def dumps(obj: Any, *, default: Callable[[Any], Any] | None = None) -> bytes:
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
     try:
-        return orjson.dumps(obj, default=fallback)
+        # orjson's bytes keep the ~4 KB buffer they were written into: a request body that
+        # waits (queued calls, retries) would hold it all along. A copy is exact-size.
+        return bytes(memoryview(orjson.dumps(obj, default=fallback)))
     except orjson.JSONEncodeError:
         # orjson stops at integers beyond 64 bits (and at lone surrogates); json does not.
         text = json.dumps(

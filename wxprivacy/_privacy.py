@@ -108,6 +108,11 @@ class PrivacyAPI(BaseClient):
             InvalidArgumentError: bad privacy_ver or concurrency (before anything is sent).
         """
         check_keys(authorizer_appids, "authorizer_appids")
+        if not isinstance(authorizer_appids, Iterable):
+            raise InvalidArgumentError(
+                "get_privacy_settings takes an iterable of appids; for an async iterable, "
+                f"use iter_privacy_settings (got {type(authorizer_appids).__name__})"
+            )
         check_privacy_ver(privacy_ver)
 
         async def fetch(appid: str) -> PrivacySetting:

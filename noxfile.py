@@ -81,6 +81,8 @@ def bench(session: nox.Session) -> None:
         "memory": "benchmarks/bench_memory.py",
         "profile": "benchmarks/bench_profile.py",
         "allocations": "benchmarks/bench_allocations.py",
+        "burst": "benchmarks/bench_burst.py",
+        "gc_floor": "benchmarks/bench_gc_floor.py",
         "server": "benchmarks/bench_server.py",
     }
     chosen = session.posargs[:1]

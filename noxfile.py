@@ -68,6 +68,17 @@ def demo(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def chaos(session: nox.Session) -> None:
+    """The fault trials of issue 11 (Redis killed and paused, a lock holder killed, random
+    cancellations, an audit interrupted, a burst), each result counted; about 3 minutes.
+
+    Needs ``redis-server``. ``nox -s chaos -- --only holder-kill`` runs one trial.
+    """
+    session.install("-e", ".[bench,redis]")
+    session.run("python", "benchmarks/chaos/chaos.py", *session.posargs)
+
+
+@nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Print the benchmark tables: throughput (0 and 50 ms), parse, memory, profile, server.
 

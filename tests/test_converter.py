@@ -386,8 +386,30 @@ def test_a_field_without_a_rule_for_its_type_is_refused_when_first_used() -> Non
     class Odd:
         flag: bool = False
 
+    Odd.__module__ = "wxprivacy.models"  # an SDK model must state its wire rules
     with pytest.raises(TypeError, match=r"Odd\.flag: no wire rule"):
         converter.get_structure_hook(Odd)
+
+
+@attrs.frozen
+class Inner:
+    count: int
+
+
+@attrs.frozen
+class Mine:  # a caller's class, as ComponentClient.call(model=...) receives
+    flag: bool
+    names: list[str]
+    inner: Inner
+    extra: dict[str, int] = attrs.Factory(dict)
+
+
+def test_a_callers_model_gets_cattrs_rules_and_typed_refusals() -> None:
+    data = {"FLAG": True, "Names": ["a"], "INNER": {"Count": 2}, "extra": {"x": 1}}
+    assert structure(data, Mine) == Mine(True, ["a"], Inner(2), {"x": 1})
+    with pytest.raises(ResponseFormatError) as info:
+        structure({"flag": True, "names": [], "inner": {"count": "many"}}, Mine)
+    assert info.value.field_path == "inner.count"
 
 
 def test_every_model_is_slotted_and_states_its_extras_by_rule() -> None:

@@ -343,7 +343,7 @@ class BaseClient:
     ) -> Coroutine[Any, Any, dict[str, Any]]:
         """POST ``body`` to a component-level ``endpoint`` with the ``component_access_token``
         (a plain function returning the call: no frame of its own while the call waits)."""
-        return self._call(None, "POST", endpoint, body, None, idempotent)
+        return self._call(None, "POST", endpoint, body, None, idempotent, None)
 
     def _authorizer_call(
         self,
@@ -361,7 +361,7 @@ class BaseClient:
             InvalidArgumentError: a malformed appid (at once, before anything is awaited).
         """
         check_appid("authorizer_appid", authorizer_appid)
-        return self._call(authorizer_appid, method, endpoint, body, files, idempotent)
+        return self._call(authorizer_appid, method, endpoint, body, files, idempotent, None)
 
     async def _call(
         self,
@@ -369,10 +369,13 @@ class BaseClient:
         method: str,
         endpoint: str,
         body: Any,
-        files: dict[str, Any] | None,
+        files: Mapping[str, Any] | None,
         idempotent: bool,
+        token_param: str | None,
     ) -> dict[str, Any]:
-        """The one authenticated call: admission, the token, the wire call.
+        """The one authenticated call: admission, the token, the wire call. ``token_param`` is
+        the query parameter carrying the token (default ``access_token`` for an authorizer,
+        ``component_access_token`` for the component).
 
         At most ``ADMITTED_PER_CONNECTION * max_connections`` calls are inside the client at
         once (token lookups and refreshes, the connection queue, exchanges); the rest wait in
@@ -400,7 +403,9 @@ class BaseClient:
             waited = wire.timer() - started
         try:
             content = None if body is None else _serde.dumps(body)
-            token_name = "access_token" if authorizer_appid else "component_access_token"
+            token_name = token_param or (
+                "access_token" if authorizer_appid else "component_access_token"
+            )
 
             async def call(token: str) -> dict[str, Any]:
                 return await wire.call(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ._authorization import AuthorizationAPI
+from ._generic import GenericAPI
 from ._interface import PrivacyInterfaceAPI
 from ._privacy import PrivacyAPI
 
 __all__ = ["ComponentClient"]
 
 
-class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI):
+class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI, GenericAPI):
     """Async client for a WeChat third-party platform ("component").
 
     Tokens come from ``token_store`` and are refreshed on demand: the component token from the

@@ -121,6 +121,23 @@ def _builds_like_init(cls: type, fields: tuple[attrs.Attribute[Any], ...]) -> bo
     )
 
 
+def _plain_hook(conv: cattrs.Converter, typ: Any) -> Hook:
+    """cattrs' structuring of ``typ`` (a caller's field: nested model, list, dict, number...),
+    its refusals turned into :class:`WireError` so the caller gets a ResponseFormatError naming
+    the field."""
+    if attrs.has(typ):
+        return conv.get_structure_hook(typ)  # keys folded, extras kept, like the SDK's models
+
+    def plain(value: Any, _: Any = None) -> Any:
+        try:
+            return conv.structure(value, typ)
+        except (ValueError, TypeError, KeyError, cattrs.BaseValidationError):
+            name = getattr(typ, "__name__", None) or str(typ)
+            raise WireError(f"expected {name}, got {describe(value)}") from None
+
+    return plain
+
+
 class _HookFactory:
     """The structure and unstructure hook factories of one converter.
 
@@ -156,6 +173,9 @@ class _HookFactory:
         inner = _optional_of(typ)
         if inner is not None and attrs.has(inner):
             return optional_model_hook(self._conv.get_structure_hook(inner), inner)
+        if cls.__module__.split(".", 1)[0] != "wxprivacy":
+            # a caller's model (ComponentClient.call(model=...)): cattrs' own rules for the type
+            return _plain_hook(self._conv, typ)
         raise TypeError(
             f"{cls.__name__}.{field.name}: no wire rule for {typ!r}; give the field one "
             "with attrs.field(metadata=wire(...))"

@@ -63,6 +63,7 @@ ERRMSGS: Final[Mapping[int, str]] = {
     61032: "video_list must be mp4",
     61034: "required parameters are missing",
     61035: "this api does not need to apply",
+    61039: "privacy check task is not finished, please try again later",
 }
 """errcode -> the literal errmsg text (before the `` rid: ...`` suffix)."""
 

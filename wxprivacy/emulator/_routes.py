@@ -12,6 +12,7 @@ from typing import Final
 
 from ._authorization import api_create_preauthcode, api_get_authorizer_info, api_query_auth
 from ._chain import api_authorizer_token, api_component_token, api_get_authorizer_list
+from ._code_privacy import get_code_privacy_info
 from ._interfaces import apply_privacy_interface, get_privacy_interface
 from ._privacy import getprivacysetting, setprivacysetting, uploadprivacyextfile
 from ._prologue import Route
@@ -33,6 +34,7 @@ ROUTES: Final[Mapping[str, Route]] = {
     _C + "uploadprivacyextfile":    Route(uploadprivacyextfile, token="authorizer", permission_18=True, body="multipart"),
     "/wxa/security/get_privacy_interface":   Route(get_privacy_interface, token="authorizer", permission_18=True),
     "/wxa/security/apply_privacy_interface": Route(apply_privacy_interface, token="authorizer", permission_18=True, body="json"),
+    "/wxa/security/get_code_privacy_info":   Route(get_code_privacy_info, token="authorizer", permission_18=True),
 }
 # fmt: on
 """WeChat path -> :class:`~._prologue.Route`."""

@@ -218,6 +218,8 @@ class Authorizer:
         live: the live version (``privacy_ver=1``), ``None`` when none exists (86074).
         kind: the seeding profile (``"configured"``, ``"undeclared"``, ``"no_code"``,
             ``"no_permission"``, ``"no_contact"``), ``"custom"`` for ``Emulator.add_authorizer``.
+        code_checks_pending: ``get_code_privacy_info`` requests that still answer 61039 (the
+            code's privacy check is not finished); set it to test the wait.
     """
 
     appid: str
@@ -228,6 +230,7 @@ class Authorizer:
     live: PrivacyVersion | None
     kind: str = "custom"
     authorized: bool = True
+    code_checks_pending: int = 0
     old_refresh_tokens: dict[str, float] = field(default_factory=dict)
     func_ids: tuple[int, ...] = (17, 19, 25, 30, 31)
     media_ids: set[str] = field(default_factory=set)

@@ -207,7 +207,7 @@ def test_no_import_cycle_through_the_command_line_modules() -> None:
     assert [c for c in cycles(graph) if any(cli_side(m) for m in c)] == []
 
 
-ENTRY_POINTS = {"wxprivacy.__main__", "wxprivacy.emulator.__main__"}
+ENTRY_POINTS = {"wxprivacy.__main__", "wxprivacy._cli_entry", "wxprivacy.emulator.__main__"}
 SHARED_MODULES = {"wxprivacy.cli._options", "wxprivacy.cli._output", "wxprivacy.cli._report"}
 
 

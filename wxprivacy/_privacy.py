@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -12,6 +12,7 @@ from ._base import BaseClient, endpoints
 from ._batch import as_completed_bounded, check_concurrency, check_keys, gather_bounded
 from ._coerce import NON_EMPTY, ResponseBody, wire
 from ._errors import InvalidArgumentError, WxPrivacyError
+from ._privacy_keys import OFFICIAL_PRIVACY_KEYS
 from ._privacy_validate import ExtFile, read_ext_file, set_privacy_body
 from .models import OwnerSetting, PrivacySetting, SdkPrivacyInfo, SettingItem
 
@@ -65,7 +66,22 @@ class PrivacyAPI(BaseClient):
         data = await self._authorizer_call(
             authorizer_appid, "POST", endpoint, {"privacy_ver": privacy_ver}
         )
-        return _serde.structure_response(data, PrivacySetting, endpoint=endpoint)
+        setting = _serde.structure_response(data, PrivacySetting, endpoint=endpoint)
+        desc = setting.privacy_desc
+        if desc is not None and desc.privacy_desc_list is not self._catalogue:
+            self._learn_catalogue(desc.privacy_desc_list)
+        return setting
+
+    _catalogue: tuple[Any, ...] = ()
+    official_privacy_keys: frozenset[str] = OFFICIAL_PRIVACY_KEYS
+    """WeChat's catalogue of official ``privacy_key`` values: the ``privacy_desc_list`` of the
+    last guideline this client read (``getprivacysetting``), else a snapshot of the 22 keys."""
+
+    def _learn_catalogue(self, items: tuple[Any, ...]) -> None:
+        self._catalogue = items  # the converter hands out the same tuple while it is unchanged
+        keys = frozenset(item.privacy_key for item in items if item.privacy_key)
+        if keys:
+            self.official_privacy_keys = keys
 
     def iter_privacy_settings(
         self,
@@ -128,6 +144,7 @@ class PrivacyAPI(BaseClient):
         setting_list: Iterable[SettingItem] = (),
         sdk_privacy_info_list: Iterable[SdkPrivacyInfo] = (),
         privacy_ver: int = 2,
+        custom_keys: Iterable[str] = (),
     ) -> None:
         """Write one Mini Program's user privacy protection guideline.
 
@@ -146,21 +163,30 @@ class PrivacyAPI(BaseClient):
             setting_list: the declared keys and purposes; replaces the whole list.
             sdk_privacy_info_list: third-party SDKs and what they collect.
             privacy_ver: 2 the development version (default), 1 the live version.
+            custom_keys: keys of yours that differ from an official key only in case or
+                separators (e.g. ``"userInfo"`` beside WeChat's ``UserInfo``); any other such
+                key is refused as a misspelling. The official keys are the catalogue
+                (``privacy_desc_list``) of the last guideline this client read, else a snapshot.
 
         Raises:
             InvalidArgumentError: a local check failed (nothing is sent); the message names the
-                field path, e.g. ``owner_setting.store_expire_timestamp``.
+                field path, e.g. ``owner_setting.store_expire_timestamp``, or
+                ``setting_list[0].privacy_key`` for ``"Userinfo"`` (WeChat's ``UserInfo``).
             PrivacyConfigError: WeChat rejected the guideline (86069-86075), e.g. 86074 when
                 ``privacy_ver=1`` and no live version exists.
             PermissionDeniedError: permission set 18 not granted (48001/61007).
             MissingRefreshTokenError, TransportError, WeChatAPIError: as for any call.
         """
         check_privacy_ver(privacy_ver)
+        if isinstance(custom_keys, str):
+            raise InvalidArgumentError("custom_keys must be an iterable of keys, not one string")
         body = set_privacy_body(
             owner_setting=owner_setting,
             setting_list=setting_list,
             sdk_privacy_info_list=sdk_privacy_info_list,
             privacy_ver=privacy_ver,
+            official_keys=self.official_privacy_keys,
+            custom_keys=frozenset(custom_keys),
         )
         await self._authorizer_call(authorizer_appid, "POST", SET_PRIVACY_SETTING, body)
 

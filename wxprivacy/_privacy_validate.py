@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -33,6 +33,7 @@ import attrs
 
 from ._converter import Send, unstructure_request
 from ._errors import InvalidArgumentError
+from ._privacy_keys import OFFICIAL_PRIVACY_KEYS, lookalike
 from .models import OwnerSetting, SdkPrivacyInfo, SettingItem
 
 __all__ = [
@@ -194,12 +195,30 @@ def _check_sdks(infos: Any) -> tuple[SdkPrivacyInfo, ...]:
     return checked
 
 
+def _check_spelling(
+    items: tuple[SettingItem, ...], official: Collection[str], custom: Collection[str]
+) -> None:
+    """Refuse a key that is an official one spelled differently, unless it is in ``custom``."""
+    for index, item in enumerate(items):
+        key = item.privacy_key
+        near = lookalike(key, official)
+        if near is not None and key not in custom:
+            raise _fail(
+                f"setting_list[{index}].privacy_key",
+                f"{key!r} is WeChat's {near!r} spelled differently, so {near!r} would stay "
+                f"undeclared: write {near!r}, or, if {key!r} is a custom key of yours, pass "
+                f"custom_keys=[{key!r}] (wxprivacy set --custom-key {key})",
+            )
+
+
 def set_privacy_body(
     *,
     owner_setting: OwnerSetting,
     setting_list: Iterable[SettingItem],
     sdk_privacy_info_list: Iterable[SdkPrivacyInfo],
     privacy_ver: int,
+    official_keys: Collection[str] = OFFICIAL_PRIVACY_KEYS,
+    custom_keys: Collection[str] = (),
 ) -> dict[str, Any]:
     """Validate the arguments of ``setprivacysetting`` and return its JSON body.
 
@@ -209,6 +228,8 @@ def set_privacy_body(
         setting_list: declared keys with their purposes (``privacy_ver=2`` only).
         sdk_privacy_info_list: third-party SDKs and what they collect (``privacy_ver=2`` only).
         privacy_ver: 2 the development version, 1 the live one (already checked to be 1 or 2).
+        official_keys: WeChat's catalogue of ``privacy_key`` values.
+        custom_keys: keys of the caller's own that may look like an official one.
 
     Returns:
         The body as JSON values (see the module docstring for what is and is not sent).
@@ -216,10 +237,12 @@ def set_privacy_body(
     Raises:
         InvalidArgumentError: the message starts with the offending field path.
     """
+    items = _check_items("setting_list", setting_list)
+    _check_spelling(items, official_keys, custom_keys)
     request = SetPrivacySetting(
         privacy_ver=privacy_ver,
         owner_setting=_check_owner(owner_setting, privacy_ver),
-        setting_list=_check_items("setting_list", setting_list),
+        setting_list=items,
         sdk_privacy_info_list=_check_sdks(sdk_privacy_info_list),
     )
     if privacy_ver == 2:

@@ -26,6 +26,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ._errors import InvalidArgumentError, TokenStoreError
+from ._redact import redact
 
 __all__ = [
     "FIRST_BACKOFF",
@@ -70,6 +71,7 @@ async def run_op(
     limit: float,
     store: str,
     gate: asyncio.Semaphore | None = None,
+    where: str = "",
 ) -> T:
     """Await ``op()`` for at most ``limit`` seconds in all, re-running it while Redis is away.
 
@@ -88,9 +90,11 @@ async def run_op(
 
     Raises:
         TokenStoreError: the operation timed out, Redis stayed away for ``limit`` seconds, or
-            Redis or the socket failed otherwise; the message says ``what`` was being done and
-            the failure's class, nothing more.
+            Redis or the socket failed otherwise; the message says ``what`` was being done,
+            ``where`` (the server: host, port and database, never a password) and the failure
+            (its class and redacted text, e.g. "DB index is out of range").
     """
+    on = f" on {where}" if where else ""
     attempts = _Attempts()
     try:
         async with asyncio.timeout(limit):
@@ -101,13 +105,42 @@ async def run_op(
     except TimeoutError:
         if attempts.last is not None:
             raise TokenStoreError(
-                f"{what} failed ({type(attempts.last).__name__}) and Redis was still away "
+                f"{what}{on} failed ({_reason(attempts.last)}) and Redis was still away "
                 f"after {limit:g} s",
                 store=store,
             ) from attempts.last
-        raise TokenStoreError(f"{what} timed out after {limit:g} s", store=store) from None
+        raise TokenStoreError(f"{what}{on} timed out after {limit:g} s", store=store) from None
     except (RedisError, RedisClusterException, OSError) as exc:
-        raise TokenStoreError(f"{what} failed ({type(exc).__name__})", store=store) from exc
+        raise TokenStoreError(f"{what}{on} failed ({_reason(exc)})", store=store) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The failure's class and its text, redacted and cut (redis-py's messages name the host
+    and the reason, e.g. "DB index is out of range"; never the password)."""
+    text = redact(str(exc)).strip()
+    if len(text) > 200:
+        text = text[:200] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def describe_server(client: Any) -> str:
+    """Where ``client`` sends: ``redis 127.0.0.1:6379 db 0``, a socket path, a Cluster's first
+    node, or ``Redis`` when nothing can be read (a password is never part of it)."""
+    pool = getattr(client, "connection_pool", None)
+    kwargs: Mapping[str, Any] = getattr(pool, "connection_kwargs", None) or {}
+    db = kwargs.get("db", 0)
+    if kwargs.get("path"):
+        return f"redis unix:{kwargs['path']} db {db}"
+    if kwargs.get("host"):
+        return f"redis {kwargs['host']}:{kwargs.get('port', 6379)} db {db}"
+    service = getattr(pool, "service_name", None)
+    if service:
+        return f"redis sentinel service {service!r}"
+    nodes = getattr(client, "startup_nodes", None)
+    if nodes:
+        first = nodes[0]
+        return f"redis cluster {getattr(first, 'host', '?')}:{getattr(first, 'port', '?')}"
+    return "Redis"
 
 
 class _Attempts:

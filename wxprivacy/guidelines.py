@@ -42,7 +42,7 @@ an authorizer's refresh token in ``api_get_authorizer_list`` when the token stor
 from __future__ import annotations
 
 import tomllib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -60,6 +60,7 @@ __all__ = [
     "NotAnAuthorizerError",
     "Plan",
     "Template",
+    "check_guideline",
     "ensure_refresh_token",
     "guideline_diff",
     "load_guideline",
@@ -157,6 +158,7 @@ def load_guideline(path: Path) -> Guideline:
         setting_list=guideline.setting_list,
         sdk_privacy_info_list=guideline.sdk_privacy_info_list,
         privacy_ver=guideline.privacy_ver,
+        official_keys=(),  # spellings are checked against the client's catalogue, at write
     )
     return guideline
 
@@ -349,15 +351,45 @@ async def read_guideline(
 
 
 async def write_guideline(
-    client: ComponentClient, authorizer_appid: str, guideline: Guideline
+    client: ComponentClient,
+    authorizer_appid: str,
+    guideline: Guideline,
+    *,
+    custom_keys: Collection[str] = (),
 ) -> None:
-    """Write ``guideline`` for one authorizer (``setprivacysetting``)."""
+    """Write ``guideline`` for one authorizer (``setprivacysetting``); ``custom_keys`` as for
+    :meth:`ComponentClient.set_privacy_setting`.
+
+    Raises:
+        InvalidArgumentError: as :func:`check_guideline`. WeChatAPIError, TransportError: as
+            for any call.
+    """
     await client.set_privacy_setting(
         authorizer_appid,
         owner_setting=guideline.owner_setting,
         setting_list=guideline.setting_list,
         sdk_privacy_info_list=guideline.sdk_privacy_info_list,
         privacy_ver=guideline.privacy_ver,
+        custom_keys=custom_keys,
+    )
+
+
+def check_guideline(
+    client: ComponentClient, guideline: Guideline, *, custom_keys: Collection[str] = ()
+) -> None:
+    """Run every local check :func:`write_guideline` would, without sending anything (a dry
+    run flags what a write would refuse, e.g. ``"Userinfo"`` for WeChat's ``UserInfo``).
+
+    Raises:
+        InvalidArgumentError: naming the field path, e.g. ``setting_list[0].privacy_key``.
+    """
+    set_privacy_body(
+        owner_setting=guideline.owner_setting,
+        setting_list=guideline.setting_list,
+        sdk_privacy_info_list=guideline.sdk_privacy_info_list,
+        privacy_ver=guideline.privacy_ver,
+        official_keys=client.official_privacy_keys,
+        custom_keys=frozenset(custom_keys),
     )
 
 

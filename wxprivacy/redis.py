@@ -52,6 +52,7 @@ from ._redis_lock import LOCK_HELD, LeaseLock, hold
 from ._redis_ops import (
     check_part,
     check_seconds,
+    describe_server,
     export_hash,
     import_hash,
     run_op,
@@ -158,6 +159,7 @@ class RedisTokenStore:
                 f"({self.timeout:g} s)"
             )
         self._redis = redis
+        self._where = describe_server(redis)
         self._owns_redis = False
         self._replicas = ReplicaWaiter(redis, replica_acks, replica_timeout, store=_STORE)
         if isinstance(redis, RedisCluster):  # one pool per node; a component uses one node
@@ -274,7 +276,9 @@ class RedisTokenStore:
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _run(self, what: str, op: Callable[[], Awaitable[T]]) -> T:
-        return await run_op(what, op, limit=self.timeout, store=_STORE, gate=self._gate)
+        return await run_op(
+            what, op, limit=self.timeout, store=_STORE, gate=self._gate, where=self._where
+        )
 
     def _ttl_ms(self, token: AccessToken) -> int:
         return max(1, int((token.expires_at - self._clock()) * 1000))

@@ -15,6 +15,7 @@ verifies, decrypts and dispatches one request to a :class:`CallbackTarget`, rais
 
 from __future__ import annotations
 
+from . import _requirements  # noqa: F401 - first: names the extra when it is missing
 from ._crypto import MessageCrypto
 from ._errors import (
     AppIdMismatchError,

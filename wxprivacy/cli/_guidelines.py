@@ -10,6 +10,7 @@ import typer
 from .._errors import InvalidArgumentError
 from ..guidelines import (
     ApplyResult,
+    check_guideline,
     ensure_refresh_token,
     guideline_diff,
     load_guideline,
@@ -36,6 +37,14 @@ def set_guideline(
         typer.Option("--from", "-f", exists=True, dir_okay=False, help="Guideline TOML file."),
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff only.")] = False,
+    custom_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--custom-key",
+            help="A key of yours that differs from an official key only in case or separators "
+            "(repeatable); any other such key is refused as a misspelling.",
+        ),
+    ] = None,
     *,
     client: ClientOptions,
 ) -> None:
@@ -66,10 +75,12 @@ def set_guideline(
             _say(f"{authorizer_appid} (privacy_ver={guideline.privacy_ver}):")
             for line in guideline_diff(current, guideline) or ["  (no change)"]:
                 _say(line)
+            custom = frozenset(custom_key or ())
+            check_guideline(wechat, guideline, custom_keys=custom)  # a dry run flags it too
             if dry_run:
                 _say("dry run: nothing was changed")
                 return
-            await write_guideline(wechat, authorizer_appid, guideline)
+            await write_guideline(wechat, authorizer_appid, guideline, custom_keys=custom)
             _say("written")
 
     run(go())

@@ -106,6 +106,18 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
+def _cli_message(exc: WxPrivacyError) -> str:
+    """What the command line says for ``exc``: its own advice where the SDK's would name a
+    method (a missing ticket is given with ``--ticket`` here, not with a method call)."""
+    if isinstance(exc, MissingVerifyTicketError):
+        return (
+            "no component_verify_ticket: pass --ticket TICKET, set "
+            "WXPRIVACY_COMPONENT_VERIFY_TICKET, or give --redis-url (WXPRIVACY_REDIS_URL) the "
+            "Redis your callback handler stores the ticket in"
+        )
+    return str(exc)
+
+
 def run(main: Coroutine[Any, Any, T], *, note: Callable[[], str] | None = None) -> T:
     """Run a command's coroutine; a failure exits with its :func:`status_for` status.
 
@@ -121,7 +133,7 @@ def run(main: Coroutine[Any, Any, T], *, note: Callable[[], str] | None = None) 
     except KeyboardInterrupt:
         fail("", ExitStatus.INTERRUPTED, note=note() if note else "")
     except WxPrivacyError as exc:
-        fail(str(exc), status_for(exc), note=note() if note else "")
+        fail(_cli_message(exc), status_for(exc), note=note() if note else "")
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}", ExitStatus.FATAL, note=note() if note else "")

@@ -11,19 +11,17 @@ the running event loop, and closed by :meth:`AiohttpBackend.aclose`.
 from __future__ import annotations
 
 import functools
-import socket
 import ssl
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import httpx
 
 from ._deadline import CURRENT, Progress
-from ._exchange import Answer, ExchangeError, Request
+from ._exchange import Answer, ExchangeError, Request, connect_detail
 from ._httpx_backend import KEEPALIVE_EXPIRY, MAX_CONNECTIONS
 from ._redact import redact
 
-__all__ = ["AiohttpBackend", "connect_detail"]
+__all__ = ["AiohttpBackend"]
 
 _NO_REDIRECTS: Final = False
 
@@ -63,35 +61,6 @@ def _undecodable(exc: BaseException) -> bool:
         return True
     message = str(getattr(exc, "message", ""))
     return "Can not decode content-encoding" in message
-
-
-def _where(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-
-
-def connect_detail(exc: BaseException, url: str) -> str:
-    """Say what a failed connect to ``url`` means (refused, unresolvable, TLS, timed out).
-
-    ``url`` is only used for its host and port (never its query string, which holds tokens).
-    """
-    where = _where(url)
-    cause = getattr(exc, "os_error", None) or exc.__cause__
-    name = type(exc).__name__
-    if isinstance(cause, ConnectionRefusedError):
-        return f"{name}: connection refused by {where} (is anything listening there?)"
-    if isinstance(cause, socket.gaierror) or name == "ClientConnectorDNSError":
-        return f"{name}: cannot resolve the host of {where}: {redact(str(cause or exc))}"
-    if "Certificate" in name:
-        return f"{name}: the TLS certificate of {where} is not trusted: {redact(str(exc))}"
-    if isinstance(cause, ssl.SSLError) or "SSL" in name:
-        hint = ""
-        if url.startswith("https://"):
-            hint = " (is the server plain HTTP? then base_url must start with http://)"
-        return f"{name}: TLS handshake with {where} failed{hint}: {redact(str(cause or exc))}"
-    if "Timeout" in name:
-        return f"{name}: timed out connecting to {where}"
-    return f"{name}: could not connect to {where}: {redact(str(exc))}"
 
 
 class AiohttpBackend:

@@ -15,11 +15,14 @@ Everything else — building the request, the deadlines, retries, decoding and t
 from __future__ import annotations
 
 import re
+import socket
+import ssl
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ._deadline import Progress
+from ._redact import redact
 
 __all__ = [
     "JSON_HEADERS",
@@ -28,6 +31,7 @@ __all__ = [
     "ExchangeError",
     "Request",
     "build_request",
+    "connect_detail",
 ]
 
 JSON_HEADERS: Final = {"Content-Type": "application/json; charset=utf-8"}
@@ -151,3 +155,46 @@ def build_request(
     if content is not None:
         return Request(method, url, JSON_HEADERS, content)
     return Request(method, url, {}, None)
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def _root_cause(exc: BaseException) -> BaseException | None:
+    """The operating system's or the TLS layer's error under ``exc`` (aiohttp keeps it in
+    ``os_error``; httpx chains it), else ``None``."""
+    seen: BaseException | None = getattr(exc, "os_error", None) or exc.__cause__ or exc.__context__
+    for _ in range(8):
+        if seen is None or isinstance(
+            seen, ConnectionRefusedError | socket.gaierror | ssl.SSLError
+        ):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def connect_detail(exc: BaseException, url: str) -> str:
+    """Say what a failed connect to ``url`` means (refused, unresolvable, TLS, timed out), for
+    either backend.
+
+    ``url`` is only used for its host and port (never its query string, which holds tokens).
+    """
+    where = _where(url)
+    cause = _root_cause(exc)
+    name = type(exc).__name__
+    if isinstance(cause, ConnectionRefusedError):
+        return f"{name}: connection refused by {where} (is anything listening there?)"
+    if isinstance(cause, socket.gaierror) or name == "ClientConnectorDNSError":
+        return f"{name}: cannot resolve the host of {where}: {redact(str(cause or exc))}"
+    if "Certificate" in name:
+        return f"{name}: the TLS certificate of {where} is not trusted: {redact(str(exc))}"
+    if isinstance(cause, ssl.SSLError) or "SSL" in name:
+        hint = ""
+        if url.startswith("https://"):
+            hint = " (is the server plain HTTP? then base_url must start with http://)"
+        return f"{name}: TLS handshake with {where} failed{hint}: {redact(str(cause or exc))}"
+    if "Timeout" in name:
+        return f"{name}: timed out connecting to {where}"
+    return f"{name}: could not connect to {where}: {redact(str(exc))}"

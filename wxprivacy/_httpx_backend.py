@@ -17,7 +17,7 @@ import httpx
 
 from ._deadline import CURRENT, Progress
 from ._errors import InvalidArgumentError
-from ._exchange import Answer, ExchangeError, Request
+from ._exchange import Answer, ExchangeError, Request, connect_detail
 from ._redact import redact
 
 __all__ = [
@@ -237,7 +237,10 @@ class HttpxBackend:
                 extensions={"trace": progress.httpcore_trace},
             )
         except httpx.TransportError as exc:
-            raise ExchangeError(_detail(exc), maybe_sent=not _proves_not_sent(exc)) from None
+            if _proves_not_sent(exc):
+                detail = connect_detail(exc, request.url)
+                raise ExchangeError(detail, maybe_sent=False) from None
+            raise ExchangeError(_detail(exc), maybe_sent=True) from None
         except httpx.HTTPError as exc:
             # DecodingError (a body that contradicts its Content-Encoding), TooManyRedirects, ...
             raise ExchangeError(_detail(exc), maybe_sent=True, unreadable=True) from None

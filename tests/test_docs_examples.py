@@ -36,6 +36,7 @@ import re
 import shlex
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -150,28 +151,33 @@ def _route_to(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _redis_url() -> str:
-    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    return base.rsplit("/", 1)[0] + "/14" if base.count("/") >= 3 else base + "/14"
+    """The database REDIS_URL names: the examples touch only keys under their own prefix."""
+    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def _redirect_redis(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make ``RedisTokenStore.from_url("redis://127.0.0.1:6379/0")`` in an example use ``url``."""
+def _redirect_redis(url: str, prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``RedisTokenStore.from_url(...)`` in an example use ``url`` and keys under
+    ``prefix`` (the CLI's too, through WXPRIVACY_REDIS_PREFIX)."""
     from wxprivacy.redis import RedisTokenStore
 
     original = RedisTokenStore.from_url.__func__  # type: ignore[attr-defined]
 
     def from_url(cls: type[RedisTokenStore], _url: str, **kwargs: Any) -> RedisTokenStore:
+        kwargs["key_prefix"] = prefix
         return original(cls, url, **kwargs)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(RedisTokenStore, "from_url", classmethod(from_url))
+    monkeypatch.setenv("WXPRIVACY_REDIS_PREFIX", prefix)
 
 
-def _flush_redis(url: str) -> None:
+def _delete_keys(url: str, prefix: str) -> None:
+    """Delete the keys under ``prefix`` (and nothing else) in the database of ``url``."""
     import redis
 
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
-        client.flushdb()
+        for key in client.scan_iter(match=f"{prefix}*", count=500):
+            client.delete(key)
     finally:
         client.close()
 
@@ -240,12 +246,13 @@ def test_page_examples_run(
 ) -> None:
     text = page.read_text("utf-8")
     uses_redis = "WXPRIVACY_REDIS_URL" in text
+    prefix = f"wxprivacy-docs-{uuid.uuid4().hex[:12]}"
     if uses_redis:
         url = _redis_url()
         monkeypatch.setenv("WXPRIVACY_REDIS_URL", url)
-        _redirect_redis(url, monkeypatch)
+        _redirect_redis(url, prefix, monkeypatch)
         try:
-            _flush_redis(url)
+            _delete_keys(url, prefix)
         except Exception as exc:  # pragma: no cover - depends on the machine
             if os.environ.get("CI"):
                 raise
@@ -275,4 +282,4 @@ def test_page_examples_run(
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         if uses_redis:
-            _flush_redis(_redis_url())
+            _delete_keys(_redis_url(), prefix)

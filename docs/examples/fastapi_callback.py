@@ -37,13 +37,17 @@ CALLBACK_PATH = "/wechat/component/callback"
 
 
 def create_app(handler: CallbackHandler, *, client: ComponentClient | None = None) -> FastAPI:
-    """Build the app around ``handler``; ``client`` (if given) is closed when the app stops."""
+    """Build the app around ``handler``; ``client`` (if given) and its token store (a Redis
+    store's connection pool) are closed when the app stops."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         if client is not None:
             await client.aclose()
+            close_store = getattr(client.token_store, "aclose", None)
+            if close_store is not None:  # RedisTokenStore: the pool from_url() created
+                await close_store()
 
     app = FastAPI(title="wxprivacy authorization-event callback", lifespan=lifespan)
 

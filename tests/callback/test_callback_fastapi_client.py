@@ -80,3 +80,23 @@ async def test_app_from_env_builds_a_real_client(monkeypatch: pytest.MonkeyPatch
     assert any(getattr(r, "path", None) == example.CALLBACK_PATH for r in app.routes)
     async with app.router.lifespan_context(app):  # closes the client on the way out
         pass
+
+
+async def test_the_app_closes_the_client_and_its_redis_store_when_it_stops() -> None:
+    """Issue 13 §3: the example closed its ComponentClient but never its RedisTokenStore."""
+    from wxprivacy import MemoryTokenStore
+
+    class ClosingStore(MemoryTokenStore):
+        closed = False
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    emu = Emulator()
+    store = ClosingStore()
+    client = ComponentClient(emu.component_appid, emu.component_appsecret, token_store=store)
+    app = example.create_app(CallbackHandler(client, emu.callback_crypto), client=client)
+    async with app.router.lifespan_context(app):
+        assert not store.closed
+    assert store.closed
+    assert client._closed

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
 import typer
 import typer.core
@@ -34,6 +36,30 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # tracebacks must never print the appsecret or tokens
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        try:
+            installed = version("wxprivacy")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            installed = "(not installed)"
+        typer.echo(f"wxprivacy {installed}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Audit and manage WeChat Mini Program privacy guidelines as a third-party platform."""
+
+
 app.command("audit")(audit)
 app.command("get")(get)
 app.command("set")(set_guideline)

@@ -8,6 +8,7 @@ never counted nor faulted. Sans-I/O like the rest.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Final
 
 from ._payloads import EmulatorResponse, dumps, json_response
@@ -58,9 +59,15 @@ def snapshot(state: EmulatorState) -> dict[str, Any]:
 class ControlEndpoints:
     """Answers the ``/_emulator/`` paths from the state and the traffic counters."""
 
-    def __init__(self, state: EmulatorState, traffic: Traffic) -> None:
+    def __init__(
+        self,
+        state: EmulatorState,
+        traffic: Traffic,
+        callback_keys: Callable[[], dict[str, str]] = dict,
+    ) -> None:
         self._state = state
         self._traffic = traffic
+        self._callback_keys = callback_keys
 
     def handle(self, method: str, path: str) -> EmulatorResponse:
         """Answer ``method path`` (a path under :data:`CONTROL_PREFIX`); 404 if unknown."""
@@ -72,7 +79,7 @@ class ControlEndpoints:
             self._traffic.reset()
             payload = {"ok": True}
         elif name == "state" and method == "GET":
-            payload = snapshot(self._state)
+            payload = {**snapshot(self._state), **self._callback_keys()}
         else:
             return EmulatorResponse(404, {"content-type": "text/plain"}, b"404 Not Found")
         return json_response(dumps(payload))

@@ -17,7 +17,7 @@ from ._authorization import AUTH_CODE_TTL
 from ._control import CONTROL_PREFIX, ControlEndpoints, Traffic, snapshot
 from ._faults import FaultInjector, Faults
 from ._interfaces import interface_entry
-from ._payloads import EmulatorResponse
+from ._payloads import EmulatorResponse, dumps, json_response
 from ._push import CallbackPush, Pushes
 from ._routes import ROUTES
 from ._seed import seed_specs
@@ -88,7 +88,7 @@ class Emulator:
         )
         self._traffic = Traffic()
         self._faults = FaultInjector(faults, seed, self._traffic.faults)
-        self._control = ControlEndpoints(self._state, self._traffic)
+        self._control = ControlEndpoints(self._state, self._traffic, self._callback_keys)
         self._pushes = Pushes(
             component_appid, callback_token, encoding_aes_key, clock=clock, seed=seed
         )
@@ -337,6 +337,46 @@ class Emulator:
         """
         return self._pushes.event(info_type, **fields)
 
+    def _callback_keys(self) -> dict[str, str]:
+        """The callback Token and EncodingAESKey, for ``GET /_emulator/state``."""
+        return {"callback_token": self.callback_token, "encoding_aes_key": self.encoding_aes_key}
+
+    def _push_over_http(self, query: Mapping[str, str]) -> EmulatorResponse:
+        """``POST /_emulator/push?kind=...[&authorizer_appid=...]``: make a push for a process
+        that tests its callback URL over HTTP, and answer it as JSON ``{"info_type", "query",
+        "body"}`` (POST ``body`` to your URL with ``query`` as its query string).
+
+        ``kind`` is ``ticket`` (a fresh verify ticket), ``authorized`` or ``updateauthorized``
+        (the authorizer is authorized anew: its refresh token changes) or ``unauthorized`` (its
+        authorization is revoked). Anything else answers HTTP 400 saying what was wrong.
+        """
+        kind = query.get("kind", "")
+        appid = query.get("authorizer_appid", "")
+        if kind == "ticket":
+            push = self.ticket_push()
+        elif kind in ("authorized", "updateauthorized", "unauthorized") and (
+            appid in self._state.authorizers or (kind != "unauthorized" and appid)
+        ):
+            push = (
+                self.unauthorized_push(appid)
+                if kind == "unauthorized"
+                else self.authorized_push(appid, info_type=kind)
+            )
+        else:
+            problem = (
+                f"kind must be ticket, authorized, updateauthorized or unauthorized, got {kind!r}"
+                if kind not in ("ticket", "authorized", "updateauthorized", "unauthorized")
+                else f"authorizer_appid {appid!r} is not an authorizer of this emulator"
+            )
+            headers = {"content-type": "application/json"}
+            return EmulatorResponse(400, headers, dumps({"error": problem}))
+        payload = {
+            "info_type": push.info_type,
+            "query": dict(push.query),
+            "body": push.body.decode(),
+        }
+        return json_response(dumps(payload))
+
     def ticket_push(self) -> CallbackPush:
         """Issue a fresh verify ticket (see :meth:`push_ticket`) and return its push."""
         ticket = self.push_ticket()
@@ -427,6 +467,8 @@ class Emulator:
             out a network failure instead of sending it.
         """
         if path.startswith(CONTROL_PREFIX):
+            if path == CONTROL_PREFIX + "push" and method == "POST":
+                return self._push_over_http(query)
             return self._control.handle(method, path)
         self._traffic.calls[path] += 1
         if self.latency > 0:

@@ -20,7 +20,7 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -146,11 +146,13 @@ class AuditFile:
         if not self._append:
             self._summary.add(record)
 
-    def finish(self) -> AuditSummary:
+    def finish(self, current: Collection[str] | None = None) -> AuditSummary:
         """Complete the file (one line per authorizer); return the summary of its records.
 
         Without ``resume``, a run that wrote nothing still leaves an (empty) file: the audit is
-        complete, there was nothing to record.
+        complete, there was nothing to record. With ``current`` (the authorizers WeChat lists
+        now), a resumed file keeps the records of authorizers no longer listed (they are the
+        history of the audit), but the summary counts only the current ones.
         """
         if not self._append:
             if self._fd is None and not self._special:
@@ -162,7 +164,7 @@ class AuditFile:
             self.close()
             return self._summary
         self.close()
-        return self._tidy()
+        return self._tidy(current)
 
     def close(self) -> None:
         """Close the file; remove a temporary file that was never renamed (the old one stays)."""
@@ -203,8 +205,9 @@ class AuditFile:
         os.replace(self._temp, self._target)
         self._temp = None
 
-    def _tidy(self) -> AuditSummary:
-        """Summarize each authorizer's last record; rewrite the file to only those if needed."""
+    def _tidy(self, current: Collection[str] | None) -> AuditSummary:
+        """Summarize each authorizer's last record (of ``current`` ones only, when given);
+        rewrite the file to only those last records if needed."""
         scan = _scan(self._target)
         summary = AuditSummary()
         with self._target.open("rb") as src:
@@ -214,7 +217,8 @@ class AuditFile:
                     record = parse_line(line)
                     if record is None or scan.last[record["authorizer_appid"]][0] != number:
                         continue  # torn, not a record, or replaced by a later line
-                    summary.add(record)
+                    if current is None or record["authorizer_appid"] in current:
+                        summary.add(record)
                     if dst is not None:
                         dst.write(line)
                 if dst is not None:

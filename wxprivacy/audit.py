@@ -104,13 +104,15 @@ async def audit_into(
 
     When ``output`` resumes a file, authorizers whose last record there is a success are not
     fetched again (failed ones are); the new records are appended and the last record of each
-    authorizer wins. The refresh tokens the list holds are stored by
+    authorizer wins. Records of authorizers WeChat no longer lists stay in the file, but the
+    summary counts only the authorizers listed now. The refresh tokens the list holds are stored by
     :meth:`ComponentClient.store_listed_refresh_tokens` (where the store holds none or a
     different one: this also recovers from 61023). Each record is written whole the moment its
     fetch completes; when the run is interrupted (SIGINT, cancellation, even SIGKILL) the file
     holds every earlier record or a newer one, ready for ``resume``.
     """
     done = set(output.done)
+    listed: set[str] = set()  # the fleet WeChat lists now: the summary counts only these
     if progress is not None:
         progress.advance(len(done))
 
@@ -119,6 +121,7 @@ async def audit_into(
             if progress is not None:
                 progress.set_total(page.total_count)
             for item in page.list:
+                listed.add(item.authorizer_appid)
                 if item.authorizer_appid not in done:
                     done.add(item.authorizer_appid)
                     yield item.authorizer_appid
@@ -128,4 +131,4 @@ async def audit_into(
         output.write(record_for(appid, result, privacy_ver=privacy_ver))
         if progress is not None:
             progress.advance()
-    return output.finish()
+    return output.finish(listed)

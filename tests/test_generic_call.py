@@ -8,7 +8,7 @@ Unwrapped endpoints: ``GET /wxa/security/get_code_privacy_info`` (the emulator a
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import httpx
@@ -45,6 +45,22 @@ class QuotaNumbers:
 @attrs.frozen
 class ApiQuota:
     quota: QuotaNumbers
+
+
+@attrs.frozen
+class Unresolvable:
+    inner: NoSuchType  # type: ignore[name-defined]  # noqa: F821 - unresolvable on purpose
+
+
+@attrs.frozen
+class Positive:
+    count: int = attrs.field(validator=attrs.validators.gt(0))
+
+
+@attrs.frozen
+class Counts:
+    counts: dict[str, int]
+    kind: Literal["a", "b"] = "a"
 
 
 @attrs.frozen
@@ -212,6 +228,14 @@ async def test_an_answer_that_does_not_fit_the_model_names_the_field() -> None:
         (CODE_PRIVACY, {"token_param": "access_token&x=1"}),
         (CODE_PRIVACY, {"authorizer_appid": " wx1111111111111111"}),
         (CODE_PRIVACY, {"model": dict}),
+        # found by the trial: dot segments, which HTTP libraries collapse (the token would leave
+        # base_url), a non-bool idempotent, a model the converter cannot build
+        ("/../x/y", {}),
+        ("/wxa/../cgi-bin/component/api_component_token", {}),
+        ("/..", {}),
+        ("/wxa/./get_category", {}),
+        (CODE_PRIVACY, {"idempotent": "yes"}),
+        (CODE_PRIVACY, {"model": Unresolvable}),
     ],
 )
 async def test_bad_calls_are_refused_before_anything_is_sent(
@@ -222,3 +246,22 @@ async def test_bad_calls_are_refused_before_anything_is_sent(
     with pytest.raises(InvalidArgumentError):
         await client.call(endpoint, body, **kwargs)
     assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("model", "answer"),
+    [
+        (Positive, {"count": -1}),  # the class's own validator refuses it
+        (Counts, {"counts": [1, 2]}),  # a list where a dict is declared
+        (Counts, {"counts": {"x": "many"}}),
+        (Counts, {"counts": {}, "kind": "c"}),  # outside the Literal
+    ],
+)
+async def test_an_answer_that_a_callers_model_refuses_is_a_response_format_error(
+    model: type, answer: dict[str, Any]
+) -> None:
+    """Found by the trial: bare AttributeError, ValueError and cattrs errors escaped."""
+    client, _seen = mocked(lambda _r, _n: httpx.Response(200, json={"errcode": 0, **answer}))
+    await warm(client)
+    with pytest.raises(ResponseFormatError):
+        await client.call(QUOTA, {}, token_param="access_token", model=model)

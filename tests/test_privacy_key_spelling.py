@@ -126,3 +126,50 @@ def test_wxprivacy_set_flags_a_misspelled_key(tmp_path: Path, dry_run: bool) -> 
     assert "UserInfo" in refused.output and "--custom-key" in " ".join(refused.output.split())
     accepted = CliRunner().invoke(app, [*args, "--custom-key", "Userinfo"])
     assert accepted.exit_code == 0, accepted.output
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "ＵｓｅｒＩｎｆｏ",  # full-width (a Chinese keyboard)
+        "User\u200bInfo",  # zero-width space
+        "Us\u0435rinfo",  # Cyrillic e
+        "User\u2160nfo",  # Roman numeral one
+        "\u1d1cserInfo",  # small capital u
+        "USER\u0130NFO",  # Turkish dotted capital I
+    ],
+)
+def test_look_alikes_from_other_scripts_are_refused(key: str) -> None:
+    """Found by the trial: these were written, leaving the real UserInfo undeclared."""
+    with pytest.raises(InvalidArgumentError, match="UserInfo"):
+        body(key)
+
+
+def test_a_misspelled_key_in_an_sdks_list_is_refused_too() -> None:
+    from wxprivacy import SdkPrivacyInfo
+
+    sdk = SdkPrivacyInfo(
+        sdk_name="地图SDK",
+        sdk_biz_name="某某科技有限公司",
+        sdk_list=(SettingItem(privacy_key="location", privacy_text="显示附近门店"),),
+    )
+    with pytest.raises(InvalidArgumentError, match=r"sdk_privacy_info_list\[0\].sdk_list\[0\]"):
+        set_privacy_body(
+            owner_setting=OWNER,
+            setting_list=(),
+            sdk_privacy_info_list=[sdk],
+            privacy_ver=2,
+            official_keys=OFFICIAL_PRIVACY_KEYS,
+        )
+
+
+@pytest.mark.parametrize("custom", [None, b"Userinfo", "Userinfo", 5])
+def test_custom_keys_must_be_a_collection_of_keys(custom: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="custom_keys"):
+        set_privacy_body(
+            owner_setting=OWNER,
+            setting_list=(),
+            sdk_privacy_info_list=(),
+            privacy_ver=2,
+            custom_keys=custom,  # type: ignore[arg-type]
+        )

@@ -16,7 +16,8 @@ import attrs
 
 from . import _serde
 from ._base import BaseClient, check_appid
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, ResponseFormatError
+from ._redact import redact
 
 __all__ = ["GenericAPI", "Method"]
 
@@ -31,12 +32,17 @@ _PARAM: Final = re.compile(r"[a-z_]{1,64}")
 def _check_call(
     endpoint: str, method: str, body: Any, files: Mapping[str, Any] | None, token_param: str | None
 ) -> None:
-    if not isinstance(endpoint, str) or _PATH.fullmatch(endpoint) is None or "//" in endpoint:
+    if (
+        not isinstance(endpoint, str)
+        or _PATH.fullmatch(endpoint) is None
+        or "//" in endpoint
+        or any(part in (".", "..") for part in endpoint.split("/"))
+    ):
         raise InvalidArgumentError(
             "endpoint must be a WeChat path such as '/wxa/security/get_code_privacy_info' (no "
             f"scheme, host, query string or fragment: the token goes to base_url only), got "
             f"{endpoint!r}"
-        )
+        )  # dot segments too: HTTP libraries collapse them, and the token would leave base_url
     if method not in ("GET", "POST"):
         raise InvalidArgumentError(f"method must be 'GET' or 'POST', got {method!r}")
     if method == "GET" and (body is not None or files is not None):
@@ -52,6 +58,20 @@ def _check_call(
             "token_param must be a query parameter name such as 'access_token', "
             f"got {token_param!r}"
         )
+
+
+def _check_model(model: Any) -> None:
+    """Refuse, before anything is sent, a model that is not an attrs class or whose fields the
+    converter cannot structure (an annotation it cannot resolve, a type it has no rule for)."""
+    if not isinstance(model, type) or not attrs.has(model):
+        raise InvalidArgumentError(f"model must be an attrs class, got {model!r}")
+    try:
+        _serde.converter.get_structure_hook(model)
+    except Exception as exc:  # noqa: BLE001 - NameError, cattrs' errors...: all one answer
+        raise InvalidArgumentError(
+            f"model {model.__name__} cannot be structured: {type(exc).__name__}: {exc} (define "
+            "it at module level, with types attrs can resolve)"
+        ) from None
 
 
 class GenericAPI(BaseClient):
@@ -122,8 +142,9 @@ class GenericAPI(BaseClient):
                 ``False`` for POST.
             token_param: the query parameter carrying the token (see above).
             model: an attrs class to structure the answer into, through the SDK's converter
-                (keys matched case-insensitively, unknown ones kept in a field named ``extras``
-                when the class has one); ``None`` returns the decoded JSON object.
+                (keys matched case-insensitively, unknown keys dropped, fields by cattrs' rules
+                for their types); ``None`` returns the decoded JSON object. Define it once, at
+                module level (the converter keeps a structuring function per class).
 
         Returns:
             The decoded JSON object (``errcode`` 0 or absent), or an instance of ``model``.
@@ -140,8 +161,12 @@ class GenericAPI(BaseClient):
         _check_call(endpoint, method, body, files, token_param)
         if authorizer_appid is not None:
             check_appid("authorizer_appid", authorizer_appid)
-        if model is not None and not attrs.has(model):
-            raise InvalidArgumentError(f"model must be an attrs class, got {model!r}")
+        if idempotent is not None and not isinstance(idempotent, bool):
+            raise InvalidArgumentError(
+                f"idempotent must be True, False or None, got {idempotent!r}"
+            )
+        if model is not None:
+            _check_model(model)
         if body is not None:
             try:
                 _serde.dumps(body)
@@ -154,4 +179,13 @@ class GenericAPI(BaseClient):
         )
         if model is None:
             return data
-        return _serde.structure_response(data, model, endpoint=endpoint)
+        try:
+            return _serde.structure_response(data, model, endpoint=endpoint)
+        except ResponseFormatError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a caller's class: its validators, its types
+            raise ResponseFormatError(
+                f"the answer of {endpoint} does not fit {model.__name__}: "
+                f"{type(exc).__name__}: {redact(str(exc))[:200]}",
+                endpoint=endpoint,
+            ) from None

@@ -178,8 +178,10 @@ class PrivacyAPI(BaseClient):
             MissingRefreshTokenError, TransportError, WeChatAPIError: as for any call.
         """
         check_privacy_ver(privacy_ver)
-        if isinstance(custom_keys, str):
-            raise InvalidArgumentError("custom_keys must be an iterable of keys, not one string")
+        if isinstance(custom_keys, str | bytes) or not isinstance(custom_keys, Iterable):
+            raise InvalidArgumentError(
+                f"custom_keys must be an iterable of keys, got {custom_keys!r:.60}"
+            )
         body = set_privacy_body(
             owner_setting=owner_setting,
             setting_list=setting_list,

@@ -10,8 +10,11 @@ unless the caller says it is custom. The catalogue is the ``privacy_desc_list`` 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection
 from typing import Final
+
+from anyascii import anyascii
 
 __all__ = ["OFFICIAL_PRIVACY_KEYS", "lookalike"]
 
@@ -30,7 +33,13 @@ _SEPARATORS: Final = re.compile(r"[\s_\-.]+")
 
 
 def _spelling(key: str) -> str:
-    return _SEPARATORS.sub("", key).lower()
+    """How a key reads: compatibility forms folded (full-width letters, ``Ⅰ``), invisible format
+    characters (zero-width spaces) dropped, look-alike letters of other scripts (Cyrillic ``е``,
+    small capital ``ᴜ``, ``İ``) transliterated to ASCII (``anyascii``), separators dropped, case
+    folded."""
+    folded = unicodedata.normalize("NFKC", key)
+    visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return _SEPARATORS.sub("", anyascii(visible)).casefold()
 
 
 def lookalike(key: str, official: Collection[str]) -> str | None:

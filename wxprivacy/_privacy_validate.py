@@ -196,7 +196,10 @@ def _check_sdks(infos: Any) -> tuple[SdkPrivacyInfo, ...]:
 
 
 def _check_spelling(
-    items: tuple[SettingItem, ...], official: Collection[str], custom: Collection[str]
+    path: str,
+    items: tuple[SettingItem, ...],
+    official: Collection[str],
+    custom: Collection[str],
 ) -> None:
     """Refuse a key that is an official one spelled differently, unless it is in ``custom``."""
     for index, item in enumerate(items):
@@ -204,7 +207,7 @@ def _check_spelling(
         near = lookalike(key, official)
         if near is not None and key not in custom:
             raise _fail(
-                f"setting_list[{index}].privacy_key",
+                f"{path}[{index}].privacy_key",
                 f"{key!r} is WeChat's {near!r} spelled differently, so {near!r} would stay "
                 f"undeclared: write {near!r}, or, if {key!r} is a custom key of yours, pass "
                 f"custom_keys=[{key!r}] (wxprivacy set --custom-key {key})",
@@ -237,13 +240,19 @@ def set_privacy_body(
     Raises:
         InvalidArgumentError: the message starts with the offending field path.
     """
+    if isinstance(custom_keys, str | bytes) or not isinstance(custom_keys, Collection):
+        raise _fail("custom_keys", f"must be a collection of keys, got {custom_keys!r:.60}")
     items = _check_items("setting_list", setting_list)
-    _check_spelling(items, official_keys, custom_keys)
+    _check_spelling("setting_list", items, official_keys, custom_keys)
+    sdks = _check_sdks(sdk_privacy_info_list)
+    for index, info in enumerate(sdks):
+        path = f"sdk_privacy_info_list[{index}].sdk_list"
+        _check_spelling(path, tuple(info.sdk_list), official_keys, custom_keys)
     request = SetPrivacySetting(
         privacy_ver=privacy_ver,
         owner_setting=_check_owner(owner_setting, privacy_ver),
         setting_list=items,
-        sdk_privacy_info_list=_check_sdks(sdk_privacy_info_list),
+        sdk_privacy_info_list=sdks,
     )
     if privacy_ver == 2:
         return unstructure_request(request, SET_PRIVACY_FIELDS)

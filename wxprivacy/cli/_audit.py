@@ -135,9 +135,15 @@ def demo(
     authorizers: Annotated[int, typer.Option(min=1, help="Emulated authorizers.")] = 500,
     out: OutOpt = Path("audit-demo.jsonl"),
     concurrency: ConcurrencyOpt = 16,
-    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --out.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force/--no-force",
+            help="Replace a non-empty --out (a demo does by default, so it can run again).",
+        ),
+    ] = True,
 ) -> None:
-    """Run the audit against an in-process emulator (the same as: audit --emulator N)."""
+    """Run the audit against an in-process emulator (the same as: audit --emulator N --force)."""
     audit(
         out=out,
         concurrency=concurrency,

@@ -237,3 +237,32 @@ async def test_get_privacy_settings_refuses_an_async_iterable() -> None:
     with pytest.raises(InvalidArgumentError, match="iter_privacy_settings"):
         await client.get_privacy_settings(appids())  # type: ignore[arg-type]
     await client.aclose()
+
+
+def _big(kind: str) -> bytes:
+    import gzip
+
+    size = 16 * 1024 * 1024 + 1  # one byte past the limit, after decompression
+    data = b'{"errcode":0,"pad":"' + b"x" * (size - 22) + b'"}'
+    if kind == "gzip":
+        packed = gzip.compress(data, compresslevel=1)  # a few KB on the wire
+        head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
+        return head % len(packed) + packed
+    if kind == "chunked":
+        step = 1 << 20
+        parts = [data[i : i + step] for i in range(0, len(data), step)]
+        chunks = b"".join(b"%x\r\n" % len(part) + part + b"\r\n" for part in parts)
+        return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(data) + data
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("shape", ["plain", "gzip", "chunked"])
+async def test_an_answer_past_the_size_limit_is_refused_not_retried(kind: str, shape: str) -> None:
+    """Found by the trial: a 300 KB gzip answer that expands to 300 MB was read whole."""
+    big = _big(shape)
+    async with RawServer(lambda _n: big) as server:
+        async with await _client(server.url, kind, retry=FAST) as client:
+            with pytest.raises(ResponseFormatError, match="AnswerTooLarge"):
+                await client.get_privacy_setting(A)
+    assert server.requests == 1

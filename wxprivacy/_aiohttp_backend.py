@@ -17,7 +17,15 @@ from typing import Any, Final
 import httpx
 
 from ._deadline import CURRENT, Progress
-from ._exchange import Answer, ExchangeError, Request, connect_detail
+from ._exchange import (
+    MAX_ANSWER_BYTES,
+    Answer,
+    ExchangeError,
+    Request,
+    answer_too_large,
+    connect_detail,
+    plain_and_small,
+)
 from ._httpx_backend import KEEPALIVE_EXPIRY, MAX_CONNECTIONS
 from ._redact import redact
 
@@ -149,8 +157,14 @@ class AiohttpBackend:
                 headers=request.headers,
                 allow_redirects=_NO_REDIRECTS,
             ) as response:
-                body = await response.read()
-                return Answer(response.status, body)
+                if plain_and_small(response.headers, response.content_length):
+                    return Answer(response.status, await response.read())
+                body = bytearray()
+                async for chunk in response.content.iter_chunked(65536):
+                    body += chunk
+                    if len(body) > MAX_ANSWER_BYTES:
+                        raise answer_too_large()
+                return Answer(response.status, bytes(body))
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise ExchangeError(connect_detail(exc, request.url), maybe_sent=False) from None
         except aiohttp.ClientError as exc:

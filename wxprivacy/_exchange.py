@@ -26,6 +26,9 @@ from ._redact import redact
 
 __all__ = [
     "JSON_HEADERS",
+    "MAX_ANSWER_BYTES",
+    "answer_too_large",
+    "plain_and_small",
     "Answer",
     "Backend",
     "ExchangeError",
@@ -35,6 +38,9 @@ __all__ = [
 ]
 
 JSON_HEADERS: Final = {"Content-Type": "application/json; charset=utf-8"}
+MAX_ANSWER_BYTES: Final = 16 * 1024 * 1024
+"""The largest answer read, after decompression (WeChat's are kilobytes; a page of 500
+authorizers is ~100 KB): a larger one, or a compressed bomb, is refused as unreadable."""
 _URL_SAFE: Final = re.compile(r"[A-Za-z0-9_.~-]*")
 """Characters ``quote(..., safe='')`` leaves alone (WeChat's tokens are made of them)."""
 
@@ -121,6 +127,23 @@ class Backend(Protocol):
     def is_closed(self) -> bool:
         """Whether :meth:`aclose` closed it."""
         ...
+
+
+def answer_too_large() -> ExchangeError:
+    """The error for an answer past :data:`MAX_ANSWER_BYTES` (a format problem: not retried)."""
+    return ExchangeError(
+        f"AnswerTooLarge: more than {MAX_ANSWER_BYTES} bytes (after decompression)",
+        maybe_sent=True,
+        unreadable=True,
+    )
+
+
+def plain_and_small(headers: Mapping[str, str], length: int | None) -> bool:
+    """Whether an answer can be read whole at once: not compressed, and a ``Content-Length``
+    within :data:`MAX_ANSWER_BYTES` (otherwise it is read in chunks, counting)."""
+    encoding = headers.get("Content-Encoding", "")
+    plain = not encoding or encoding.strip().lower() == "identity"
+    return plain and length is not None and length <= MAX_ANSWER_BYTES
 
 
 def build_request(

@@ -17,7 +17,15 @@ import httpx
 
 from ._deadline import CURRENT, Progress
 from ._errors import InvalidArgumentError
-from ._exchange import Answer, ExchangeError, Request, connect_detail
+from ._exchange import (
+    MAX_ANSWER_BYTES,
+    Answer,
+    ExchangeError,
+    Request,
+    answer_too_large,
+    connect_detail,
+    plain_and_small,
+)
 from ._redact import redact
 
 __all__ = [
@@ -190,6 +198,24 @@ def _proves_not_sent(exc: httpx.TransportError) -> bool:
     return bool(names & {"ClientConnectorError", "ConnectionTimeoutError"})
 
 
+async def _read_bounded(response: httpx.Response) -> bytes:
+    """The whole body, at most :data:`MAX_ANSWER_BYTES` after decompression.
+
+    Raises:
+        ExchangeError: the answer is larger (unreadable: not retried).
+    """
+    length = response.headers.get("Content-Length")
+    known = int(length) if length is not None and length.isdigit() else None
+    if plain_and_small(response.headers, known):
+        return await response.aread()
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise answer_too_large()
+    return bytes(body)
+
+
 def _detail(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {redact(str(exc))}"
 
@@ -229,13 +255,18 @@ class HttpxBackend:
         """
         current = CURRENT.set(progress)  # read by the trace hooks of a caller's aiohttp pool
         try:
-            response = await self.http.request(
+            built = self.http.build_request(
                 request.method,
                 request.url,
                 content=request.body,
                 headers=request.headers,
                 extensions={"trace": progress.httpcore_trace},
             )
+            response = await self.http.send(built, stream=True)
+            try:
+                body = await _read_bounded(response)
+            finally:
+                await response.aclose()
         except httpx.TransportError as exc:
             if _proves_not_sent(exc):
                 detail = connect_detail(exc, request.url)
@@ -252,4 +283,4 @@ class HttpxBackend:
             raise ExchangeError(_detail(exc), maybe_sent=True) from None
         finally:
             CURRENT.reset(current)
-        return Answer(response.status_code, response.content)
+        return Answer(response.status_code, body)

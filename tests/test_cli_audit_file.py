@@ -392,3 +392,18 @@ def test_out_may_be_dev_null() -> None:
     assert result.exit_code == 0, result.output
     assert "Audited 5 authorizers" in result.output
     assert Path(os.devnull).exists() and not Path(os.devnull).is_file()
+
+
+def test_the_demo_replaces_its_own_file_but_never_one_you_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the README trial: a second ``wxprivacy demo`` exited 2 on its own file."""
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        result = runner.invoke(app, ["demo", "--authorizers", "5"])
+        assert result.exit_code in (0, 1), result.output  # 1: emulated 61007s
+    assert (tmp_path / "audit-demo.jsonl").read_bytes().count(b"\n") == 5
+    mine = tmp_path / "mine.jsonl"
+    mine.write_bytes(OLD)
+    result = runner.invoke(app, ["demo", "--authorizers", "5", "--out", str(mine)])
+    assert result.exit_code == 2 and mine.read_bytes() == OLD

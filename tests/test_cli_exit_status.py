@@ -251,7 +251,7 @@ def bad_input(command: str, files: Files) -> list[str]:
         "get": ["get", " ", "--refresh-token", "r", "--emulator", "3"],  # a blank appid
         "set": ["set", READABLE, "--from", str(files.bad_guideline), "--emulator", "3"],
         "apply-template": ["apply-template", str(files.bad_template), "--emulator", "3"],
-        "demo": ["demo", "--out", str(files.existing), "--no-force"],  # a demo replaces by default
+        "demo": ["demo", "--out", str(files.existing)],
         "emulator": ["emulator", "--port", "0", "--fault-reset", "0.6", "--fault-timeout", "0.6"],
     }[command]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import orjson
 import typer
@@ -131,19 +131,27 @@ def audit(
         raise typer.Exit(ExitStatus.FAILED)
 
 
+DEMO_OUT: Final = Path("audit-demo.jsonl")
+"""Where ``wxprivacy demo`` writes unless told otherwise (replaced by each run)."""
+
+
 def demo(
     authorizers: Annotated[int, typer.Option(min=1, help="Emulated authorizers.")] = 500,
-    out: OutOpt = Path("audit-demo.jsonl"),
+    out: OutOpt = DEMO_OUT,
     concurrency: ConcurrencyOpt = 16,
     force: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--force/--no-force",
-            help="Replace a non-empty --out (a demo does by default, so it can run again).",
+            help="Replace a non-empty --out. Default: yes for the demo's own file "
+            "(audit-demo.jsonl, so the demo runs again), no for a file you name.",
+            show_default=False,
         ),
-    ] = True,
+    ] = None,
 ) -> None:
-    """Run the audit against an in-process emulator (the same as: audit --emulator N --force)."""
+    """Run the audit against an in-process emulator (the same as: audit --emulator N)."""
+    if force is None:  # the demo's own file is replaced; a file you name never silently
+        force = out == DEMO_OUT
     audit(
         out=out,
         concurrency=concurrency,

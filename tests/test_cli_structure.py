@@ -363,3 +363,17 @@ def test_commands_store_listed_refresh_tokens_only_through_the_client_method(
     result = runner.invoke(app, args)
     assert result.exit_code in (ExitStatus.OK, ExitStatus.FAILED), result.output
     assert writers and set(writers) == {"store_listed_refresh_tokens"}
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["audit"], ["get"], ["set"], ["apply-template"], ["emulator"], ["demo"]]
+)
+def test_help_shows_no_type_placeholders_beside_flags(command: list[str]) -> None:
+    """Issue 13 §3: help reads like the docs (typer 0.29 printed "<bool>" beside every flag)."""
+    from typer.testing import CliRunner
+
+    from wxprivacy.cli import app
+
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output

@@ -20,6 +20,55 @@ from wxprivacy._batch import DEFAULT_MAX_REQUEUES, as_completed_bounded, gather_
 OUTCOMES = ("ok", "error", "quota_once", "quota_always", "crash")
 
 
+class Work:
+    """The work of a scheduled batch: each key's outcome is in its name (``k3-quota_once``), its
+    duration random (a few loop steps, sometimes a short sleep); counts what the batch did."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.attempts: dict[str, int] = {}
+        self.running = 0
+        self.peak = 0
+        self.cancelled: list[str] = []
+
+    async def delay(self) -> None:
+        for _ in range(self.rng.randrange(3)):
+            await asyncio.sleep(0)
+        if self.rng.random() < 0.2:
+            await asyncio.sleep(self.rng.uniform(0, 0.002))
+
+    async def __call__(self, key: str) -> str:
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            await self.delay()
+            kind = key.split("-", 1)[1]
+            if kind == "error":
+                raise WxPrivacyError(f"failed {key}")
+            if kind == "crash":
+                raise ValueError(f"bug {key}")
+            if kind == "quota_always" or (kind == "quota_once" and self.attempts[key] == 1):
+                raise MinuteQuotaExceededError(45011, "minute quota", now=0.0)
+            return f"value of {key}"
+        except asyncio.CancelledError:
+            self.cancelled.append(key)
+            raise
+        finally:
+            self.running -= 1
+
+    def check(self, key: str, value: object) -> None:
+        """Assert the result the batch gave for ``key``."""
+        kind = key.split("-", 1)[1]
+        if kind in ("ok", "quota_once"):
+            assert value == f"value of {key}"
+        elif kind == "quota_always":
+            assert isinstance(value, MinuteQuotaExceededError)
+            assert self.attempts[key] == DEFAULT_MAX_REQUEUES + 1
+        else:  # a bug in work is wrapped, not raised
+            assert isinstance(value, WxPrivacyError)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     keys=st.lists(st.sampled_from(OUTCOMES), max_size=40),
@@ -40,35 +89,7 @@ async def _schedule(
     rng = random.Random(seed)
     names = [f"k{i}-{o}" for i, o in enumerate(outcomes)]
     pulled: list[str] = []
-    attempts: dict[str, int] = {}
-    running = [0, 0]  # now, peak
-    cancelled: list[str] = []
-
-    async def delay() -> None:
-        for _ in range(rng.randrange(3)):
-            await asyncio.sleep(0)
-        if rng.random() < 0.2:
-            await asyncio.sleep(rng.uniform(0, 0.002))
-
-    async def work(key: str) -> str:
-        attempts[key] = attempts.get(key, 0) + 1
-        running[0] += 1
-        running[1] = max(running[1], running[0])
-        try:
-            await delay()
-            kind = key.split("-", 1)[1]
-            if kind == "error":
-                raise WxPrivacyError(f"failed {key}")
-            if kind == "crash":
-                raise ValueError(f"bug {key}")
-            if kind == "quota_always" or (kind == "quota_once" and attempts[key] == 1):
-                raise MinuteQuotaExceededError(45011, "minute quota", now=0.0)
-            return f"value of {key}"
-        except asyncio.CancelledError:
-            cancelled.append(key)
-            raise
-        finally:
-            running[0] -= 1
+    work = Work(rng)
 
     def plain():  # type: ignore[no-untyped-def]
         for name in names:
@@ -77,7 +98,7 @@ async def _schedule(
 
     async def stream() -> AsyncIterator[str]:
         for name in names:
-            await delay()
+            await work.delay()
             pulled.append(name)
             yield name
 
@@ -91,23 +112,16 @@ async def _schedule(
         if stop_after is not None and len(seen) >= stop_after:
             break
         if rng.random() < 0.3:
-            await delay()  # a slow consumer
+            await work.delay()  # a slow consumer
     await batch.aclose()
-    assert running[0] == 0  # closing left nothing running
-    assert running[1] <= concurrency
+    assert work.running == 0  # closing left nothing running
+    assert work.peak <= concurrency
     if stop_after is None or stop_after >= len(names):
         assert set(seen) == set(names)
-        assert not cancelled
+        assert not work.cancelled
     for key, value in seen.items():
-        kind = key.split("-", 1)[1]
-        if kind in ("ok", "quota_once"):
-            assert value == f"value of {key}"
-        elif kind == "quota_always":
-            assert isinstance(value, MinuteQuotaExceededError)
-            assert attempts[key] == DEFAULT_MAX_REQUEUES + 1
-        else:
-            assert isinstance(value, WxPrivacyError)  # a bug in work is wrapped, not raised
-    assert set(cancelled) <= set(pulled) - set(seen)  # only unfinished keys were cancelled
+        work.check(key, value)
+    assert set(work.cancelled) <= set(pulled) - set(seen)  # only unfinished keys were cancelled
 
 
 async def test_an_error_raised_by_the_input_is_raised_by_the_batch() -> None:
@@ -146,36 +160,10 @@ async def _gather(outcomes: list[str], repeats: list[int], concurrency: int, see
     rng = random.Random(seed)
     names = [f"k{i}-{o}" for i, o in enumerate(outcomes)]
     given_keys = names + [names[i] for i in repeats if i < len(names)]  # repeated appids
-    running = [0, 0]
-    attempts: dict[str, int] = {}
-
-    async def work(key: str) -> str:
-        attempts[key] = attempts.get(key, 0) + 1
-        running[0] += 1
-        running[1] = max(running[1], running[0])
-        try:
-            for _ in range(rng.randrange(3)):
-                await asyncio.sleep(0)
-            kind = key.split("-", 1)[1]
-            if kind == "error":
-                raise WxPrivacyError(f"failed {key}")
-            if kind == "crash":
-                raise ValueError(f"bug {key}")
-            if kind == "quota_always" or (kind == "quota_once" and attempts[key] == 1):
-                raise MinuteQuotaExceededError(45011, "minute quota", now=0.0)
-            return f"value of {key}"
-        finally:
-            running[0] -= 1
+    work = Work(rng)
 
     results = await gather_bounded(given_keys, work, concurrency)
     assert list(results) == names  # input order, a repeated key once
-    assert running == [0, min(running[1], concurrency)] and running[1] <= concurrency
+    assert work.running == 0 and work.peak <= concurrency
     for key, value in results.items():
-        kind = key.split("-", 1)[1]
-        if kind in ("ok", "quota_once"):
-            assert value == f"value of {key}"
-        elif kind == "quota_always":
-            assert isinstance(value, MinuteQuotaExceededError)
-            assert attempts[key] == DEFAULT_MAX_REQUEUES + 1
-        else:
-            assert isinstance(value, WxPrivacyError) and not isinstance(value, ValueError)
+        work.check(key, value)

@@ -383,10 +383,15 @@ class BaseClient:
         burst of 100,000 calls costs under 3 KB each (``benchmarks/bench_burst.py``).
 
         Raises:
+            InvalidArgumentError: ``body`` is not JSON (before anything waits or is sent).
             TransportError: ``call_timeout`` passed in line (``maybe_sent=False``), or as for
                 any call. ClientClosedError, WrongEventLoopError, and the call's own errors.
         """
         self._check_usable()
+        try:  # before the line: a body that cannot be sent fails at once (bytes are exact-size)
+            content = None if body is None else _serde.dumps(body)
+        except TypeError as exc:
+            raise InvalidArgumentError(f"the body of {endpoint} is not JSON: {exc}") from None
         admission, wire = self._admission, self._wire
         waited = 0.0
         if not admission.try_take():
@@ -402,7 +407,6 @@ class BaseClient:
                 raise late_error(endpoint, what, maybe_sent=False) from None
             waited = wire.timer() - started
         try:
-            content = None if body is None else _serde.dumps(body)
             token_name = token_param or (
                 "access_token" if authorizer_appid else "component_access_token"
             )

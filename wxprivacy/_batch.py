@@ -1,12 +1,13 @@
-"""Run one coroutine per key with bounded concurrency, yielding results as they complete.
+"""Run work for many keys on at most ``concurrency`` workers: as they complete, or all at once.
 
 Keys are pulled from the input lazily, so a batch over 100,000 authorizers holds at most
-``concurrency`` of them in flight at once, and one key's failure never loses another's result.
+``concurrency`` of them at once (in flight, or finished and not yet read), and one key's failure
+never loses another's result. A worker runs one key after another: no task per key.
 
 A key whose work failed with 45011 (:class:`MinuteQuotaExceededError`, the per-minute quota) is
-put back at the head of the queue, at most ``max_requeues`` times; the client's rate limiter
-holds the endpoint until the next minute meanwhile (see ``_ratelimit.py``), so the re-queued key
-waits instead of failing.
+run again by the same worker before it takes a new key, at most ``max_requeues`` times; the
+client's rate limiter holds the endpoint until the next minute meanwhile (see
+``_ratelimit.py``), so the key waits instead of failing.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ async def as_completed_bounded(
 
     Exceptions other than cancellation are returned as :class:`WxPrivacyError` values (a
     non-wxprivacy exception is wrapped, with the original as ``__cause__``). A key that failed
-    with :class:`MinuteQuotaExceededError` runs again (before any new key), up to
+    with :class:`MinuteQuotaExceededError` runs again (before its worker takes a new key), up to
     ``max_requeues`` times; each key is yielded exactly once. Closing the iterator early cancels
     the work still running. An exception raised by ``keys`` itself is raised here.
 

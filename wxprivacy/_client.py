@@ -31,7 +31,7 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI, Generic
             nothing; either way the call's clock runs from the start.
         transport: the HTTP machinery of the client it creates itself: ``"aiohttp"`` (the
             default: aiohttp's ``ClientSession`` used directly, no httpx objects per call) or
-            ``"httpx"`` (httpx's own pool, split into 16 pools of 4 connections so it does not
+            ``"httpx"`` (httpx's own pool, split into pools of 4 connections so it does not
             collapse with many requests in flight). ``docs/batch-audit.md`` has the figures
             (``benchmarks/bench_throughput.py``). Not allowed together with ``http_client``.
             Tests that mock httpcore (``respx``) need ``transport="httpx"`` or their own

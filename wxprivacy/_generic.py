@@ -167,11 +167,6 @@ class GenericAPI(BaseClient):
             )
         if model is not None:
             _check_model(model)
-        if body is not None:
-            try:
-                _serde.dumps(body)
-            except TypeError as exc:
-                raise InvalidArgumentError(f"body of {endpoint} is not JSON: {exc}") from None
         if idempotent is None:
             idempotent = method == "GET"
         data = await self._call(

@@ -6,8 +6,8 @@ sends it and returns status and body, and decoding plus the errcode mapping are 
 
 - ``"aiohttp"`` (the default for a client the SDK creates itself): aiohttp's ``ClientSession``
   used directly (``_aiohttp_backend.py``);
-- ``"httpx"``: httpx's own pool laid out as 16 small pools (``_httpx_backend.py``), the same
-  backend that sends through a caller's ``httpx.AsyncClient``.
+- ``"httpx"``: httpx's own pool laid out as small pools of 4 connections (``_httpx_backend.py``),
+  the same backend that sends through a caller's ``httpx.AsyncClient``.
 
 Every call has two deadlines (``_deadline.py``): one per attempt, one for the whole call; a
 self-created client also queues calls for a free connection here, so that the wait counts against
@@ -76,7 +76,7 @@ def create_backend(
 
     Args:
         transport: ``"aiohttp"`` (aiohttp's session used directly, the default) or ``"httpx"``
-            (httpx's own pool split into 16 small pools); see the module docstring.
+            (httpx's own pool split into pools of 4 connections); see the module docstring.
         timeout: seconds, or an ``httpx.Timeout`` whose parts bound each connect and read (the
             whole attempt is bounded by :class:`WireClient`).
         max_connections: connections the backend keeps open at most.
@@ -153,7 +153,6 @@ class WireClient:
         self._gate = Slots(max_connections) if max_connections else None
         self._clock = clock
         self._sleep = sleep
-        self._timer = timer
         self.timer = timer
         self._stopping: set[asyncio.Task[Answer]] = set()
         self._isolated: dict[asyncio.Task[Answer], Progress] = {}  # exchanges in tasks of their own
@@ -190,7 +189,7 @@ class WireClient:
         request = build_request(
             method, self.base_url + endpoint, token=token, content=content, files=files
         )
-        deadline = CallDeadline(self.call_timeout, self._timer)
+        deadline = CallDeadline(self.call_timeout, self.timer)
         if waited:
             deadline.at -= waited
         if self.retry.max_attempts == 1:
@@ -220,9 +219,9 @@ class WireClient:
     ) -> dict[str, Any]:
         limiter = self.limiter
         if limiter is not None:
-            started = self._timer()
+            started = self.timer()
             await limiter.acquire(endpoint)
-            deadline.at += self._timer() - started  # the client's own pacing does not count
+            deadline.at += self.timer() - started  # the client's own pacing does not count
         try:
             answer = await self._exchange(request, endpoint, deadline)
         except ExchangeError as exc:
@@ -256,39 +255,44 @@ class WireClient:
     async def _exchange(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
         """Run one exchange within the attempt's and the call's deadline.
 
-        Over httpcore the exchange runs in a task of its own, so that a deadline can stop it
-        without cancelling httpcore where that would strand a connection (:meth:`_stop`).
+        A backend that is safe to cancel at any point goes straight to
+        :meth:`_exchange_direct`. Over httpcore the exchange runs in a task of its own, so that a
+        deadline can stop it without cancelling httpcore where that would strand a connection
+        (:meth:`_stop`).
         """
         left = self._take_free_slot(endpoint, deadline)
         if left is None:
             left = await self._wait_for_slot(endpoint, deadline)
-        backend = self.backend
-        if not backend.isolate:
+        if not self.backend.isolate:
             return await self._exchange_direct(request, endpoint, deadline, left)
+        return await self._exchange_isolated(request, endpoint, deadline, left)
+
+    async def _exchange_isolated(
+        self, request: Request, endpoint: str, deadline: CallDeadline, left: float
+    ) -> Answer:
+        """:meth:`_exchange` over httpcore: the exchange in its own task, stopped with care.
+
+        The slot taken by :meth:`_exchange` is released when the task ends.
+        """
         gate = self._gate
         progress = Progress()
-        send = backend.send(request, progress)
-        task: asyncio.Task[Answer] | None = None
-        waiting: Awaitable[Answer] = send
-        if backend.isolate:
-            # httpcore is not safe to cancel at every step: its own task, stopped with care.
-            try:
-                task = asyncio.get_running_loop().create_task(send)
-            except BaseException:
-                send.close()
-                if gate is not None:
-                    gate.release()
-                raise
+        send = self.backend.send(request, progress)
+        try:
+            task = asyncio.get_running_loop().create_task(send)
+        except BaseException:
+            send.close()
             if gate is not None:
-                task.add_done_callback(lambda _task: gate.release())
-            self._isolated[task] = progress
-            task.add_done_callback(self._isolated.pop)
-            waiting = asyncio.shield(task)
+                gate.release()
+            raise
+        if gate is not None:
+            task.add_done_callback(lambda _task: gate.release())
+        self._isolated[task] = progress
+        task.add_done_callback(self._isolated.pop)
         attempt = self.attempt_timeout
         by_call = attempt is None or left <= attempt
         # A caller's httpcore pool may queue the request: the attempt's clock starts once the
         # request holds a connection; until then only the call's deadline runs.
-        later = not by_call and gate is None and task is not None
+        later = not by_call and gate is None
         by_call = by_call or later
         scope = asyncio.timeout(left if by_call else attempt)
 
@@ -303,37 +307,31 @@ class WireClient:
             progress.on_held = start_clock
         try:
             async with scope:
-                return await waiting
+                return await asyncio.shield(task)
         except TimeoutError:
             if not scope.expired():
                 raise  # the exchange's own error, not the deadline
-            if task is not None:
-                if task.done() and not task.cancelled():
-                    return task.result()  # finished as the deadline passed
-                self._stop(task, progress)
+            if task.done() and not task.cancelled():
+                return task.result()  # finished as the deadline passed
+            self._stop(task, progress)
             raise self._expired(endpoint, deadline, progress, by_call) from None
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if task is not None and task.cancelled() and current and not current.cancelling():
+            if task.cancelled() and current is not None and not current.cancelling():
                 raise _stopped_error(endpoint) from None  # aclose() stopped it, not the caller
-            if task is not None:
-                self._stop(task, progress)  # the caller was cancelled: the exchange ends too
+            self._stop(task, progress)  # the caller was cancelled: the exchange ends too
             raise
         except Stopped:
             raise _stopped_error(endpoint) from None
         finally:
             progress.on_held = None
-            if task is None and gate is not None:
-                gate.release()
-            if progress.httpcore:
-                backend.isolate = backend.reports = True
 
     async def _exchange_direct(
         self, request: Request, endpoint: str, deadline: CallDeadline, left: float
     ) -> Answer:
         """:meth:`_exchange` for a backend that is safe to cancel at any point (the hot path).
 
-        The slot taken by :meth:`_take_slot` is released here.
+        The slot taken by :meth:`_exchange` is released here.
         """
         attempt = self.attempt_timeout
         by_call = attempt is None or left <= attempt
@@ -358,7 +356,7 @@ class WireClient:
         left = deadline.remaining()
         if left <= 0:
             what = f"call_timeout={deadline.seconds:g} s passed"
-            raise _late(endpoint, what, deadline.maybe_sent)
+            raise late_error(endpoint, what, maybe_sent=deadline.maybe_sent)
         gate = self._gate
         if gate is None or gate.try_take():
             return left
@@ -380,11 +378,11 @@ class WireClient:
             gate.abandon(waiter)
             if not isinstance(exc, TimeoutError):
                 raise
-            raise _late(endpoint, waited, deadline.maybe_sent) from None
+            raise late_error(endpoint, waited, maybe_sent=deadline.maybe_sent) from None
         left = deadline.remaining()
         if left <= 0:  # the slot came as the deadline passed: no attempt starts
             gate.release()
-            raise _late(endpoint, waited, deadline.maybe_sent)
+            raise late_error(endpoint, waited, maybe_sent=deadline.maybe_sent)
         return left
 
     def _expired(
@@ -400,7 +398,7 @@ class WireClient:
             what = f"call_timeout={deadline.seconds:g} s passed before the answer was complete"
         else:
             what = f"no complete answer within timeout={self.attempt_timeout:g} s (one attempt)"
-        return _late(endpoint, what, sent)
+        return late_error(endpoint, what, maybe_sent=sent)
 
     async def aclose(self, *, settle: float = 1.0) -> None:
         """Stop the exchanges running in tasks of their own (httpcore), let them reach their
@@ -444,11 +442,6 @@ def _stopped_error(endpoint: str) -> TransportError:
 
 
 def late_error(endpoint: str, what: str, *, maybe_sent: bool) -> TransportError:
-    """The error for a deadline that passed: ``what`` says which, and when."""
-    return _late(endpoint, what, maybe_sent)
-
-
-def _late(endpoint: str, what: str, maybe_sent: bool) -> TransportError:
     """The error for a deadline that passed: ``what`` says which, and when."""
     return TransportError(
         f"request to {endpoint} failed: Timeout: {what}", endpoint=endpoint, maybe_sent=maybe_sent

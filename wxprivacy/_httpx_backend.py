@@ -2,7 +2,8 @@
 
 Used for a caller-owned ``http_client`` (so ``httpx.MockTransport``, respx and any transport of
 the caller's keep working) and for ``transport="httpx"``, httpx's own pool (httpcore) laid out as
-16 small pools of 4 connections with each request sent to the least busy one: httpcore rescans
+small pools of 4 connections (25 for the default 100) with each request sent to the least busy
+one: httpcore rescans
 every connection of a pool for every queued request (encode/httpx#3215), so one pool of 64
 connections collapses at 64 requests in flight; pools of 4 keep each scan short
 (``benchmarks/bench_throughput.py`` has the figures).
@@ -15,7 +16,7 @@ from typing import Any, Final
 
 import httpx
 
-from ._deadline import CURRENT, Progress
+from ._deadline import Progress
 from ._errors import InvalidArgumentError
 from ._exchange import (
     MAX_ANSWER_BYTES,
@@ -253,7 +254,6 @@ class HttpxBackend:
             ExchangeError: httpx's transport and protocol errors (and aiohttp's, from a caller's
                 httpx-aiohttp transport), with whether the request may have been sent.
         """
-        current = CURRENT.set(progress)  # read by the trace hooks of a caller's aiohttp pool
         try:
             built = self.http.build_request(
                 request.method,
@@ -281,6 +281,4 @@ class HttpxBackend:
             # httpx-aiohttp lets some aiohttp errors through unmapped (a malformed status line,
             # duplicate Content-Length).
             raise ExchangeError(_detail(exc), maybe_sent=True) from None
-        finally:
-            CURRENT.reset(current)
         return Answer(response.status_code, body)

@@ -127,73 +127,89 @@ def good_appids(state: dict[str, Any]) -> list[str]:
     return [a["authorizer_appid"] for a in state["authorizers"] if a["profile"] != "no_permission"]
 
 
+class RedisTrial:
+    """A local ``redis-server`` (stopped by PID after), an emulator 0.2 s away (so refreshes are
+    still running when Redis is hurt), and a client on a ``RedisTokenStore`` with cold tokens."""
+
+    def __init__(self, args: argparse.Namespace, *server_args: str) -> None:
+        self.args = args
+        self.server_args = server_args
+        self.topo = Topology("chaos")
+        (self.port,) = free_ports(1)
+
+    async def __aenter__(self) -> RedisTrial:
+        self.topo.spawn(self.port, *self.server_args)
+        self.topo.wait_up(self.port)
+        latency = ("--latency", "0.2")
+        self._emulator = emulator_process("--authorizers", str(self.args.authorizers), *latency,
+                                          *EMULATOR)  # fmt: skip
+        self.url = self._emulator.__enter__()
+        url = f"redis://127.0.0.1:{self.port}/0"
+        self.store = RedisTokenStore.from_url(url, timeout=2.0)
+        self.client = await client_for(self.url, self.store)
+        self.appids = good_appids(await emulator_state(self.url))
+        return self
+
+    def restart(self) -> None:
+        """Start the server again on the same port and directory (its AOF, if any, is read)."""
+        self.topo.spawn(self.port, *self.server_args)
+        self.topo.wait_up(self.port)
+
+    async def lost(self) -> int:
+        return await lost_refresh_tokens(self.url, self.store, self.client.component_appid)
+
+    async def finish(self) -> tuple[dict[str, int], int, int]:
+        """(token requests, leaked tasks, ResourceWarnings), the client and store closed."""
+        tokens = await token_requests(self.url)
+        await self.client.aclose()
+        await self.store.aclose()
+        return (tokens, *leaks())
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            self._emulator.__exit__(None, None, None)
+        finally:
+            self.topo.stop()
+
+
 async def redis_kill(args: argparse.Namespace, *, aof: bool) -> Row:
-    topo = Topology("chaos")
-    (port,) = free_ports(1)
     extra = ("--appendonly", "yes", "--appendfsync", "always") if aof else ()
-    try:
-        topo.spawn(port, *extra)
-        topo.wait_up(port)
-        latency = ("--latency", "0.2")  # refreshes still running when Redis dies
-        with emulator_process("--authorizers", str(args.authorizers), *latency, *EMULATOR) as url:
-            store = RedisTokenStore.from_url(f"redis://127.0.0.1:{port}/0", timeout=2.0)
-            client = await client_for(url, store)
-            appids = good_appids(await emulator_state(url))
-            calls = [client.get_privacy_setting(a) for a in appids * 5]
-            batch = asyncio.ensure_future(counted(calls, limit=120))
-            await asyncio.sleep(random.uniform(0.2, 0.6))
-            topo.kill(port)
-            await asyncio.sleep(1.0)
-            topo.spawn(port, *extra)
-            topo.wait_up(port)
-            kinds, hung = await batch
-            lost = await lost_refresh_tokens(url, store, client.component_appid)
-            reloaded = ""
-            if lost:  # without the AOF the restart lost every key: reload from WeChat's list
-                await client.reload_refresh_tokens()
-                again = await lost_refresh_tokens(url, store, client.component_appid)
-                reloaded = f" ({again} after reload_refresh_tokens())"
-            tokens = await token_requests(url)
-            await client.aclose()
-            await store.aclose()
-            tasks, resource = leaks()
-    finally:
-        topo.stop()
+    async with RedisTrial(args, *extra) as trial:
+        calls = [trial.client.get_privacy_setting(a) for a in trial.appids * 5]
+        batch = asyncio.ensure_future(counted(calls, limit=120))
+        await asyncio.sleep(random.uniform(0.2, 0.6))
+        trial.topo.kill(trial.port)
+        await asyncio.sleep(1.0)
+        trial.restart()
+        kinds, hung = await batch
+        lost = await trial.lost()
+        reloaded = ""
+        if lost:  # without the AOF the restart lost every key: the next ticket push (fed here
+            # from the emulator's state) and WeChat's list of authorizers bring them back
+            ticket = (await emulator_state(trial.url))["component_verify_ticket"]
+            await trial.client.set_component_verify_ticket(ticket)
+            await trial.client.reload_refresh_tokens()
+            reloaded = f" ({await trial.lost()} after reload_refresh_tokens())"
+        tokens, tasks, resource = await trial.finish()
     return row("redis-kill-aof" if aof else "redis-kill", kinds, hung, tokens, lost, tasks,
                resource, must_keep=aof, note=reloaded)  # fmt: skip
 
 
 async def redis_stop(args: argparse.Namespace) -> Row:
-    topo = Topology("chaos")
-    (port,) = free_ports(1)
-    try:
-        topo.spawn(port)
-        topo.wait_up(port)
-        latency = ("--latency", "0.2")
-        with emulator_process("--authorizers", str(args.authorizers), *latency, *EMULATOR) as url:
-            store = RedisTokenStore.from_url(f"redis://127.0.0.1:{port}/0", timeout=2.0)
-            client = await client_for(url, store)
-            appids = good_appids(await emulator_state(url))
-            batch = asyncio.ensure_future(
-                counted([client.get_privacy_setting(a) for a in appids * 2], limit=120)
-            )
-            await asyncio.sleep(random.uniform(0.1, 0.4))
-            pid = topo.procs[port].pid
-            os.kill(pid, signal.SIGSTOP)
-            await asyncio.sleep(10)
-            os.kill(pid, signal.SIGCONT)
-            kinds, hung = await batch
-            after, hung_after = await counted(
-                [client.get_privacy_setting(a) for a in appids], limit=60
-            )
-            kinds.update({f"after: {k}": v for k, v in after.items()})
-            lost = await lost_refresh_tokens(url, store, client.component_appid)
-            tokens = await token_requests(url)
-            await client.aclose()
-            await store.aclose()
-            tasks, resource = leaks()
-    finally:
-        topo.stop()
+    async with RedisTrial(args) as trial:
+        calls = [trial.client.get_privacy_setting(a) for a in trial.appids * 2]
+        batch = asyncio.ensure_future(counted(calls, limit=120))
+        await asyncio.sleep(random.uniform(0.1, 0.4))
+        pid = trial.topo.procs[trial.port].pid
+        os.kill(pid, signal.SIGSTOP)
+        await asyncio.sleep(10)
+        os.kill(pid, signal.SIGCONT)
+        kinds, hung = await batch
+        again = [trial.client.get_privacy_setting(a) for a in trial.appids]
+        after, hung_after = await counted(again, limit=60)
+        kinds.update({f"after: {k}": v for k, v in after.items()})
+        lost = await trial.lost()
+        tokens, tasks, resource = await trial.finish()
     return row("redis-stop", kinds, hung + hung_after, tokens, lost, tasks, resource)
 
 

@@ -216,7 +216,9 @@ def test_imports_point_one_way() -> None:
     graph = import_graph()
     inside = {m for m in graph if m.startswith("wxprivacy.cli.")}
     commands = inside - SHARED_MODULES
-    assert commands == {f"wxprivacy.cli._{n}" for n in ("audit", "emulator", "get", "guidelines")}
+    assert commands == {
+        f"wxprivacy.cli._{n}" for n in ("audit", "doctor", "emulator", "get", "guidelines")
+    }
     assert graph["wxprivacy.cli"] >= commands
     for name in commands:  # never the package that registers them, nor one another
         assert not graph[name] & (commands | {"wxprivacy.cli"}), name
@@ -250,7 +252,7 @@ SHARED = {  # parameter name: (flags, environment variable)
     "redis_prefix": (["--redis-prefix"], "WXPRIVACY_REDIS_PREFIX"),
     "ticket": (["--ticket"], "WXPRIVACY_COMPONENT_VERIFY_TICKET"),
 }
-CLIENT_COMMANDS = ["apply-template", "audit", "get", "set"]
+CLIENT_COMMANDS = ["apply-template", "audit", "doctor", "get", "set"]
 GROUP = typer.main.get_command(app)
 CONTEXT = GROUP.context_class(GROUP, info_name="wxprivacy")  # typer may vendor click
 COMMANDS = GROUP.list_commands(CONTEXT)  # type: ignore[attr-defined]
@@ -268,7 +270,15 @@ def described(param: Any, command: str) -> tuple[Any, ...]:
 
 
 def test_every_command_is_covered() -> None:
-    assert sorted(COMMANDS) == ["apply-template", "audit", "demo", "emulator", "get", "set"]
+    assert sorted(COMMANDS) == [
+        "apply-template",
+        "audit",
+        "demo",
+        "doctor",
+        "emulator",
+        "get",
+        "set",
+    ]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

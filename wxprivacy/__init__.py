@@ -32,6 +32,7 @@ from ._errors import (
 )
 from ._memory_store import MemoryTokenStore
 from ._retry import RetryPolicy
+from ._store_diagnostics import DiagnosableStore, HeldLock, StoreDiagnostics
 from ._stores import AccessToken, EventStamp, Fence, TokenStore
 from .models import (
     AuthorizationInfo,
@@ -69,10 +70,12 @@ __all__ = [
     "ClientStateError",
     "ComponentClient",
     "ComponentCredentialError",
+    "DiagnosableStore",
     "EventStamp",
     "Fence",
     "FuncInfo",
     "FuncscopeCategory",
+    "HeldLock",
     "InvalidArgumentError",
     "LockTimeoutError",
     "MemoryTokenStore",
@@ -97,6 +100,7 @@ __all__ = [
     "RetryPolicy",
     "SdkPrivacyInfo",
     "SettingItem",
+    "StoreDiagnostics",
     "SystemBusyError",
     "TokenInvalidError",
     "TokenStore",

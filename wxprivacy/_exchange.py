@@ -70,13 +70,16 @@ class Request:
 
 
 class Answer:
-    """One HTTP answer: the status code and the whole body (already de-compressed)."""
+    """One HTTP answer: the status code, the whole body (already de-compressed) and the
+    ``Date`` header as sent (``None`` when absent; ``wxprivacy doctor`` reads the clock offset
+    from it)."""
 
-    __slots__ = ("body", "status")
+    __slots__ = ("body", "date", "status")
 
-    def __init__(self, status: int, body: bytes) -> None:
+    def __init__(self, status: int, body: bytes, date: str | None = None) -> None:
         self.status = status
         self.body = body
+        self.date = date
 
 
 class ExchangeError(Exception):

@@ -222,6 +222,36 @@ class WireClient:
             started = self.timer()
             await limiter.acquire(endpoint)
             deadline.at += self.timer() - started  # the client's own pacing does not count
+        answer = await self._answer(request, endpoint, deadline)
+        try:
+            return decode_response(answer.status, answer.body, endpoint=endpoint, now=self._clock())
+        except MinuteQuotaExceededError as exc:
+            if limiter is not None:
+                limiter.pause(endpoint, exc.retry_at.timestamp())
+            raise
+
+    async def probe(self, path: str = "/") -> tuple[Answer, float, float]:
+        """Send one ``GET {base_url}{path}`` (no token, no retry) and return the raw answer.
+
+        What ``wxprivacy doctor`` measures the round trip and the clock offset with (the answer's
+        ``Date`` header); any status counts as an answer.
+
+        Returns:
+            ``(answer, sent_at, received_at)``, the two times in Unix seconds (the client's
+            clock).
+
+        Raises:
+            TransportError: no answer within ``timeout`` / ``call_timeout``.
+            ResponseFormatError: the answer could not be read.
+        """
+        request = build_request("GET", self.base_url + path)
+        deadline = CallDeadline(self.call_timeout, self.timer)
+        sent_at = self._clock()
+        answer = await self._answer(request, path, deadline)
+        return answer, sent_at, self._clock()
+
+    async def _answer(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
+        """One exchange, its failures mapped to the SDK's errors (not decoded)."""
         try:
             answer = await self._exchange(request, endpoint, deadline)
         except ExchangeError as exc:
@@ -245,12 +275,7 @@ class WireClient:
                 f"request to {endpoint} failed: {exc.detail}", endpoint=endpoint
             ) from None
         deadline.maybe_sent = True
-        try:
-            return decode_response(answer.status, answer.body, endpoint=endpoint, now=self._clock())
-        except MinuteQuotaExceededError as exc:
-            if limiter is not None:
-                limiter.pause(endpoint, exc.retry_at.timestamp())
-            raise
+        return answer
 
     async def _exchange(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
         """Run one exchange within the attempt's and the call's deadline.

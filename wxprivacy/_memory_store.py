@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import attrs
 
+from ._store_diagnostics import HeldLock, StoreDiagnostics
 from ._stores import (
     EVENT_MEMORY,
     TICKET_TTL,
@@ -30,6 +31,7 @@ class _LockEntry:
     lock: asyncio.Lock = attrs.field(factory=asyncio.Lock)
     users: int = 0
     generation: int = 0
+    acquired_at: float = 0.0  # the store's clock, at the current holder's acquisition
 
 
 class MemoryTokenStore:
@@ -195,6 +197,25 @@ class MemoryTokenStore:
     async def aclose(self) -> None:
         """Nothing to release."""
 
+    async def diagnostics(self, component_appid: str) -> StoreDiagnostics:
+        """What ``wxprivacy doctor`` reports: the ticket's time left, the count of refresh
+        tokens and the locks held now (this process only; no lease)."""
+        now = self._clock()
+        entry = self._tickets.get(component_appid)
+        held = tuple(
+            HeldLock(name=name, held_for=max(0.0, now - lock.acquired_at), lease_left=None)
+            for (comp, name), lock in self._locks.items()
+            if comp == component_appid and lock.lock.locked()
+        )
+        return StoreDiagnostics(
+            backend="memory",
+            shared=False,
+            key_prefix=None,
+            ticket_expires_in=None if entry is None or entry[1] <= now else entry[1] - now,
+            refresh_tokens=sum(1 for comp, _ in self._refresh if comp == component_appid),
+            locks=held,
+        )
+
     # -- plumbing --------------------------------------------------------------------------------
 
     def _fence_holds(self, component_appid: str, fence: Fence) -> bool:
@@ -230,6 +251,7 @@ class MemoryTokenStore:
         try:
             async with entry.lock:
                 entry.generation = next(self._counter)
+                entry.acquired_at = self._clock()
                 yield Fence(key[1], entry.generation)
         finally:
             entry.users -= 1

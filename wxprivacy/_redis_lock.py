@@ -27,7 +27,7 @@ from typing import Any, Final
 from ._errors import LockTimeoutError, TokenStoreError
 from ._stores import Fence
 
-__all__ = ["LOCK_HELD", "LeaseLock", "hold"]
+__all__ = ["LOCK_HELD", "LeaseLock", "acquired_at", "hold", "owner_value"]
 
 logger = logging.getLogger("wxprivacy.redis")
 Runner = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
@@ -83,7 +83,8 @@ class LeaseLock:
         self._scripts = scripts
         self._store = store
         self._renew = renew
-        self._owner = secrets.token_hex(16)
+        self._nonce = secrets.token_hex(16)
+        self._owner = self._nonce
         self._watchdog: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
         self.held = False
@@ -104,6 +105,8 @@ class LeaseLock:
         keys = [self.key, self._generations_key]
         args = [self._owner, self._lease_ms, self.name]
         while True:
+            # the owner carries the time of this attempt, so a reader can tell the lock's age
+            self._owner = args[0] = owner_value(self._nonce, time.time())
             generation = await self._run(
                 "acquiring a refresh lock", lambda: acquire(keys=keys, args=args)
             )
@@ -173,6 +176,23 @@ class LeaseLock:
             "releasing a refresh lock", lambda: release(keys=[self.key], args=[self._owner])
         )
         return bool(deleted)
+
+
+def owner_value(nonce: str, acquired_at: float) -> str:
+    """The value a lock key holds: ``<nonce>@<Unix seconds of the acquisition>``."""
+    return f"{nonce}@{acquired_at:.3f}"
+
+
+def acquired_at(owner: str) -> float | None:
+    """The acquisition time (Unix seconds) an owner value carries, or ``None`` (an older
+    SDK's plain nonce, or anything else)."""
+    _, sep, when = owner.rpartition("@")
+    if not sep:
+        return None
+    try:
+        return float(when)
+    except ValueError:
+        return None
 
 
 @asynccontextmanager

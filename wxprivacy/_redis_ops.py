@@ -35,6 +35,7 @@ __all__ = [
     "check_part",
     "check_seconds",
     "export_hash",
+    "glob_escape",
     "import_hash",
     "is_transient",
     "run_op",
@@ -183,6 +184,11 @@ def check_part(name: str, value: str) -> str:
     if not isinstance(value, str) or not value or any(c in value for c in "{}\r\n\t "):
         raise InvalidArgumentError(f"{name} must be a non-empty string without braces or spaces")
     return value
+
+
+def glob_escape(value: str) -> str:
+    """``value`` with the characters Redis's ``MATCH`` patterns read as wildcards escaped."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in value)
 
 
 def check_seconds(name: str, value: float, *, low: float, high: float | None = None) -> float:

@@ -48,12 +48,13 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
 
 from ._errors import InvalidArgumentError, TokenStoreError
 from ._local_cache import LocalTokenCache
-from ._redis_lock import LOCK_HELD, LeaseLock, hold
+from ._redis_lock import LOCK_HELD, LeaseLock, acquired_at, hold
 from ._redis_ops import (
     check_part,
     check_seconds,
     describe_server,
     export_hash,
+    glob_escape,
     import_hash,
     run_op,
     text,
@@ -68,6 +69,7 @@ from ._redis_scripts import (
     WRITE_AUTHORIZER_LUA,
     WRITE_COMPONENT_LUA,
 )
+from ._store_diagnostics import HeldLock, StoreDiagnostics
 from ._stores import (
     EVENT_MEMORY,
     TICKET_TTL,
@@ -601,6 +603,50 @@ class RedisTokenStore:
             return written
 
         return await import_hash(mapping, write=write, run=self._run)
+
+    # -- doctor ----------------------------------------------------------------------------------
+
+    async def diagnostics(self, component_appid: str) -> StoreDiagnostics:
+        """What ``wxprivacy doctor`` reports: where the store is, the verify ticket's time left
+        (``PTTL``), the count of refresh tokens (``HLEN``) and the refresh locks held now
+        (``SCAN`` of the component's lock keys, their values and ``PTTL``).
+
+        Raises:
+            TokenStoreError: Redis failed or timed out.
+        """
+        ticket_key = self.key(component_appid, "ticket")
+        tokens_key = self.key(component_appid, "refresh_tokens")
+        lock_prefix = self.key(component_appid, "lock") + ":"
+        redis = self._redis
+
+        async def read() -> StoreDiagnostics:
+            ticket_ms = await redis.pttl(ticket_key)
+            count = await redis.hlen(tokens_key)
+            now = self._clock()
+            locks: list[HeldLock] = []
+            async for key in redis.scan_iter(match=glob_escape(lock_prefix) + "*", count=1000):
+                name = text(key)[len(lock_prefix) :]
+                owner, lease_ms = await redis.get(key), await redis.pttl(key)
+                if owner is None:
+                    continue  # released between the scan and the read
+                since = acquired_at(text(owner))
+                locks.append(
+                    HeldLock(
+                        name=name,
+                        held_for=None if since is None else max(0.0, now - since),
+                        lease_left=lease_ms / 1000 if lease_ms >= 0 else None,
+                    )
+                )
+            return StoreDiagnostics(
+                backend=self._where,
+                shared=True,
+                key_prefix=self.key_prefix,
+                ticket_expires_in=ticket_ms / 1000 if ticket_ms >= 0 else None,
+                refresh_tokens=int(count),
+                locks=tuple(sorted(locks, key=lambda lock: lock.name)),
+            )
+
+        return await self._run("reading the store's state", read)
 
     # -- lock ------------------------------------------------------------------------------------
 

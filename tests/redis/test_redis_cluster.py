@@ -105,3 +105,21 @@ async def test_a_sentinel_master_for_client_writes_to_the_master_and_waits_for_t
     finally:
         await store.aclose()
         await sentinel.aclose()
+
+
+@pytest.mark.cluster
+async def test_the_doctors_reading_of_a_cluster_store(
+    on_cluster: tuple[Any, RedisTokenStore],
+) -> None:
+    """Issue 13 §4 on a Cluster: the lock keys are found on whichever node holds the slot."""
+    _, store = on_cluster
+    await store.set_verify_ticket(C, "ticket", 12 * 3600)
+    await store.set_refresh_token(C, D, "r")
+    async with store.lock(C, f"authorizer:{D}"):
+        reading = await store.diagnostics(C)
+    assert reading.backend.startswith("redis cluster")
+    assert reading.refresh_tokens == 1
+    assert reading.ticket_expires_in is not None and reading.ticket_expires_in > 12 * 3600 - 60
+    (held,) = reading.locks
+    assert held.name == f"authorizer:{D}" and held.held_for is not None
+    assert (await store.diagnostics(C)).locks == ()

@@ -1,4 +1,5 @@
-"""The ``wxprivacy`` command line (the ``cli`` extra): audit, get, set, apply-template, emulator.
+"""The ``wxprivacy`` command line (the ``cli`` extra): audit, get, set, apply-template, doctor,
+emulator.
 
 Configuration comes from flags or the environment: ``WXPRIVACY_COMPONENT_APPID``,
 ``WXPRIVACY_COMPONENT_APPSECRET``, ``WXPRIVACY_BASE_URL``, ``WXPRIVACY_REDIS_URL``,
@@ -6,9 +7,10 @@ Configuration comes from flags or the environment: ``WXPRIVACY_COMPONENT_APPID``
 the token store (the Redis your callback handler writes to), unless given explicitly.
 
 The package's imports point one way: this module registers the commands of ``_audit``,
-``_get``, ``_guidelines`` and ``_emulator``, which share ``_options`` (the options, written
-once) and ``_output`` (consoles and exit statuses); none of them imports this module. The logic
-behind the commands needs no typer: :mod:`wxprivacy.audit` and :mod:`wxprivacy.guidelines`.
+``_get``, ``_guidelines``, ``_doctor`` and ``_emulator``, which share ``_options`` (the options,
+written once) and ``_output`` (consoles and exit statuses); none of them imports this module.
+The logic behind the commands needs no typer: :mod:`wxprivacy.audit`, :mod:`wxprivacy.guidelines`
+and :mod:`wxprivacy.doctor`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import typer.core
 import typer.main
 
 from ._audit import audit, demo
+from ._doctor import doctor
 from ._emulator import emulator
 from ._get import get
 from ._guidelines import apply_template, set_guideline
@@ -34,6 +37,7 @@ app = typer.Typer(
     help="Audit and manage WeChat Mini Program privacy guidelines as a third-party platform.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",  # a docstring paragraph is one paragraph, wrapped to the terminal
     pretty_exceptions_show_locals=False,  # tracebacks must never print the appsecret or tokens
 )
 
@@ -66,6 +70,7 @@ app.command("set")(set_guideline)
 app.command("apply-template")(apply_template)
 app.command("emulator")(emulator)
 app.command("demo")(demo)
+app.command("doctor")(doctor)
 
 
 def main() -> None:

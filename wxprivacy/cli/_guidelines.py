@@ -52,7 +52,7 @@ def set_guideline(
 
     The refresh token comes from the token store, else from api_get_authorizer_list.
 
-    \b
+    ```toml
     privacy_ver = 2            # optional; 1 = live version (owner_setting only)
     [owner_setting]
     contact_email = "privacy@example.com"
@@ -62,6 +62,7 @@ def set_guideline(
     privacy_key = "UserInfo"
     privacy_text = "展示会员头像与昵称"
     [[sdk_privacy_info_list]]  # optional, with [[sdk_privacy_info_list.sdk_list]] items
+    ```
     """
     try:
         guideline = load_guideline(from_)
@@ -105,12 +106,13 @@ def apply_template(
     while any authorizer could not be read, planned or written, or still uses a key the
     template has no purpose for. File format: see `wxprivacy set --help`.
 
-    \b
+    ```toml
     [purposes]
     UserInfo = "展示会员头像与昵称"
     Location = "查找附近门店"
     [owner_setting]          # optional: fills only empty fields
     contact_email = "privacy@example.com"
+    ```
     """
     try:
         template = load_template(template_path)

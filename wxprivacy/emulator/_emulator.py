@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from ._authorization import AUTH_CODE_TTL
@@ -94,6 +95,8 @@ class Emulator:
         )
         self.latency = latency
         self._asgi: Any = None
+        self._date_second = -1
+        self._date_text = ""
         for spec in seed_specs(authorizers, seed):
             self._add(
                 Authorizer(
@@ -475,14 +478,24 @@ class Emulator:
             await asyncio.sleep(self.latency)
         route = ROUTES.get(path)
         if route is None:
-            return _not_found()
+            return self._dated(_not_found())
         state = self._state
         kind = self._faults.draw(path)
         if kind is not None:
-            return self._faults.render(
-                kind, state, lambda: route.answer(state, query, body, headers)
+            return self._dated(
+                self._faults.render(kind, state, lambda: route.answer(state, query, body, headers))
             )
-        return route.answer(state, query, body, headers)
+        return self._dated(route.answer(state, query, body, headers))
+
+    def _dated(self, response: EmulatorResponse) -> EmulatorResponse:
+        """``response`` with a ``Date`` header from the emulator's clock, as WeChat sends one
+        (``wxprivacy doctor`` measures the clock offset with it)."""
+        second = int(self._state.clock())
+        if second != self._date_second:
+            self._date_second = second
+            self._date_text = formatdate(second, usegmt=True)
+        response.headers = {**response.headers, "date": self._date_text}
+        return response
 
     def snapshot(self) -> dict[str, Any]:
         """Credentials a test in another process needs (``GET /_emulator/state``).

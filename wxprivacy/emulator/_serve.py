@@ -58,6 +58,7 @@ def _config(emulator: Emulator, **overrides: Any) -> uvicorn.Config:
         "ws": "none",
         "lifespan": "on",
         "access_log": False,
+        "date_header": False,  # the emulator sends its own, from its clock
         "timeout_keep_alive": _KEEP_ALIVE,
         "timeout_graceful_shutdown": 1,
         "backlog": _BACKLOG,

@@ -15,6 +15,7 @@ from typing import Any, Final, Self, TypeVar
 import httpx
 
 from . import _serde
+from ._appid import check_appid
 from ._errors import (
     ClientClosedError,
     InvalidArgumentError,
@@ -45,7 +46,6 @@ __all__ = ["DEFAULT_BASE_URL", "BaseClient", "check_appid", "endpoints"]
 
 T = TypeVar("T")
 DEFAULT_BASE_URL: Final = "https://api.weixin.qq.com"
-_MAX_APPID: Final = 64
 ADMITTED_PER_CONNECTION: Final = 4
 """Calls inside a client at once, per connection of ``max_connections``; more wait in line."""
 
@@ -86,29 +86,6 @@ async def _finish_even_if_cancelled(closing: Awaitable[None]) -> None:
     except asyncio.CancelledError:
         await asyncio.wait({task}, timeout=10.0)
         raise
-
-
-def check_appid(name: str, value: str) -> str:
-    """Return ``value`` if it can be an appid: a non-empty string of at most 64 printable
-    characters with no white space anywhere (``" wx0123456789abcdef"`` is refused, never
-    stripped: a padded appid would be stored under a key nobody looks up).
-
-    Raises:
-        InvalidArgumentError: naming ``name`` and showing ``value`` with ``repr``.
-    """
-    # isprintable() is False for every white space character but the ASCII space
-    if (
-        not isinstance(value, str)
-        or not value
-        or len(value) > _MAX_APPID
-        or not value.isprintable()
-        or " " in value
-    ):
-        raise InvalidArgumentError(
-            f"{name} must be a non-empty string without spaces or control characters "
-            f"(like 'wx0123456789abcdef'), got {value!r}"
-        )
-    return value
 
 
 class BaseClient:

@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import attrs
 
+from ._appid import check_appid
 from ._store_diagnostics import HeldLock, StoreDiagnostics
 from ._stores import (
     EVENT_MEMORY,
@@ -22,6 +23,14 @@ from ._stores import (
 )
 
 __all__ = ["MemoryTokenStore"]
+
+
+def _appids(component_appid: str, authorizer_appid: str) -> tuple[str, str]:
+    """The key of an authorizer's entries, once both appids are checked (writes only: a read
+    under a padded appid finds nothing, a write would store what nobody looks up)."""
+    return check_appid("component_appid", component_appid), check_appid(
+        "authorizer_appid", authorizer_appid
+    )
 
 
 @attrs.define
@@ -72,8 +81,13 @@ class MemoryTokenStore:
         return entry[0]
 
     async def set_verify_ticket(self, component_appid: str, ticket: str, ttl: float) -> None:
-        """Keep the ticket for ``ttl`` seconds (never less than 12 h)."""
+        """Keep the ticket for ``ttl`` seconds (never less than 12 h).
+
+        Raises:
+            InvalidArgumentError: an empty ticket, or a ``component_appid`` that is not one.
+        """
         check_secret("component_verify_ticket", ticket)
+        check_appid("component_appid", component_appid)
         self._tickets[component_appid] = (ticket, self._clock() + max(ttl, TICKET_TTL))
 
     async def get_component_token(self, component_appid: str) -> AccessToken | None:
@@ -83,7 +97,12 @@ class MemoryTokenStore:
     async def set_component_token(
         self, component_appid: str, token: AccessToken, *, fence: Fence
     ) -> bool:
-        """Cache the component token if ``fence`` is still the lock's generation."""
+        """Cache the component token if ``fence`` is still the lock's generation.
+
+        Raises:
+            InvalidArgumentError: a ``component_appid`` that is not one.
+        """
+        check_appid("component_appid", component_appid)
         if fence.name != "component" or not self._fence_holds(component_appid, fence):
             return False
         self._component[component_appid] = token
@@ -126,9 +145,14 @@ class MemoryTokenStore:
         *,
         event: EventStamp | None = None,
     ) -> bool:
-        """Store the refresh token (rejects empty values) and bump the generation."""
+        """Store the refresh token (rejects empty values and padded appids) and bump the
+        generation.
+
+        Raises:
+            InvalidArgumentError: an empty refresh token, or an appid that is not one.
+        """
         check_secret("authorizer_refresh_token", refresh_token)
-        key = (component_appid, authorizer_appid)
+        key = _appids(component_appid, authorizer_appid)
         if not self._admit(key, event):
             return False
         self._bump(component_appid, authorizer_appid)
@@ -145,9 +169,13 @@ class MemoryTokenStore:
         fence: Fence | None = None,
         event: EventStamp | None = None,
     ) -> bool:
-        """Store access and refresh token together (no await in between: atomic on the loop)."""
+        """Store access and refresh token together (no await in between: atomic on the loop).
+
+        Raises:
+            InvalidArgumentError: an empty refresh token, or an appid that is not one.
+        """
         check_secret("authorizer_refresh_token", refresh_token)
-        key = (component_appid, authorizer_appid)
+        key = _appids(component_appid, authorizer_appid)
         if fence is not None and (
             fence.name != f"authorizer:{authorizer_appid}"
             or not self._fence_holds(component_appid, fence)

@@ -176,13 +176,22 @@ def text(value: Any) -> str:
 
 
 def check_part(name: str, value: str) -> str:
-    """Return ``value`` if it can be part of a key: non-empty, no braces, no whitespace.
+    """Return ``value`` if it can be part of a key: non-empty, no braces, no white space or
+    other unprintable character.
 
     Raises:
         InvalidArgumentError: otherwise (braces would break the Redis Cluster hash tag).
     """
-    if not isinstance(value, str) or not value or any(c in value for c in "{}\r\n\t "):
-        raise InvalidArgumentError(f"{name} must be a non-empty string without braces or spaces")
+    # isprintable() is False for every white space character but the ASCII space
+    if (
+        not isinstance(value, str)
+        or not value
+        or not value.isprintable()
+        or any(c in value for c in "{} ")
+    ):
+        raise InvalidArgumentError(
+            f"{name} must be a non-empty string without braces or spaces, got {value!r}"
+        )
     return value
 
 

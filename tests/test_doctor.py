@@ -8,8 +8,11 @@ store that does not answer, wrong credentials. No line ever holds a secret.
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -379,7 +382,9 @@ async def test_redis_store_reports_where_it_is_its_ticket_age_and_locks(
         async with lock:
             diagnosis = await diagnose(client)
     line = diagnosis["token_store"]
-    assert line.status is PASS
+    aof = bool((await redis_client.info("persistence"))["aof_enabled"])
+    assert line.data["persistent"] is aof
+    assert line.status is (PASS if aof else WARN)  # without AOF a restart loses refresh tokens
     assert "127.0.0.1" in line.summary or "localhost" in line.summary
     assert line.data["key_prefix"] == redis_prefix
     assert line.data["refresh_tokens"] == 5
@@ -508,10 +513,55 @@ async def test_the_command_over_http_and_redis_after_an_audit_never_prints_a_sec
     assert text.exit_code == (1 if expected else 0), text.output
     data = orjson.loads(as_json.output)
     checks = {check["name"]: check for check in data["checks"]}
-    assert checks["token_store"]["status"] == "pass"
+    assert checks["token_store"]["status"] in ("pass", "warn")  # warn: a Redis without AOF
+    assert checks["token_store"]["data"]["refresh_tokens"] == 20
     assert checks["refresh_tokens"]["status"] == "pass"
     assert checks["credentials"]["data"]["requests"] == 0  # cached by the audit
     assert sorted(checks["permissions"]["data"]["lacking"]) == sorted(expected)
     for secret in secrets_of(emu):
         assert secret not in text.output
         assert secret not in as_json.output
+
+
+@pytest.fixture(params=[True, False], ids=["aof", "no-aof"])
+def own_redis(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, bool]]:
+    """A redis-server of this test's own, with AOF on or off; stopped by PID afterwards."""
+    server_binary = shutil.which("redis-server")
+    if server_binary is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    aof: bool = request.param
+    args = [server_binary, "--port", str(port), "--dir", str(tmp_path), "--save", ""]
+    server = subprocess.Popen(
+        [*args, "--appendonly", "yes" if aof else "no"], stdout=subprocess.DEVNULL
+    )
+    try:
+        yield f"redis://127.0.0.1:{port}/0", aof
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def test_a_redis_without_aof_is_a_warning_with_aof_a_pass(
+    own_redis: tuple[str, bool],
+) -> None:
+    """Issue 14 §2: the doctor warns when refresh tokens sit on a server without persistence."""
+    from wxprivacy.redis import RedisTokenStore
+
+    url, aof = own_redis
+    store = RedisTokenStore.from_url(url, timeout=5)  # waits while the server starts
+    try:
+        emu = Emulator(authorizers=2)
+        async with emulated(emu, store=store) as client:
+            line = (await diagnose(client))["token_store"]
+    finally:
+        await store.aclose()
+    assert line.data["persistent"] is aof
+    assert line.data["replicas"] == 0
+    if aof:
+        assert line.status is PASS and "AOF on" in line.summary
+    else:
+        assert line.status is WARN and "no AOF" in line.summary
+        assert "appendonly yes" in line.fix

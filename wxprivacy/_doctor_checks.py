@@ -166,6 +166,7 @@ async def _token_store(client: ComponentClient, found: _Findings) -> Check:
             started = time.perf_counter()
             await store.get_verify_ticket(comp)
             reads.append(time.perf_counter() - started)
+        diag = None
         if isinstance(store, DiagnosableStore):
             diag = found.diagnostics = await store.diagnostics(comp)
             backend, shared, prefix = diag.backend, diag.shared, diag.key_prefix
@@ -189,9 +190,13 @@ async def _token_store(client: ComponentClient, found: _Findings) -> Check:
         "key_prefix": prefix,
         "read_ms": round(latency * 1000, 3),
         "refresh_tokens": count,
+        "persistent": None if diag is None else diag.persistent,
+        "replicas": None if diag is None else diag.replicas,
     }
     where = backend + (f", key prefix {prefix!r}" if prefix else "")
     summary = f"{where}: {_ms(latency)} per read, {count:,} refresh tokens stored"
+    if shared and diag is not None:
+        summary += _durability(diag)
     if shared is False:
         return _check(
             name,
@@ -200,6 +205,17 @@ async def _token_store(client: ComponentClient, found: _Findings) -> Check:
             "tokens are not shared with other processes, and refresh tokens are lost when this "
             "one exits: use a RedisTokenStore shared with your callback receiver (CLI: "
             "--redis-url / WXPRIVACY_REDIS_URL)",
+            data=data,
+        )
+    if shared and diag is not None and diag.persistent is False:
+        return _check(
+            name,
+            CheckStatus.WARN,
+            summary,
+            "refresh tokens cannot be fetched again, and this server does not persist them: a "
+            "restart loses every one written since its last snapshot (all, without snapshots). "
+            "Turn on AOF (appendonly yes, appendfsync everysec), and back them up with "
+            "export_refresh_tokens() (docs/token-stores.md, Durability)",
             data=data,
         )
     if latency > SLOW_STORE:
@@ -212,6 +228,15 @@ async def _token_store(client: ComponentClient, found: _Findings) -> Check:
             data=data,
         )
     return _check(name, CheckStatus.PASS, summary, data=data)
+
+
+def _durability(diag: StoreDiagnostics) -> str:
+    parts = []
+    if diag.persistent is not None:
+        parts.append("AOF on" if diag.persistent else "no AOF")
+    if diag.replicas is not None:
+        parts.append(f"{diag.replicas} replica{'s' if diag.replicas != 1 else ''}")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 async def _locks(found: _Findings) -> Check:

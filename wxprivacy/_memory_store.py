@@ -242,6 +242,7 @@ class MemoryTokenStore:
             ticket_expires_in=None if entry is None or entry[1] <= now else entry[1] - now,
             refresh_tokens=sum(1 for comp, _ in self._refresh if comp == component_appid),
             locks=held,
+            persistent=False,
         )
 
     # -- plumbing --------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ __all__ = [
     "check_seconds",
     "export_hash",
     "glob_escape",
+    "per_node",
     "import_hash",
     "is_transient",
     "run_op",
@@ -193,6 +194,14 @@ def check_part(name: str, value: str) -> str:
             f"{name} must be a non-empty string without braces or spaces, got {value!r}"
         )
     return value
+
+
+def per_node(info: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The sections of an ``INFO`` answer, one per node: a plain client's answer is one node's;
+    a Cluster's is ``{node name: that node's answer}`` (the masters only, by default)."""
+    if info and all(isinstance(value, Mapping) for value in info.values()):
+        return list(info.values())
+    return [info]
 
 
 def glob_escape(value: str) -> str:

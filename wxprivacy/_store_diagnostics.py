@@ -45,6 +45,9 @@ class StoreDiagnostics:
             ``None`` when none is stored.
         refresh_tokens: how many ``authorizer_refresh_token`` values it holds.
         locks: the refresh locks held right now.
+        persistent: whether what it holds survives a restart of its server (Redis: AOF is on,
+            on every node), ``False`` when it does not, ``None`` when the store cannot tell.
+        replicas: replicas connected to the server holding the component's keys, or ``None``.
     """
 
     backend: str
@@ -53,6 +56,8 @@ class StoreDiagnostics:
     ticket_expires_in: float | None
     refresh_tokens: int
     locks: tuple[HeldLock, ...] = ()
+    persistent: bool | None = None
+    replicas: int | None = None
 
 
 @runtime_checkable

@@ -6,7 +6,8 @@ order (each one line, each :class:`CheckStatus` ``pass``, ``warn``, ``fail`` or 
 
 ``token_store``
     the store answers (backend, Redis host and db, key prefix, read latency, count of stored
-    refresh tokens); a memory store warns (not shared, lost on exit).
+    refresh tokens, AOF and replicas); a memory store warns (not shared, lost on exit), and so
+    does a Redis without AOF (a restart loses refresh tokens).
 ``locks``
     the refresh locks held right now and for how long (a lock held over 60 s is a stuck refresh).
 ``verify_ticket``

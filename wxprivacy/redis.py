@@ -38,6 +38,8 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
+import attrs
+
 try:
     import redis.asyncio as redis_asyncio
     from redis.asyncio.cluster import RedisCluster
@@ -56,6 +58,7 @@ from ._redis_ops import (
     export_hash,
     glob_escape,
     import_hash,
+    per_node,
     run_op,
     text,
 )
@@ -646,7 +649,23 @@ class RedisTokenStore:
                 locks=tuple(sorted(locks, key=lambda lock: lock.name)),
             )
 
-        return await self._run("reading the store's state", read)
+        reading = await self._run("reading the store's state", read)
+        persistent, replicas = await self._run("reading the server's persistence", self._durability)
+        return attrs.evolve(reading, persistent=persistent, replicas=replicas)
+
+    async def _durability(self) -> tuple[bool | None, int | None]:
+        """Whether AOF is on (on every node of a Cluster) and how many replicas are connected
+        (``INFO persistence``, ``INFO replication``); ``None`` where the server does not say."""
+        try:
+            persistence = await self._redis.info("persistence")
+            replication = await self._redis.info("replication")
+        except redis_asyncio.ResponseError:  # INFO renamed or refused (some managed services)
+            return None, None
+        aof = [int(node.get("aof_enabled", -1)) for node in per_node(persistence)]
+        slaves = [int(node.get("connected_slaves", -1)) for node in per_node(replication)]
+        persistent = None if not aof or -1 in aof else all(aof)
+        replicas = None if not slaves or -1 in slaves else min(slaves)
+        return persistent, replicas
 
     # -- lock ------------------------------------------------------------------------------------
 

@@ -119,6 +119,8 @@ async def test_the_doctors_reading_of_a_cluster_store(
         reading = await store.diagnostics(C)
     assert reading.backend.startswith("redis cluster")
     assert reading.refresh_tokens == 1
+    assert reading.replicas == 1  # every master of the local cluster has one
+    assert reading.persistent is True  # the fixture runs every node with appendonly yes
     assert reading.ticket_expires_in is not None and reading.ticket_expires_in > 12 * 3600 - 60
     (held,) = reading.locks
     assert held.name == f"authorizer:{D}" and held.held_for is not None

@@ -80,10 +80,13 @@ def lacking_18(emu: Emulator) -> list[str]:
 # -- the whole checklist ---------------------------------------------------------------------------
 
 
-async def test_a_new_platform_in_memory_lists_every_check_in_order() -> None:
+async def test_a_new_platform_in_memory_lists_every_check_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no audit.jsonl here
     emu = Emulator(authorizers=12, seed=3)
     async with emulated(emu) as client:
-        diagnosis = await diagnose(client, audit_file="no-such-audit.jsonl")
+        diagnosis = await diagnose(client)
     assert [check.name for check in diagnosis.checks] == ORDER
     assert statuses(diagnosis) == {
         "token_store": WARN,  # memory: not shared, lost on exit
@@ -170,7 +173,7 @@ async def test_check_permissions_keeps_going_when_one_authorizer_cannot_be_asked
         if request.url.path.endswith("api_get_authorizer_info") and refused.encode() in (
             await request.aread()
         ):
-            return httpx.Response(200, json={"errcode": 45009, "errmsg": "daily quota"})
+            return httpx.Response(200, json={"errcode": 61003, "errmsg": "not authorized"})
         return await inner.handle_async_request(request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
@@ -181,7 +184,7 @@ async def test_check_permissions_keeps_going_when_one_authorizer_cannot_be_asked
             diagnosis = await diagnose(client, check_permissions=True)
     line = diagnosis["permissions"]
     assert line.status is WARN
-    assert line.data["failed"] == {refused: 45009}
+    assert line.data["failed"] == {refused: 61003}
     assert line.data["lacking"] == []
     assert line.data["authorizers"] == 6
     assert refused in line.summary

@@ -79,15 +79,15 @@ def test_bad_limits_are_rejected(bad: object) -> None:
 async def test_pause_holds_the_endpoint_and_is_never_shortened() -> None:
     time = FakeTime()
     limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
-    limiter.pause(GP, START + 50)
-    limiter.pause(GP, START + 20)  # earlier: ignored
-    assert limiter.paused_until(GP) == START + 50
-    assert limiter.paused_until("/other") is None
+    await limiter.pause(GP, START + 50)
+    await limiter.pause(GP, START + 20)  # earlier: ignored
+    assert await limiter.paused_until(GP) == START + 50
+    assert await limiter.paused_until("/other") is None
     await limiter.acquire("/other")
     assert time.sleeps == []
     await limiter.acquire(GP)
     assert time.sleeps == [50.0] and time.now == START + 50
-    assert limiter.paused_until(GP) is None
+    assert await limiter.paused_until(GP) is None
     await limiter.acquire(GP)
     assert time.sleeps == [50.0]
 
@@ -114,8 +114,8 @@ async def test_client_rate_limit_spaces_a_batch() -> None:
     starts: list[float] = []
     original = client.rate_limiter.acquire
 
-    async def recording(endpoint: str) -> None:
-        await original(endpoint)
+    async def recording(endpoint: str, authorizer_appid: str | None = None) -> None:
+        await original(endpoint, authorizer_appid)
         if endpoint == GP:
             starts.append(time.now)
 

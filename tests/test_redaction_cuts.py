@@ -247,7 +247,7 @@ def test_regression_authorizer_token_cut_before_its_closing_brace() -> None:
     assert str(exc) == (
         f"response from {AT} (HTTP 200) is not valid JSON (Expecting ',' delimiter at line 1 "
         f"column {len(body) + 1}): {len(body)} bytes, not quoted (answers from this endpoint "
-        "carry credentials)"
+        "may carry credentials)"
     )
     assert exc.__context__ is None and exc.__cause__ is None
     assert_clean(exc)

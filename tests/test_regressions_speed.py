@@ -107,7 +107,7 @@ async def test_pause_set_during_a_window_wait_is_honoured() -> None:
     first = now[0]
 
     async def pause_meanwhile(seconds: float) -> None:
-        limiter.pause(GP, first + 2 * WINDOW)  # a 45011 arrives while we wait for the window
+        await limiter.pause(GP, first + 2 * WINDOW)  # a 45011 arrives while we wait for the window
         now[0] += seconds
 
     limiter._sleep = pause_meanwhile

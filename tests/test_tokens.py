@@ -17,6 +17,7 @@ from wxprivacy import (
     MemoryTokenStore,
     MissingRefreshTokenError,
     MissingVerifyTicketError,
+    QuotaExceededError,
     ReauthorizationRequiredError,
     TokenInvalidError,
 )
@@ -101,8 +102,8 @@ async def test_failed_early_refresh_keeps_serving_the_valid_token() -> None:
     client = await make(fake, clock=clock)
     first = await client.authorizer_access_token("wxa000000000000000")
     clock.now += 7200 - 200  # inside the margin, still valid
-    fake.script[CT] = [errcode(45009, "reach max api daily quota limit")]
-    fake.script[AT] = [errcode(45009, "reach max api daily quota limit")]
+    fake.script[CT] = [errcode(48001, "api unauthorized")]
+    fake.script[AT] = [errcode(48001, "api unauthorized")]
     # the component refresh fails but its old token still serves; the authorizer refresh fails too
     assert await client.authorizer_access_token("wxa000000000000000") == first
     assert fake.calls == {CT: 2, AT: 2}
@@ -286,7 +287,8 @@ async def test_a_failed_early_refresh_waits_before_trying_again(
     client = await make(fake, clock=clock)
     first = await client.component_access_token()
     clock.now += 7200 - 200  # inside the margin, still valid
-    fake.script[CT] = [errcode(45009, "reach max api daily quota limit")] * 3
+    # a refusal that is not a quota (a 45009 holds the endpoint for the day: see below)
+    fake.script[CT] = [errcode(48001, "api unauthorized")] * 3
     with caplog.at_level(logging.WARNING, logger="wxprivacy"):
         for _ in range(calls):
             assert await client.component_access_token() == first
@@ -304,8 +306,33 @@ async def test_no_backoff_once_the_token_is_no_longer_usable() -> None:
     client = await make(fake, clock=clock)
     first = await client.component_access_token()
     clock.now += 7200 - 40  # inside the margin, 10 s before the token stops being usable
-    fake.script[CT] = [errcode(45009, "reach max api daily quota limit")]
+    fake.script[CT] = [errcode(48001, "api unauthorized")]
     assert await client.component_access_token() == first
     clock.now += 15  # within the back-off, but the old token is no longer usable: fetch now
+    assert await client.component_access_token() != first
+    assert fake.calls[CT] == 3
+
+
+async def test_a_45009_at_api_component_token_is_not_sent_again_until_the_reset() -> None:
+    """Issue 14 §1: the daily quota of api_component_token is spent (it cannot be cleared, per
+    WeChat staff): early refreshes stop asking, the valid token serves until it stops being
+    usable, then the call fails at once, unsent, with the 45009; lifting the hold (after the
+    reset) sends again."""
+    fake = FakeWeChat()
+    clock = Clock()
+    client = await make(fake, clock=clock)
+    first = await client.component_access_token()
+    clock.now += 7200 - 200  # inside the margin, still valid
+    fake.script[CT] = [errcode(45009, "reach max api daily quota limit")]
+    assert await client.component_access_token() == first
+    for _ in range(3):
+        clock.now += EARLY_RETRY_DELAY
+        assert await client.component_access_token() == first
+    assert fake.calls[CT] == 2  # the first fetch and the refused early attempt
+    clock.now += 200  # the token is no longer usable
+    with pytest.raises(QuotaExceededError, match="not sent"):
+        await client.component_access_token()
+    assert fake.calls[CT] == 2
+    await client.rate_limiter.store.release(COMPONENT_APPID, f"daily:{CT}")
     assert await client.component_access_token() != first
     assert fake.calls[CT] == 3

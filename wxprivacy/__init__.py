@@ -31,6 +31,7 @@ from ._errors import (
     WxPrivacyError,
 )
 from ._memory_store import MemoryTokenStore
+from ._quotas import MemoryQuotaStore, QuotaStore
 from ._retry import RetryPolicy
 from ._store_diagnostics import DiagnosableStore, HeldLock, StoreDiagnostics
 from ._stores import AccessToken, EventStamp, Fence, TokenStore
@@ -78,6 +79,7 @@ __all__ = [
     "HeldLock",
     "InvalidArgumentError",
     "LockTimeoutError",
+    "MemoryQuotaStore",
     "MemoryTokenStore",
     "MinuteQuotaExceededError",
     "MissingCredentialError",
@@ -94,6 +96,7 @@ __all__ = [
     "PrivacyInterfaceList",
     "PrivacySetting",
     "QuotaExceededError",
+    "QuotaStore",
     "ReauthorizationRequiredError",
     "RedisTokenStore",
     "ResponseFormatError",

@@ -35,6 +35,7 @@ from ._http import (
 )
 from ._httpx_backend import HttpxBackend
 from ._memory_store import MemoryTokenStore
+from ._quotas import QuotaStore
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._slots import Slots
@@ -113,6 +114,7 @@ class BaseClient:
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rate_limits: Mapping[str, int] | None = None,
         max_connections: int = MAX_CONNECTIONS,
+        quota_store: QuotaStore | None = None,
     ) -> None:
         self.component_appid = check_appid("component_appid", component_appid)
         if not isinstance(component_appsecret, str) or not component_appsecret:
@@ -143,7 +145,13 @@ class BaseClient:
         )
         self.retry = retry if retry is not None else RetryPolicy()
         self._clock = clock
-        self.rate_limiter = RateLimiter(rate_limits, clock=clock, sleep=sleep)
+        self.rate_limiter = RateLimiter(
+            rate_limits,
+            component_appid=self.component_appid,
+            store=quota_store,
+            clock=clock,
+            sleep=sleep,
+        )
         self._wire = WireClient(
             backend,
             base_url=base_url,
@@ -397,6 +405,7 @@ class BaseClient:
                     files=files,
                     idempotent=idempotent,
                     waited=waited,
+                    authorizer_appid=authorizer_appid,
                 )
 
             if authorizer_appid is None:

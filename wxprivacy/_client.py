@@ -62,10 +62,17 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI, Generic
             included); ``None`` (the default) limits nothing. Whatever the limits, after WeChat
             answers 45011 for an endpoint, further calls to it wait until the next minute
             (WeChat would refuse them), and batches re-queue the authorizers it refused.
+            Counted in ``quota_store``.
         max_connections: connections the client this client creates keeps open at most
             (default 100); calls beyond that many in flight wait for a free one, first come
             first served, within their ``call_timeout``. Ignored with ``http_client`` (its own
             limits apply).
+        quota_store: where ``rate_limits`` are counted and 45011/45009 holds are kept: this
+            process's memory by default; a ``wxprivacy.redis.RedisQuotaStore`` shares them with
+            every worker (N workers with a limit of L send L per minute together, and a 45011 or
+            45009 one of them sees holds the others within one request). After a 45009, calls
+            that count against the same daily quota fail at once with
+            :class:`QuotaExceededError` (unsent) until the assumed reset, midnight UTC+8.
 
     Raises:
         InvalidArgumentError: an empty appid or appsecret; a base_url that is not http(s); an

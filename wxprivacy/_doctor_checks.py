@@ -18,17 +18,20 @@ from typing import Any, Final
 
 import attrs
 
-from ._audit_records import latest_records
+from ._audit_records import parse_line
 from ._batch import check_concurrency, gather_bounded
 from ._client import ComponentClient
 from ._doctor_model import Check, CheckStatus
 from ._errcodes import ROWS
 from ._errors import (
+    InvalidArgumentError,
     MissingVerifyTicketError,
+    ResponseFormatError,
     TransportError,
     WeChatAPIError,
     WxPrivacyError,
 )
+from ._redact import redact
 from ._store_diagnostics import DiagnosableStore, StoreDiagnostics
 from ._stores import TICKET_TTL, USABLE_SKEW
 
@@ -54,6 +57,25 @@ PERMISSION_ERRCODE: Final = 61007
 """``api is unauthorized to component``: the authorizer did not grant the permission set."""
 
 _ACTIONS: Final = {row[0]: row[4] for row in ROWS}
+_APPSECRET: Final = (
+    "WeChat refuses the component_appsecret: copy it again from the Open Platform console "
+    "(WXPRIVACY_COMPONENT_APPSECRET); a reset there invalidates the old one"
+)
+_APPID: Final = "WeChat does not know this component_appid: check it (--component-appid)"
+_TICKET: Final = (
+    "the stored component_verify_ticket is expired or not this platform's: make sure your "
+    "callback receiver stores WeChat's pushes (every 10 minutes) into this store"
+)
+_CREDENTIAL_FIXES: Final = {
+    40001: _APPSECRET,
+    40125: _APPSECRET,
+    41004: _APPSECRET,
+    40013: _APPID,
+    61011: _APPID,
+    41018: _APPID,
+    61005: _TICKET,
+    61006: _TICKET,
+}
 _NETWORK_FIX: Final = (
     "check the network path to {base_url} from this machine (DNS, firewall, proxy) and the "
     "base URL (--base-url / WXPRIVACY_BASE_URL)"
@@ -103,11 +125,38 @@ def _some(appids: Sequence[str]) -> str:
 
 
 async def _guarded(name: str, check: Awaitable[Check]) -> Check:
-    """``check``'s line, or a failed line for an error it did not expect."""
+    """``check``'s line, or a failed line for an error it did not expect (a store of your own
+    may raise anything: that fails its line, never the checklist)."""
     try:
         return await check
+    except ResponseFormatError as exc:
+        return _check(
+            name,
+            CheckStatus.FAIL,
+            str(exc),
+            "something answered, but not as WeChat does: check the base URL (--base-url / "
+            "WXPRIVACY_BASE_URL) and any proxy in between",
+        )
     except WxPrivacyError as exc:
-        return _check(name, CheckStatus.FAIL, str(exc), "see the error above")
+        return _check(name, CheckStatus.FAIL, str(exc), _fix_for(exc))
+    except Exception as exc:  # noqa: BLE001 - a line of the checklist, not a crash
+        return _check(
+            name,
+            CheckStatus.FAIL,
+            f"{type(exc).__name__}: {redact(str(exc))}",
+            "an error the SDK does not know (a token store of your own should raise "
+            "TokenStoreError): see its implementation",
+        )
+
+
+def _fix_for(exc: WxPrivacyError) -> str:
+    if isinstance(exc, WeChatAPIError):
+        return _CREDENTIAL_FIXES.get(exc.errcode) or _ACTIONS.get(
+            exc.errcode, "see the errcode in docs/errors.md"
+        )
+    if isinstance(exc, TransportError):
+        return "check the network path to WeChat from this machine (DNS, firewall, proxy)"
+    return "see the message"
 
 
 async def run_all(
@@ -123,6 +172,9 @@ async def run_all(
         InvalidArgumentError: ``concurrency`` below 1.
     """
     check_concurrency(concurrency)
+    if audit_file is not None and not isinstance(audit_file, str | os.PathLike):
+        raise InvalidArgumentError(f"audit_file must be a path, got {audit_file!r}")
+    client._check_usable()  # noqa: SLF001 - a closed client, another loop: typed, at once
     found = _Findings()
     steps: list[tuple[str, Callable[[], Awaitable[Check]]]] = [
         ("token_store", lambda: _token_store(client, found)),
@@ -337,7 +389,7 @@ async def _credentials(client: ComponentClient, found: _Findings) -> Check:
             name,
             CheckStatus.FAIL,
             f"api_component_token refused them: {exc}",
-            _ACTIONS.get(exc.errcode, "see the errcode in docs/errors.md"),
+            _fix_for(exc),
             data={"errcode": exc.errcode, "requests": 1},
         )
     except TransportError as exc:
@@ -378,21 +430,26 @@ async def _clock(client: ComponentClient) -> Check:
             f"not checked: {client.base_url} sent no readable Date header",
             data=data,
         )
-    # Date has whole seconds: the server's moment lies within the second it names
+    # Date has whole seconds, and the server wrote it at some moment of the round trip: the
+    # offset is known to within half a second plus half the round trip
     offset = server + 0.5 - (sent + received) / 2
+    margin = 0.5 + round_trip / 2
     data["offset_s"] = round(offset, 1)
+    data["uncertainty_s"] = round(margin, 1)
     where = "behind" if offset > 0 else "ahead of"
     trip = f"round trip {_ms(round_trip)}"
     summary = (
         f"this machine's clock agrees with WeChat's to the second (Date header); {trip}"
-        if abs(offset) < 1
-        else f"this machine's clock is {abs(offset):.0f} s {where} WeChat's (Date header); {trip}"
+        if abs(offset) < 1 and margin < 1
+        else f"this machine's clock is {abs(offset):.0f} s {where} WeChat's (± {margin:.1f} s, "
+        f"Date header); {trip}"
     )
-    if abs(offset) <= CLOCK_WARN:
+    least = abs(offset) - margin  # the smallest offset the reading allows
+    if least <= CLOCK_WARN:
         return _check(name, CheckStatus.PASS, summary, data=data)
     return _check(
         name,
-        CheckStatus.FAIL if abs(offset) > USABLE_SKEW else CheckStatus.WARN,
+        CheckStatus.FAIL if least > USABLE_SKEW else CheckStatus.WARN,
         summary,
         "synchronize the clock (chrony, systemd-timesyncd): tokens shared through the store "
         "carry absolute expiry times, so machines whose clocks disagree refresh too early or "
@@ -474,28 +531,7 @@ async def _permissions(
     name = "permissions"
     count = "" if found.listed is None else f": {len(found.listed):,} requests"
     if not ask:
-        path = Path(audit_file if audit_file is not None else DEFAULT_AUDIT_FILE)
-        try:
-            records, written = await asyncio.to_thread(_read_audit, path)
-        except FileNotFoundError:
-            return _check(
-                name,
-                CheckStatus.SKIP,
-                f"not checked: no audit file ({path} not found)",
-                "run `wxprivacy audit` first, or pass --check-permissions to ask WeChat (one "
-                f"api_get_authorizer_info request per authorizer{count})",
-            )
-        except OSError as exc:
-            return _check(name, CheckStatus.FAIL, f"cannot read {path}: {exc.strerror or exc}")
-        lacking = [
-            appid
-            for appid, record in records.items()
-            if not record.get("ok")
-            and isinstance(record.get("error"), dict)
-            and record["error"].get("errcode") == PERMISSION_ERRCODE
-        ]
-        source = f"{path}, written {duration(time.time() - written)} ago"
-        return _permission_line(lacking, len(records), source, {"source": str(path)})
+        return await _permissions_from_file(found, audit_file, count)
     if found.listed is None:
         return _check(
             name, CheckStatus.SKIP, "not checked: needs the list of authorizers (refresh_tokens)"
@@ -528,9 +564,77 @@ async def _permissions(
     return line
 
 
-def _read_audit(path: Path) -> tuple[dict[str, dict[str, Any]], float]:
-    """The audit's last record per authorizer, and when the file was written (Unix seconds)."""
-    return latest_records(path), path.stat().st_mtime
+async def _permissions_from_file(
+    found: _Findings, audit_file: str | os.PathLike[str] | None, count: str
+) -> Check:
+    name = "permissions"
+    path = Path(audit_file if audit_file is not None else DEFAULT_AUDIT_FILE)
+    ask = (
+        "pass --check-permissions to ask WeChat (one api_get_authorizer_info request per "
+        f"authorizer{count})"
+    )
+    try:
+        records, skipped, written = await asyncio.to_thread(_read_audit, path)
+    except FileNotFoundError:
+        status = CheckStatus.SKIP if audit_file is None else CheckStatus.FAIL
+        return _check(
+            name, status, f"no audit file: {path} not found", f"run `wxprivacy audit`, or {ask}"
+        )
+    except OSError as exc:
+        return _check(
+            name,
+            CheckStatus.FAIL,
+            f"cannot read {path}: {exc.strerror or exc}",
+            f"give the JSONL file `wxprivacy audit` wrote (--audit-file), or {ask}",
+        )
+    source = f"{path}, written {duration(time.time() - written)} ago"
+    data: dict[str, Any] = {"source": str(path), "unreadable_lines": skipped}
+    if found.listed is not None:  # only the fleet WeChat lists now counts
+        listed = set(found.listed)
+        data["not_listed"] = sum(1 for appid in records if appid not in listed)
+        records = {appid: record for appid, record in records.items() if appid in listed}
+    if not records:
+        return _check(
+            name,
+            CheckStatus.WARN,
+            f"{path} holds no record of an authorizer WeChat lists now ({skipped} unreadable "
+            "lines)",
+            f"run `wxprivacy audit` again, or {ask}",
+            data=data,
+        )
+    lacking = [
+        appid
+        for appid, record in records.items()
+        if not record.get("ok")
+        and isinstance(record.get("error"), dict)
+        and record["error"].get("errcode") == PERMISSION_ERRCODE
+    ]
+    notes = []
+    if data.get("not_listed"):
+        notes.append(f"{data['not_listed']:,} records of appids WeChat no longer lists ignored")
+    if skipped:
+        notes.append(f"{skipped:,} unreadable lines skipped")
+    line = _permission_line(lacking, len(records), source, data)
+    if notes:
+        return attrs.evolve(line, summary=f"{line.summary}; {'; '.join(notes)}")
+    return line
+
+
+def _read_audit(path: Path) -> tuple[dict[str, dict[str, Any]], int, float]:
+    """The audit's last record per authorizer, how many non-empty lines hold none, and when the
+    file was written (Unix seconds)."""
+    latest: dict[str, dict[str, Any]] = {}
+    skipped = 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            record = parse_line(raw)  # a torn last line (an interrupted write) holds none
+            if record is None:
+                skipped += bool(raw.strip())
+                continue
+            latest.pop(record["authorizer_appid"], None)
+            latest[record["authorizer_appid"]] = record
+        written = os.fstat(fh.fileno()).st_mtime
+    return latest, skipped, written
 
 
 def _permission_line(lacking: list[str], audited: int, source: str, data: dict[str, Any]) -> Check:

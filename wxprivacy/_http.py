@@ -37,6 +37,7 @@ from ._deadline import (
 from ._errors import (
     InvalidArgumentError,
     MinuteQuotaExceededError,
+    QuotaExceededError,
     ResponseFormatError,
     TransportError,
     WxPrivacyError,
@@ -167,6 +168,7 @@ class WireClient:
         files: Mapping[str, Any] | None = None,
         idempotent: bool = True,
         waited: float = 0.0,
+        authorizer_appid: str | None = None,
     ) -> dict[str, Any]:
         """Send one request (retrying transient failures) and return the JSON object.
 
@@ -179,6 +181,8 @@ class WireClient:
             idempotent: ``False`` when a re-send could create a duplicate.
             waited: seconds the call already waited in line (they count against
                 ``call_timeout``).
+            authorizer_appid: the authorizer the call is made for (its token), whose own daily
+                quota a 45009 names; ``None`` for the component's calls.
 
         Raises:
             TransportError: network failure or HTTP 5xx/429 after all attempts; a deadline
@@ -193,12 +197,12 @@ class WireClient:
         if waited:
             deadline.at -= waited
         if self.retry.max_attempts == 1:
-            return await self._once(request, endpoint, deadline)
+            return await self._once(request, endpoint, deadline, authorizer_appid)
         # The first attempt runs outside tenacity (building its controller costs more than a
         # parse); a retryable failure is then replayed as tenacity's first attempt, so waits,
         # log lines and the attempt count are exactly the policy's.
         try:
-            return await self._once(request, endpoint, deadline)
+            return await self._once(request, endpoint, deadline, authorizer_appid)
         except WxPrivacyError as exc:
             if not is_retryable(exc, idempotent=idempotent):
                 raise
@@ -211,23 +215,31 @@ class WireClient:
                 if first is not None:
                     failed, first = first, None
                     raise failed
-                return await self._once(request, endpoint, deadline)
+                return await self._once(request, endpoint, deadline, authorizer_appid)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _once(
-        self, request: Request, endpoint: str, deadline: CallDeadline
+        self,
+        request: Request,
+        endpoint: str,
+        deadline: CallDeadline,
+        authorizer_appid: str | None = None,
     ) -> dict[str, Any]:
         limiter = self.limiter
         if limiter is not None:
             started = self.timer()
-            await limiter.acquire(endpoint)
+            await limiter.acquire(endpoint, authorizer_appid)
             deadline.at += self.timer() - started  # the client's own pacing does not count
         answer = await self._answer(request, endpoint, deadline)
         try:
             return decode_response(answer.status, answer.body, endpoint=endpoint, now=self._clock())
         except MinuteQuotaExceededError as exc:
             if limiter is not None:
-                limiter.pause(endpoint, exc.retry_at.timestamp())
+                await limiter.pause(endpoint, exc.retry_at.timestamp())
+            raise
+        except QuotaExceededError:
+            if limiter is not None:
+                await limiter.block_for_the_day(endpoint, authorizer_appid)
             raise
 
     async def probe(self, path: str = "/") -> tuple[Answer, float, float]:
@@ -257,7 +269,9 @@ class WireClient:
         except ExchangeError as exc:
             if carries_credentials(endpoint) and exc.maybe_sent:
                 # an HTTP library may quote what it received: from here that holds credentials
-                exc.detail = f"{exc.kind} (not shown: answers from this endpoint carry credentials)"
+                exc.detail = (
+                    f"{exc.kind} (not shown: answers from this endpoint may carry credentials)"
+                )
             if exc.unreadable:
                 deadline.maybe_sent = True
                 raise ResponseFormatError(

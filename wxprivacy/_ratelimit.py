@@ -1,42 +1,56 @@
-"""Per-component, per-endpoint request rates, and the pause a 45011 (minute quota) imposes.
+"""Per-component, per-endpoint request rates, and the holds 45011 and 45009 impose.
 
 One :class:`RateLimiter` belongs to each client (one component). Before every HTTP attempt the
-client awaits :meth:`RateLimiter.acquire` for the endpoint:
+client awaits :meth:`RateLimiter.acquire` for the endpoint. The counts and holds live in a
+:class:`~wxprivacy._quotas.QuotaStore`: this process's memory by default, or Redis
+(``wxprivacy.redis.RedisQuotaStore``) so that every worker of a fleet shares them:
 
-- with a limit of N requests per minute for that endpoint (off unless configured), no more than
-  N attempts start within any 60 seconds (a sliding window, so it also holds for WeChat's
-  calendar minutes whatever the clock offset between us and WeChat);
+- with a limit of N requests per minute for an endpoint (off unless configured), no more than
+  N attempts start within any 61 seconds (WeChat's minute plus 1 s for the time a request takes
+  to reach WeChat), counted by every process that shares the store (a moving window, so it also
+  holds for WeChat's calendar minutes whatever the clock offset);
 - after WeChat answered 45011 for the endpoint, attempts wait until the minute WeChat named
-  (:attr:`MinuteQuotaExceededError.retry_at`) has begun: every call in this minute would fail.
+  (:attr:`MinuteQuotaExceededError.retry_at`): every call in this minute would fail;
+- after WeChat answered 45009 (daily quota), calls that count against the same quota fail at
+  once with :class:`QuotaExceededError`, unsent, until the hold ends (see ``_quotas.py`` for
+  what counts against what, and when it ends).
 
-Waiters are served first come, first served; each wait is one ``sleep`` of the computed length.
+The store answers "may I" and never waits; the waiting is here: callers of one endpoint are
+served first come, first served, each wait one ``sleep`` of the computed length.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Final
 
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, QuotaExceededError
+from ._quotas import (
+    WINDOW,
+    MemoryQuotaStore,
+    QuotaStore,
+    daily_key,
+    minute_key,
+    next_daily_reset,
+)
 
 __all__ = ["WINDOW", "RateLimiter"]
 
 logger = logging.getLogger("wxprivacy")
 
-WINDOW: Final = 60.0
-"""Seconds over which a per-minute limit is counted."""
-
 
 class RateLimiter:
-    """Requests-per-minute limits per WeChat endpoint, plus 45011 pauses.
+    """Requests-per-minute limits per WeChat endpoint, plus 45011 and 45009 holds.
 
     Args:
         per_minute: ``{endpoint path: requests per minute}``, e.g.
             ``{"/cgi-bin/component/getprivacysetting": 1000}``; endpoints not named are not
-            limited. Empty (the default) limits nothing; 45011 pauses still apply.
+            limited. Empty (the default) limits nothing; 45011 and 45009 holds still apply.
+        component_appid: the component whose quotas these are.
+        store: where counts and holds live; a :class:`MemoryQuotaStore` (this process only)
+            by default.
         clock: returns the current Unix time in seconds.
         sleep: awaitable sleep in seconds (tests inject one that advances their clock).
 
@@ -48,6 +62,8 @@ class RateLimiter:
         self,
         per_minute: Mapping[str, int] | None = None,
         *,
+        component_appid: str = "",
+        store: QuotaStore | None = None,
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
@@ -71,67 +87,103 @@ class RateLimiter:
                 raise InvalidArgumentError(
                     f"rate limit for {endpoint} must be an int >= 1 per minute, got {limit!r}"
                 )
+        if store is not None and not isinstance(store, QuotaStore):
+            raise InvalidArgumentError(
+                f"quota_store must implement QuotaStore, got {type(store).__name__}"
+            )
         self.per_minute: Mapping[str, int] = limits
+        self.component_appid = component_appid
         self._clock = clock
         self._sleep = sleep or asyncio.sleep
-        self._paused_until: dict[str, float] = {}
-        self._sent: dict[str, deque[float]] = {e: deque() for e in limits}
+        self.store: QuotaStore = store if store is not None else MemoryQuotaStore(clock=clock)
+        # the memory store answers "nothing held" without an await: unlimited endpoints of a
+        # client without holds then cost nothing here
+        self._memory = self.store if isinstance(self.store, MemoryQuotaStore) else None
         self._locks: dict[str, asyncio.Lock] = {}
 
     def __repr__(self) -> str:
-        return f"RateLimiter(per_minute={dict(self.per_minute)!r})"
+        return f"RateLimiter(per_minute={dict(self.per_minute)!r}, store={self.store!r})"
 
-    def paused_until(self, endpoint: str) -> float | None:
-        """Unix seconds until which ``endpoint`` is paused by a 45011, or ``None``."""
-        until = self._paused_until.get(endpoint)
-        return until if until is not None and until > self._clock() else None
+    async def paused_until(self, endpoint: str) -> float | None:
+        """Unix seconds until which ``endpoint`` is held by a 45011, or ``None``."""
+        return await self.store.held_until(self.component_appid, [minute_key(endpoint)])
 
-    def pause(self, endpoint: str, until: float) -> None:
-        """Hold every attempt at ``endpoint`` until Unix time ``until`` (seconds).
+    async def pause(self, endpoint: str, until: float) -> None:
+        """Hold every attempt at ``endpoint`` until Unix time ``until`` (seconds): a 45011.
 
         A later pause extends an earlier one; an earlier one never shortens it.
         """
-        if until > self._paused_until.get(endpoint, 0.0):
-            self._paused_until[endpoint] = until
-            logger.warning(
-                "minute quota reached for %s: holding its calls for %.1f s",
-                endpoint,
-                max(0.0, until - self._clock()),
-            )
+        await self.store.hold(self.component_appid, minute_key(endpoint), until)
+        logger.warning(
+            "minute quota reached for %s: holding its calls for %.1f s",
+            endpoint,
+            max(0.0, until - self._clock()),
+        )
 
-    async def acquire(self, endpoint: str) -> None:
+    async def block_for_the_day(self, endpoint: str, authorizer_appid: str | None) -> float:
+        """Hold the calls that count against the quota a 45009 named (see ``_quotas.py``) until
+        the assumed reset (:func:`next_daily_reset`); return that Unix time."""
+        until = next_daily_reset(self._clock())
+        await self.store.hold(self.component_appid, daily_key(endpoint, authorizer_appid), until)
+        logger.warning(
+            "daily quota reached for %s%s: its calls fail unsent until %s",
+            endpoint,
+            f" (authorizer {authorizer_appid})" if authorizer_appid else "",
+            _dt.datetime.fromtimestamp(until, _dt.UTC).isoformat(timespec="seconds"),
+        )
+        return until
+
+    async def acquire(self, endpoint: str, authorizer_appid: str | None = None) -> None:
         """Wait until one more attempt at ``endpoint`` may start, and count it.
 
-        Returns at once when the endpoint is neither limited nor paused (no lock, no await
-        beyond this call).
+        Returns at once when the endpoint is not limited and nothing is held in a memory store
+        (no lock, no await beyond this call); a shared store is asked once per attempt.
+
+        Raises:
+            QuotaExceededError: a 45009 holds the quota this call counts against (nothing sent).
+            TokenStoreError: a shared store failed.
         """
         limit = self.per_minute.get(endpoint)
-        if limit is None and endpoint not in self._paused_until:
+        memory = self._memory
+        if limit is None and memory is not None and not memory.held_anything():
             return
+        comp = self.component_appid
+        daily = [daily_key(endpoint, None)]
+        if authorizer_appid:
+            daily.append(daily_key(endpoint, authorizer_appid))
+        keys = [minute_key(endpoint), *daily]
         lock = self._locks.get(endpoint)
         if lock is None:
             lock = self._locks[endpoint] = asyncio.Lock()
         async with lock:
             # Time advances by the waits themselves (``now = max(clock(), end of wait)``), so a
-            # fake clock that does not move cannot make this loop forever. Nothing is taken out
-            # of the window before a wait: a caller cancelled while waiting frees no slot.
+            # fake clock that does not move cannot make this loop forever.
             now = self._clock()
             while True:
-                until = self._paused_until.get(endpoint)
-                if until is not None and now < until:
-                    await self._sleep(until - now)
-                    now = max(self._clock(), until)
-                    continue  # a later pause may have been set meanwhile
-                if until is not None:
-                    del self._paused_until[endpoint]
+                held = await self.store.held_until(comp, keys)
+                if held is not None:
+                    day = await self.store.held_until(comp, daily)
+                    if day is not None:
+                        raise _held_for_the_day(endpoint, authorizer_appid, day)
+                    if now < held:
+                        await self._sleep(held - now)
+                        now = max(self._clock(), held)
+                        continue  # a later hold may have been set meanwhile
                 if limit is None:
                     return
-                sent = self._sent[endpoint]
-                while sent and now - sent[0] >= WINDOW:
-                    sent.popleft()
-                if len(sent) < limit:
-                    sent.append(now)
+                wait = await self.store.take(comp, endpoint, limit)
+                if wait <= 0:
                     return
-                free_at = sent[0] + WINDOW
-                await self._sleep(free_at - now)
-                now = max(self._clock(), free_at)
+                await self._sleep(wait)
+                now = max(self._clock(), now + wait)
+
+
+def _held_for_the_day(endpoint: str, authorizer_appid: str | None, until: float) -> Exception:
+    when = _dt.datetime.fromtimestamp(until, _dt.UTC).isoformat(timespec="seconds")
+    whose = f" for authorizer {authorizer_appid}" if authorizer_appid else ""
+    return QuotaExceededError(
+        45009,
+        f"not sent: WeChat answered 45009 (daily quota) for {endpoint}{whose} earlier; calls "
+        f"are held until {when} (the assumed reset: midnight UTC+8)",
+        endpoint=endpoint,
+    )

@@ -32,7 +32,7 @@ _RID_RE: Final = re.compile(r"[,\s]*rid:\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-
 SNIPPET_CHARS: Final = 120
 ERRMSG_CHARS: Final = 500
 """errmsg longer than this is cut (WeChat's are a line; a huge one would flood logs)."""
-_NOT_QUOTED: Final = " (answers from this endpoint carry credentials)"
+_NOT_QUOTED: Final = " (answers from this endpoint may carry credentials)"
 
 
 def split_rid(errmsg: str) -> tuple[str, str | None]:
@@ -121,8 +121,9 @@ def decode_response(
             status_code=status_code,
         )
     if status_code != 200:
+        hint = " (is the endpoint path right?)" if status_code == 404 else ""
         raise ResponseFormatError(
-            f"unexpected HTTP {status_code} from {endpoint}: "
+            f"unexpected HTTP {status_code} from {endpoint}{hint}: "
             f"{_shown_body(body, endpoint=endpoint)}",
             endpoint=endpoint,
             status_code=status_code,

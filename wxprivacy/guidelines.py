@@ -41,6 +41,7 @@ an authorizer's refresh token in ``api_get_authorizer_list`` when the token stor
 
 from __future__ import annotations
 
+import contextlib
 import tomllib
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from pathlib import Path
@@ -101,8 +102,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except OSError as exc:
         raise InvalidArgumentError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidArgumentError(
+            f"{path}: not UTF-8 (byte {exc.start}: {exc.reason}); TOML files are UTF-8: save it "
+            "as UTF-8 (an editor's GBK or GB18030 file is not)"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidArgumentError(f"{path}: not valid TOML ({exc})") from None
+        hint = ""
+        with contextlib.suppress(OSError), path.open("rb") as fh:
+            if fh.read(3) == b"\xef\xbb\xbf":
+                hint = (
+                    "; the file starts with a byte order mark (BOM): save it as UTF-8 without one"
+                )
+        raise InvalidArgumentError(f"{path}: not valid TOML ({exc}){hint}") from None
 
 
 def _unknown_keys(model: Any, path: str) -> None:

@@ -24,7 +24,8 @@ nothing: they are re-fetched from
 the ticket and the refresh tokens. Only ``refresh_tokens`` (and, for 12 h, the ticket) cannot be
 re-created by the SDK alone; back it up with :meth:`RedisTokenStore.export_refresh_tokens`.
 
-This module is the only one that imports ``redis`` (``pip install wxprivacy[redis]``).
+This module (with ``_redis_quotas.py``, whose :class:`RedisQuotaStore` it exports) is the only one
+that imports ``redis`` (``pip install wxprivacy[redis]``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import attrs
 
@@ -63,6 +64,9 @@ from ._redis_ops import (
     text,
 )
 from ._redis_replicas import ReplicaAckError, ReplicaAcks, ReplicaWaiter
+
+if TYPE_CHECKING:
+    from ._redis_quotas import RedisQuotaStore
 from ._redis_scripts import (
     ACQUIRE_LUA,
     IMPORT_LUA,
@@ -83,7 +87,18 @@ from ._stores import (
     event_is_new,
 )
 
-__all__ = ["RedisTokenStore", "ReplicaAckError"]
+__all__ = ["RedisQuotaStore", "RedisTokenStore", "ReplicaAckError"]
+
+
+def __getattr__(name: str) -> Any:
+    # RedisQuotaStore also needs ``limits``: imported on first use, so a RedisTokenStore user
+    # whose environment predates that dependency is not broken by it
+    if name == "RedisQuotaStore":
+        from ._redis_quotas import RedisQuotaStore
+
+        return RedisQuotaStore
+    raise AttributeError(f"module 'wxprivacy.redis' has no attribute {name!r}")
+
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

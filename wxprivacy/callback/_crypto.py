@@ -21,6 +21,7 @@ from typing import Final
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from wxprivacy._appid import check_appid
 from wxprivacy._errors import InvalidArgumentError
 
 from ._errors import AppIdMismatchError, DecryptError, SignatureError
@@ -86,8 +87,7 @@ class MessageCrypto:
     ) -> None:
         if not token:
             raise InvalidArgumentError("token must not be empty")
-        if not component_appid:
-            raise InvalidArgumentError("component_appid must not be empty")
+        check_appid("component_appid", component_appid)
         self._token = token
         self._key = _aes_key(encoding_aes_key, "encoding_aes_key")
         self._previous_key = (

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from math import inf
 from typing import Final, Protocol
 
-from wxprivacy._errors import WeChatAPIError
+from wxprivacy._errors import InvalidArgumentError, WeChatAPIError
 from wxprivacy._stores import EventStamp, TokenStore
 
 from ._crypto import MessageCrypto
@@ -121,6 +121,8 @@ class CallbackHandler:
 
     Raises:
         ValueError: ``max_body_bytes`` or ``max_age`` is not positive.
+        InvalidArgumentError: ``crypto`` is not a :class:`MessageCrypto`, or it is for another
+            component than ``target``.
     """
 
     def __init__(
@@ -132,6 +134,17 @@ class CallbackHandler:
         max_age: float | None = DEFAULT_MAX_AGE,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if not isinstance(crypto, MessageCrypto):
+            raise InvalidArgumentError(
+                f"crypto must be a MessageCrypto, got {type(crypto).__name__} (the arguments "
+                "are CallbackHandler(target, crypto))"
+            )
+        target_appid = getattr(target, "component_appid", None)
+        if target_appid != crypto.component_appid:
+            raise InvalidArgumentError(
+                f"the MessageCrypto is for component {crypto.component_appid!r} but the target "
+                f"is for {target_appid!r}: pushes for one would be stored under the other"
+            )
         if max_body_bytes <= 0:
             raise ValueError("max_body_bytes must be positive")
         if max_age is not None and not (isinstance(max_age, int | float) and 0 < max_age < inf):

@@ -10,7 +10,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
 from ..audit import AuditFile, AuditSummary, OutputExistsError, audit_into
-from ._options import ClientOptions, ConcurrencyOpt, VerOpt, open_client, with_client_options
+from ._options import (
+    ClientOptions,
+    ConcurrencyOpt,
+    VerOpt,
+    at_most_emulated,
+    open_client,
+    with_client_options,
+)
 from ._output import ExitStatus, err_console, fail, out_console, run
 from ._report import print_summary
 
@@ -136,7 +143,9 @@ DEMO_OUT: Final = Path("audit-demo.jsonl")
 
 
 def demo(
-    authorizers: Annotated[int, typer.Option(min=1, help="Emulated authorizers.")] = 500,
+    authorizers: Annotated[
+        int, typer.Option(min=1, callback=at_most_emulated, help="Emulated authorizers.")
+    ] = 500,
     out: OutOpt = DEMO_OUT,
     concurrency: ConcurrencyOpt = 16,
     force: Annotated[

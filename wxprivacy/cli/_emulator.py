@@ -11,7 +11,7 @@ import typer
 
 from ..emulator import Emulator, Faults, serve
 from ..emulator._faults import FAULT_KINDS
-from ._options import SeedOpt, graft
+from ._options import SeedOpt, at_most_emulated, graft
 from ._output import ExitStatus, err_console, fail
 
 __all__ = ["emulator"]
@@ -45,7 +45,9 @@ def _fault_odds(values: dict[str, Any]) -> dict[str, float]:
 def emulator(
     port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8080,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    authorizers: Annotated[int, typer.Option(min=0, help="Synthetic authorizers to seed.")] = 100,
+    authorizers: Annotated[
+        int, typer.Option(min=0, callback=at_most_emulated, help="Synthetic authorizers to seed.")
+    ] = 100,
     seed: SeedOpt = 0,
     component_appid: Annotated[
         str,

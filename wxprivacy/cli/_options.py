@@ -14,17 +14,19 @@ import inspect
 import typing
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, Final, ParamSpec, TypeVar
 
 import attrs
 import typer
 
 from .._base import DEFAULT_BASE_URL
 from .._client import ComponentClient
+from .._errors import InvalidArgumentError
 from .._stores import TokenStore
 
 __all__ = [
     "ClientOptions",
+    "MAX_EMULATED",
     "ConcurrencyOpt",
     "SeedOpt",
     "VerOpt",
@@ -35,6 +37,22 @@ __all__ = [
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+MAX_EMULATED: Final = 200_000
+"""Authorizers an emulator may be seeded with (each costs about 6 KB; 200,000 about 1.2 GB)."""
+
+
+def at_most_emulated(value: int | None) -> int | None:
+    """An option callback: refuse more emulated authorizers than :data:`MAX_EMULATED` (a range
+    in the option itself would widen every command's help until flags are cut off).
+
+    Raises:
+        typer.BadParameter: ``value`` is above :data:`MAX_EMULATED`.
+    """
+    if value is not None and value > MAX_EMULATED:
+        raise typer.BadParameter(f"at most {MAX_EMULATED:,} authorizers (about 6 KB each)")
+    return value
+
 
 SeedOpt = Annotated[int, typer.Option("--seed", help="Emulator seed (same seed, same fleet).")]
 VerOpt = Annotated[
@@ -58,6 +76,7 @@ class ClientOptions:
         typer.Option(
             "--emulator",
             min=0,
+            callback=at_most_emulated,
             help="Use an in-process WeChat emulator seeded with N authorizers (no credentials).",
         ),
     ] = None
@@ -191,7 +210,10 @@ async def open_client(options: ClientOptions) -> AsyncIterator[ComponentClient]:
         )
     store: TokenStore | None = None
     if options.redis_url:
-        from ..redis import RedisTokenStore
+        try:
+            from ..redis import RedisTokenStore
+        except ModuleNotFoundError as exc:  # one line, not a traceback: what to install
+            raise InvalidArgumentError(f"--redis-url: {exc}") from None
 
         store = RedisTokenStore.from_url(options.redis_url, key_prefix=options.redis_prefix)
     try:

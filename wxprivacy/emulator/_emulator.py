@@ -8,6 +8,7 @@ fault injector (:mod:`._faults`), the control endpoints (:mod:`._control`) and t
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CONTROL_PREFIX", "DEFAULT_CALLBACK_TOKEN", "DEFAULT_ENCODING_AES_KEY", "Emulator"]
 
+_APPID = re.compile(r"wx[0-9a-f]{16}")
 DEFAULT_CALLBACK_TOKEN = "emulator-callback-token"
 """The message-check Token the emulator signs callback pushes with, unless told otherwise."""
 DEFAULT_ENCODING_AES_KEY = "EmuLatorEncodingAesKey0123456789abcdefghijk"
@@ -355,6 +357,10 @@ class Emulator:
         """
         kind = query.get("kind", "")
         appid = query.get("authorizer_appid", "")
+        headers = {"content-type": "application/json"}
+        if appid and not _APPID.fullmatch(appid):  # WeChat's appids: wx and 16 hex digits
+            problem = f"authorizer_appid {appid!r} is not an appid (wx and 16 hex digits)"
+            return EmulatorResponse(400, headers, dumps({"error": problem}))
         if kind == "ticket":
             push = self.ticket_push()
         elif kind in ("authorized", "updateauthorized", "unauthorized") and (
@@ -371,7 +377,6 @@ class Emulator:
                 if kind not in ("ticket", "authorized", "updateauthorized", "unauthorized")
                 else f"authorizer_appid {appid!r} is not an authorizer of this emulator"
             )
-            headers = {"content-type": "application/json"}
             return EmulatorResponse(400, headers, dumps({"error": problem}))
         payload = {
             "info_type": push.info_type,

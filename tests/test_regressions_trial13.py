@@ -267,3 +267,17 @@ async def test_a_404_says_to_check_the_path_and_not_that_it_carries_credentials(
         await client.aclose()
     assert "is the endpoint path right?" in str(caught.value)
     assert "carry credentials" not in str(caught.value)
+
+
+@pytest.mark.parametrize("bad", [" wx1", "wx1111111111111111 ", "wx\u3000x", "x" * 100])
+async def test_a_malformed_appid_in_wechats_list_fails_alone(bad: str, tmp_path: Path) -> None:
+    """Was: ``error: authorizer_appid must be ...`` and an audit that wrote nothing (exit 2)."""
+    emu = Emulator(authorizers=5, seed=1)
+    emu.add_authorizer(bad)
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = await started(emu, http)
+        summary = await run_audit(client, tmp_path / "a.jsonl")
+        await client.aclose()
+    assert (summary.total, summary.failed) == (6, 1)
+    failed = [r for r in map(orjson.loads, (tmp_path / "a.jsonl").read_bytes().splitlines())]
+    assert [r["authorizer_appid"] for r in failed if not r["ok"]] == [bad]

@@ -403,6 +403,12 @@ class AuthorizationAPI(BaseClient):
             if listed is None:
                 continue
             appid = item.authorizer_appid
+            try:
+                check_appid("authorizer_appid", appid)
+            except InvalidArgumentError:
+                # one malformed entry must not stop the rest (its calls fail on their own)
+                logger.warning("api_get_authorizer_list listed %r, not an appid: skipped", appid)
+                continue
             stored = await store.get_refresh_token(comp, appid)
             if stored is None:
                 await store.set_refresh_token(comp, appid, listed)

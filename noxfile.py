@@ -48,7 +48,7 @@ def docs(session: nox.Session) -> None:
 
     ``nox -s docs -- serve`` serves it on http://127.0.0.1:8000 instead.
     """
-    session.install("-e", ".[docs,cli,callback,redis]")
+    session.install("-e", ".[docs,cli,callback,redis,report]")
     session.env["NO_MKDOCS_2_WARNING"] = "1"
     if session.posargs[:1] == ["serve"]:
         session.run("mkdocs", "serve", "--strict", *session.posargs[1:])
@@ -84,7 +84,7 @@ def bench(session: nox.Session) -> None:
     Scripts, not timed tests: each prints ratios measured side by side in one run. Pass script
     options after ``--`` only when running one script, e.g. ``nox -s bench -- throughput --n 2000``.
     """
-    session.install("-e", ".[bench]")
+    session.install("-e", ".[bench,redis,report]", "playwright>=1.45")
     scripts = {
         "throughput": "benchmarks/bench_throughput.py",
         "parse": "benchmarks/bench_parse.py",
@@ -94,6 +94,8 @@ def bench(session: nox.Session) -> None:
         "burst": "benchmarks/bench_burst.py",
         "gc_floor": "benchmarks/bench_gc_floor.py",
         "server": "benchmarks/bench_server.py",
+        "report": "benchmarks/bench_report.py",
+        "shared_quota": "benchmarks/bench_shared_quota.py",
     }
     chosen = session.posargs[:1]
     if chosen and chosen[0] in scripts:

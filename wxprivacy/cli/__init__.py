@@ -1,5 +1,5 @@
 """The ``wxprivacy`` command line (the ``cli`` extra): audit, get, set, apply-template, doctor,
-emulator.
+report, emulator.
 
 Configuration comes from flags or the environment: ``WXPRIVACY_COMPONENT_APPID``,
 ``WXPRIVACY_COMPONENT_APPSECRET``, ``WXPRIVACY_BASE_URL``, ``WXPRIVACY_REDIS_URL``,
@@ -7,10 +7,11 @@ Configuration comes from flags or the environment: ``WXPRIVACY_COMPONENT_APPID``
 the token store (the Redis your callback handler writes to), unless given explicitly.
 
 The package's imports point one way: this module registers the commands of ``_audit``,
-``_get``, ``_guidelines``, ``_doctor`` and ``_emulator``, which share ``_options`` (the options,
-written once) and ``_output`` (consoles and exit statuses); none of them imports this module.
-The logic behind the commands needs no typer: :mod:`wxprivacy.audit`, :mod:`wxprivacy.guidelines`
-and :mod:`wxprivacy.doctor`.
+``_get``, ``_guidelines``, ``_doctor``, ``_html`` and ``_emulator``, which share ``_options``
+(the options, written once), ``_output`` (consoles and exit statuses) and ``_report`` (the
+summary and the HTML report); none of them imports this module. The logic behind the commands
+needs no typer: :mod:`wxprivacy.audit`, :mod:`wxprivacy.guidelines`, :mod:`wxprivacy.doctor`
+and :mod:`wxprivacy.report`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ._doctor import doctor
 from ._emulator import emulator
 from ._get import get
 from ._guidelines import apply_template, set_guideline
+from ._html import report
 
 __all__ = ["app", "main", "run_command"]
 
@@ -71,6 +73,7 @@ app.command("apply-template")(apply_template)
 app.command("emulator")(emulator)
 app.command("demo")(demo)
 app.command("doctor")(doctor)
+app.command("report")(report)
 
 
 def main() -> None:

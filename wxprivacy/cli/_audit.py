@@ -19,7 +19,7 @@ from ._options import (
     with_client_options,
 )
 from ._output import ExitStatus, err_console, fail, out_console, run
-from ._report import print_summary
+from ._report import print_summary, require_report, write_html
 
 __all__ = ["audit", "demo"]
 
@@ -78,6 +78,10 @@ def audit(
     summary_json: Annotated[
         Path | None, typer.Option("--summary-json", help="Also write the summary as JSON here.")
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the fleet report here (the report extra)."),
+    ] = None,
     no_progress: Annotated[
         bool, typer.Option("--no-progress", help="Hide the progress bar.")
     ] = False,
@@ -92,6 +96,7 @@ def audit(
     """
     if resume and force:
         raise typer.BadParameter("--resume continues --out, --force replaces it: pick one")
+    reporting = require_report() if html is not None else None  # before a long audit
     try:
         output = AuditFile(out, resume=resume, force=force)
     except OutputExistsError as exc:
@@ -134,6 +139,8 @@ def audit(
             summary_json.write_bytes(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
         except OSError as exc:
             fail(f"cannot write {summary_json}: {exc.strerror or exc}", ExitStatus.FATAL)
+    if reporting is not None and html is not None:
+        write_html(reporting, out, html, None)
     if summary.failed:
         raise typer.Exit(ExitStatus.FAILED)
 

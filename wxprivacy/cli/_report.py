@@ -1,16 +1,21 @@
-"""Rendering of an audit summary with rich (tables a person can scan)."""
+"""Reports of an audit: its summary with rich (tables a person can scan), and the writing of the
+HTML fleet report (``wxprivacy report``, ``wxprivacy audit --html``)."""
 
 from __future__ import annotations
 
+import importlib
+import time
 from pathlib import Path
+from types import ModuleType
 
 from rich.console import Console
 from rich.table import Table
 
 from .._errors import ERRCODES
 from ..audit import NON_API_ERRCODE, AuditSummary
+from ._output import ExitStatus, err_console, fail
 
-__all__ = ["print_summary"]
+__all__ = ["print_summary", "require_report", "write_html"]
 
 SHOW: int = 15
 """Rows shown per table before "... and N more"."""
@@ -78,3 +83,26 @@ def print_summary(console: Console, summary: AuditSummary, *, out: Path) -> None
             action = info.action if info else ""
             errors.add_row(str(code), str(count), meaning, action)
         console.print(errors)
+
+
+def require_report() -> ModuleType:
+    """:mod:`wxprivacy.report`, or exit 2 saying which extra to install."""
+    try:
+        return importlib.import_module("wxprivacy.report")
+    except ModuleNotFoundError:
+        fail(
+            "the fleet report needs the report extra: pip install 'wxprivacy[report]'",
+            ExitStatus.USAGE,
+        )
+
+
+def write_html(module: ModuleType, audit: Path, out: Path, since: Path | None) -> None:
+    """Write the report of ``audit`` (and ``since``) to ``out``; say where, its size and time."""
+    started = time.perf_counter()
+    try:
+        size = module.write_report(audit, out, since=since)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}", ExitStatus.FATAL)
+    seconds = time.perf_counter() - started
+    err_console.print(f"report: {out} ({size / 1024:,.0f} KB, {seconds:.1f} s)", soft_wrap=True)

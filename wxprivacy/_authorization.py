@@ -22,6 +22,7 @@ from .models import (
     AuthorizerPage,
     PreAuthCode,
 )
+from .paths import CREATE_PREAUTH_CODE, GET_AUTHORIZER_INFO, QUERY_AUTH
 
 __all__ = [
     "AUTHORIZATION_PAGE",
@@ -34,9 +35,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CREATE_PREAUTH_CODE: Final = "/cgi-bin/component/api_create_preauthcode"
-QUERY_AUTH: Final = "/cgi-bin/component/api_query_auth"
-GET_AUTHORIZER_INFO: Final = "/cgi-bin/component/api_get_authorizer_info"
 AUTHORIZATION_PAGE: Final = "https://mp.weixin.qq.com/cgi-bin/componentloginpage"
 """The authorization page for a desktop browser (the owner scans a QR code)."""
 AUTHORIZATION_PAGE_MOBILE: Final = "https://open.weixin.qq.com/wxaopen/safe/bindcomponent"

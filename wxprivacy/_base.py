@@ -14,7 +14,7 @@ from typing import Any, Final, Self, TypeVar
 
 import httpx
 
-from . import _serde
+from . import _serde, paths
 from ._appid import check_appid
 from ._errors import (
     ClientClosedError,
@@ -40,7 +40,6 @@ from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._slots import Slots
 from ._stores import TICKET_TTL, EventStamp, TokenStore
-from ._token_endpoints import AUTHORIZER_TOKEN, COMPONENT_TOKEN
 from ._tokens import DEFAULT_REFRESH_MARGIN, TokenManager
 
 __all__ = ["DEFAULT_BASE_URL", "BaseClient", "check_appid", "endpoints"]
@@ -52,12 +51,12 @@ ADMITTED_PER_CONNECTION: Final = 4
 
 
 class endpoints:  # noqa: N801 - a namespace of constants
-    """The WeChat paths this client calls."""
+    """The WeChat paths this client calls (the public constants are :mod:`wxprivacy.paths`)."""
 
-    COMPONENT_TOKEN: Final = COMPONENT_TOKEN
-    AUTHORIZER_TOKEN: Final = AUTHORIZER_TOKEN
-    AUTHORIZER_LIST: Final = "/cgi-bin/component/api_get_authorizer_list"
-    GET_PRIVACY_SETTING: Final = "/cgi-bin/component/getprivacysetting"
+    COMPONENT_TOKEN: Final = paths.COMPONENT_TOKEN
+    AUTHORIZER_TOKEN: Final = paths.AUTHORIZER_TOKEN
+    AUTHORIZER_LIST: Final = paths.AUTHORIZER_LIST
+    GET_PRIVACY_SETTING: Final = paths.GET_PRIVACY_SETTING
 
 
 def _check_base_url(base_url: str) -> None:

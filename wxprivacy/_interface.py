@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
 
 import attrs
 
@@ -12,11 +11,9 @@ from ._base import BaseClient
 from ._coerce import ResponseBody
 from ._privacy_validate import apply_interface_body
 from .models import PrivacyInterfaceList
+from .paths import APPLY_PRIVACY_INTERFACE, GET_PRIVACY_INTERFACE
 
 __all__ = ["APPLY_PRIVACY_INTERFACE", "GET_PRIVACY_INTERFACE", "PrivacyInterfaceAPI"]
-
-GET_PRIVACY_INTERFACE: Final = "/wxa/security/get_privacy_interface"
-APPLY_PRIVACY_INTERFACE: Final = "/wxa/security/apply_privacy_interface"
 
 
 @attrs.frozen(kw_only=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from typing import Any, Final
+from typing import Any
 
 import attrs
 
@@ -15,11 +15,9 @@ from ._errors import InvalidArgumentError, WxPrivacyError
 from ._privacy_keys import OFFICIAL_PRIVACY_KEYS
 from ._privacy_validate import ExtFile, read_ext_file, set_privacy_body
 from .models import OwnerSetting, PrivacySetting, SdkPrivacyInfo, SettingItem
+from .paths import SET_PRIVACY_SETTING, UPLOAD_PRIVACY_EXT_FILE
 
 __all__ = ["SET_PRIVACY_SETTING", "UPLOAD_PRIVACY_EXT_FILE", "PrivacyAPI", "check_privacy_ver"]
-
-SET_PRIVACY_SETTING: Final = "/cgi-bin/component/setprivacysetting"
-UPLOAD_PRIVACY_EXT_FILE: Final = "/cgi-bin/component/uploadprivacyextfile"
 
 
 @attrs.frozen(kw_only=True)

@@ -18,6 +18,7 @@ from . import _serde
 from ._errors import ComponentCredentialError, ResponseFormatError, TokenInvalidError
 from ._stores import AccessToken
 from ._wire import require_seconds
+from .paths import AUTHORIZER_TOKEN, COMPONENT_TOKEN
 
 if TYPE_CHECKING:
     from ._http import WireClient
@@ -30,8 +31,6 @@ __all__ = [
     "request_component_token",
 ]
 
-COMPONENT_TOKEN: Final = "/cgi-bin/component/api_component_token"
-AUTHORIZER_TOKEN: Final = "/cgi-bin/component/api_authorizer_token"
 DEFAULT_EXPIRES_IN: Final = 7200
 """Seconds an access token lives when WeChat's answer omits ``expires_in`` (WeChat: 2 h)."""
 

@@ -133,3 +133,16 @@ def test_max_age_must_be_a_finite_positive_number(bad: float) -> None:
     """Found by the issue 9 trial: max_age=nan was accepted and turned the window off."""
     with pytest.raises(ValueError, match="max_age"):
         CallbackHandler(FakeTarget(), crypto, max_age=bad)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"max_age": float("nan")}, {"max_age": -1}, {"max_body_bytes": 0}, {"max_body_bytes": 1.5}],
+)
+def test_bad_handler_arguments_are_the_sdks_typed_error(kwargs: dict[str, float]) -> None:
+    """Issue 12 §5: CallbackHandler raised a bare ValueError; every other class raises
+    InvalidArgumentError (still a ValueError, so older ``except ValueError`` keeps working)."""
+    from wxprivacy import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError):
+        CallbackHandler(FakeTarget(), crypto, **kwargs)  # type: ignore[arg-type]

@@ -120,9 +120,9 @@ class CallbackHandler:
         clock: returns the current Unix time in seconds.
 
     Raises:
-        ValueError: ``max_body_bytes`` or ``max_age`` is not positive.
-        InvalidArgumentError: ``crypto`` is not a :class:`MessageCrypto`, or it is for another
-            component than ``target``.
+        InvalidArgumentError: ``max_body_bytes`` or ``max_age`` is not positive (it is a
+            ``ValueError`` too); ``crypto`` is not a :class:`MessageCrypto`, or it is for
+            another component than ``target``.
     """
 
     def __init__(
@@ -145,10 +145,16 @@ class CallbackHandler:
                 f"the MessageCrypto is for component {crypto.component_appid!r} but the target "
                 f"is for {target_appid!r}: pushes for one would be stored under the other"
             )
-        if max_body_bytes <= 0:
-            raise ValueError("max_body_bytes must be positive")
+        if (
+            isinstance(max_body_bytes, bool)
+            or not isinstance(max_body_bytes, int)
+            or max_body_bytes <= 0
+        ):
+            raise InvalidArgumentError(
+                f"max_body_bytes must be a positive int (bytes), got {max_body_bytes!r}"
+            )
         if max_age is not None and not (isinstance(max_age, int | float) and 0 < max_age < inf):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"max_age must be a positive finite number of seconds or None, got {max_age!r}"
             )
         self.target = target

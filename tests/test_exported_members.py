@@ -81,3 +81,19 @@ def test_import_star_works_without_the_redis_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert "hint: True" in out
+
+
+def test_every_public_method_of_the_client_has_a_docstring_inherited_ones_too() -> None:
+    """Issue 12 §5: the check above reads a class's own attributes only; ComponentClient's
+    methods come from its endpoint groups (BaseClient, PrivacyAPI, ...)."""
+    from wxprivacy import ComponentClient
+
+    missing = [
+        name
+        for name, member in inspect.getmembers(ComponentClient)
+        if not name.startswith("_")
+        and (inspect.isfunction(member) or isinstance(member, property))
+        and not inspect.getdoc(member)
+    ]
+    assert missing == []
+    assert len([n for n, _ in inspect.getmembers(ComponentClient) if not n.startswith("_")]) > 20

@@ -38,7 +38,7 @@ from ._quotas import (
 
 __all__ = ["WINDOW", "RateLimiter"]
 
-logger = logging.getLogger("wxprivacy")
+logger = logging.getLogger(__name__)
 
 
 class RateLimiter:

@@ -29,7 +29,7 @@ from ._stores import Fence
 
 __all__ = ["LOCK_HELD", "LeaseLock", "acquired_at", "hold", "owner_value"]
 
-logger = logging.getLogger("wxprivacy.redis")
+logger = logging.getLogger(__name__)
 Runner = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 LOCK_HELD: contextvars.ContextVar[bool] = contextvars.ContextVar(

@@ -43,7 +43,7 @@ __all__ = [
     "text",
 ]
 
-logger = logging.getLogger("wxprivacy.redis")
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Runner = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 

@@ -40,7 +40,7 @@ __all__ = [
     "online_replicas",
 ]
 
-logger = logging.getLogger("wxprivacy.redis")
+logger = logging.getLogger(__name__)
 
 ReplicaAcks = int | Literal["auto"]
 REPLICA_CHECK_INTERVAL: Final = 60.0

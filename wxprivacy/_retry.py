@@ -14,7 +14,7 @@ from ._errors import InvalidArgumentError, TransportError, WeChatAPIError, retry
 
 __all__ = ["RetryPolicy"]
 
-logger = logging.getLogger("wxprivacy")
+logger = logging.getLogger(__name__)
 
 
 def _positive(name: str) -> Callable[[Any, Any, float], None]:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_REFRESH_MARGIN", "TokenManager"]
 
-logger = logging.getLogger("wxprivacy")
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_REFRESH_MARGIN: Final = 300.0

@@ -138,7 +138,7 @@ async def test_auto_stops_waiting_once_the_last_replica_is_gone(
     await store.set_refresh_token(C, appid(0), "refresh-0")
     topology.kill(topology.replica_port)
     topology.wait_replicas(topology.master_port, 0)
-    with caplog.at_level(logging.WARNING, logger="wxprivacy.redis"):
+    with caplog.at_level(logging.WARNING, logger="wxprivacy"):
         # the cached answer still says one replica: WAIT comes back short, the store asks
         # again, finds none, and keeps the write
         assert await store.set_refresh_token(C, appid(1), "refresh-1") is True

@@ -11,6 +11,7 @@ import attrs
 
 from . import _serde
 from ._base import BaseClient, check_appid, endpoints
+from ._checks import check_int
 from ._coerce import ResponseBody
 from ._errors import InvalidArgumentError, ResponseFormatError, WeChatAPIError
 from ._stores import AccessToken, EventStamp
@@ -314,10 +315,8 @@ class AuthorizationAPI(BaseClient):
             InvalidArgumentError: offset or count out of range (nothing is sent).
             WeChatAPIError, TransportError, ResponseFormatError: as for any call.
         """
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 500:
-            raise InvalidArgumentError(f"count must be an int from 1 to 500, got {count!r}")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise InvalidArgumentError(f"offset must be an int >= 0, got {offset!r}")
+        check_int("count", count, low=1, high=500)
+        check_int("offset", offset, low=0)
         endpoint = endpoints.AUTHORIZER_LIST
         body = {"component_appid": self.component_appid, "offset": offset, "count": count}
         data = await self._component_call(endpoint, body)

@@ -16,6 +16,7 @@ import httpx
 
 from . import _serde, paths
 from ._appid import check_appid
+from ._checks import check_int
 from ._errors import (
     ClientClosedError,
     InvalidArgumentError,
@@ -126,14 +127,7 @@ class BaseClient:
             raise InvalidArgumentError(
                 "pass either http_client or transport: a caller's client brings its own transport"
             )
-        if (
-            isinstance(max_connections, bool)
-            or not isinstance(max_connections, int)
-            or max_connections < 1
-        ):
-            raise InvalidArgumentError(
-                f"max_connections must be an int >= 1, got {max_connections!r}"
-            )
+        check_int("max_connections", max_connections, low=1)
         self._owns_http = http_client is None
         backend = (
             create_backend(

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Final, TypeVar
 
+from ._checks import check_int
 from ._errors import InvalidArgumentError, MinuteQuotaExceededError, WxPrivacyError
 
 __all__ = [
@@ -35,9 +36,7 @@ R = TypeVar("R")
 
 def check_concurrency(concurrency: int) -> int:
     """Return ``concurrency`` if it is an int >= 1, else raise InvalidArgumentError."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise InvalidArgumentError(f"concurrency must be an int >= 1, got {concurrency!r}")
-    return concurrency
+    return check_int("concurrency", concurrency, low=1)
 
 
 def check_keys(keys: object, name: str) -> None:

@@ -26,6 +26,7 @@ import datetime as _dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
+from ._checks import check_int
 from ._errors import InvalidArgumentError, QuotaExceededError
 from ._quotas import (
     WINDOW,
@@ -83,10 +84,7 @@ class RateLimiter:
                     f"rate limit keys are endpoint paths such as "
                     f"/cgi-bin/component/getprivacysetting, got {endpoint!r}"
                 )
-            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-                raise InvalidArgumentError(
-                    f"rate limit for {endpoint} must be an int >= 1 per minute, got {limit!r}"
-                )
+            check_int(f"rate limit for {endpoint}", limit, low=1, unit="per minute")
         if store is not None and not isinstance(store, QuotaStore):
             raise InvalidArgumentError(
                 f"quota_store must implement QuotaStore, got {type(store).__name__}"

@@ -32,7 +32,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
     ) from exc
 
 from ._appid import check_appid
-from ._errors import InvalidArgumentError
+from ._checks import check_int
 from ._quotas import JITTER
 from ._redis_ops import check_part, check_seconds, describe_server, run_op, text
 
@@ -83,8 +83,7 @@ class RedisQuotaStore:
         window: int = 60,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise InvalidArgumentError(f"window must be an int >= 1 (seconds), got {window!r}")
+        check_int("window", window, low=1, unit="(seconds)")
         self.window = window
         self.key_prefix = check_part("key_prefix", key_prefix)
         self.timeout = check_seconds("timeout", timeout, low=0.001)

@@ -28,7 +28,8 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, PipelineCommand, RedisCluster
 from redis.exceptions import AskError, RedisClusterException
 
-from ._errors import InvalidArgumentError, TokenStoreError
+from ._checks import check_int
+from ._errors import TokenStoreError
 from ._redis_ops import is_transient
 
 __all__ = [
@@ -72,11 +73,7 @@ def check_replica_acks(value: ReplicaAcks) -> ReplicaAcks:
     """
     if value == "auto":
         return value
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 64:
-        raise InvalidArgumentError(
-            f"replica_acks must be 'auto' or an int from 0 to 64, got {value!r}"
-        )
-    return value
+    return check_int("replica_acks", value, low=0, high=64, unit="(or 'auto')")
 
 
 def online_replicas(info: Mapping[str, Any]) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import tenacity
 
+from ._checks import check_int
 from ._errcodes import RETRY_CLASSES
 from ._errors import InvalidArgumentError, TransportError, WeChatAPIError, retry_class_of
 
@@ -26,8 +27,7 @@ def _positive(name: str) -> Callable[[Any, Any, float], None]:
 
 
 def _check_attempts(_instance: Any, _attribute: Any, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgumentError(f"RetryPolicy.max_attempts must be an int >= 1, got {value!r}")
+    check_int("RetryPolicy.max_attempts", value, low=1)
 
 
 @attrs.frozen(kw_only=True)

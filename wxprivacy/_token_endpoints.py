@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from . import _serde
-from ._errors import ComponentCredentialError, ResponseFormatError, TokenInvalidError
+from ._errors import ComponentCredentialError, TokenInvalidError
 from ._stores import AccessToken
-from ._wire import require_seconds
+from ._wire import require_seconds, require_str
 from .paths import AUTHORIZER_TOKEN, COMPONENT_TOKEN
 
 if TYPE_CHECKING:
@@ -44,17 +44,6 @@ def present(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value
     return None
-
-
-def _required(data: dict[str, Any], key: str, *, endpoint: str) -> str:
-    value = present(data.get(key))
-    if value is None:
-        raise ResponseFormatError(
-            f"{key} in the response from {endpoint} is missing or blank",
-            endpoint=endpoint,
-            field_path=key,
-        )
-    return value
 
 
 async def request_component_token(
@@ -88,7 +77,7 @@ async def request_component_token(
             rid=exc.rid,
             endpoint=COMPONENT_TOKEN,
         ) from None
-    value = _required(data, "component_access_token", endpoint=COMPONENT_TOKEN)
+    value = require_str(data, "component_access_token", endpoint=COMPONENT_TOKEN)
     expires_in = require_seconds(
         data, "expires_in", endpoint=COMPONENT_TOKEN, default=DEFAULT_EXPIRES_IN
     )
@@ -126,7 +115,7 @@ async def request_authorizer_token(
         token=("component_access_token", component_access_token),
         content=_serde.dumps(body),
     )
-    value = _required(data, "authorizer_access_token", endpoint=AUTHORIZER_TOKEN)
+    value = require_str(data, "authorizer_access_token", endpoint=AUTHORIZER_TOKEN)
     expires_in = require_seconds(
         data, "expires_in", endpoint=AUTHORIZER_TOKEN, default=DEFAULT_EXPIRES_IN
     )

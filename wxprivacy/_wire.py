@@ -176,14 +176,15 @@ def _as_errcode(value: Any) -> int | None:
 
 
 def require_str(data: Mapping[str, Any], key: str, *, endpoint: str) -> str:
-    """Return ``data[key]`` as a non-empty string, or raise ResponseFormatError naming the key."""
+    """Return ``data[key]`` as a non-blank string, or raise ResponseFormatError naming the key
+    (the one "field missing in the answer" path: tokens, ids)."""
     value = data.get(key)
-    if isinstance(value, str) and value:
+    if isinstance(value, str) and value.strip():
         return value
     if value is None:
         problem = "is missing"
     elif isinstance(value, str):
-        problem = "is empty"
+        problem = "is blank"
     else:
         problem = f"is a {type(value).__name__}, not a string"
     raise ResponseFormatError(

@@ -49,6 +49,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
         "RedisTokenStore needs the redis package: pip install 'wxprivacy[redis]'", name=exc.name
     ) from exc
 
+from ._checks import check_int
 from ._errors import InvalidArgumentError, TokenStoreError
 from ._local_cache import LocalTokenCache
 from ._redis_lock import LOCK_HELD, LeaseLock, acquired_at, hold
@@ -237,10 +238,7 @@ class RedisTokenStore:
             InvalidArgumentError: ``max_connections`` below 1, or a bad argument as for the
                 constructor.
         """
-        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
-            raise InvalidArgumentError(f"max_connections must be an int, got {max_connections!r}")
-        if max_connections < 1:
-            raise InvalidArgumentError(f"max_connections must be >= 1, got {max_connections!r}")
+        check_int("max_connections", max_connections, low=1)
         redis_options.setdefault("socket_timeout", timeout)
         redis_options.setdefault("socket_connect_timeout", timeout)
         redis_options.setdefault("max_connections", max_connections)

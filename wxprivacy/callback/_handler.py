@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from math import inf
 from typing import Final, Protocol
 
+from wxprivacy._checks import check_int
 from wxprivacy._errors import InvalidArgumentError, WeChatAPIError
 from wxprivacy._stores import EventStamp, TokenStore
 
@@ -145,14 +146,7 @@ class CallbackHandler:
                 f"the MessageCrypto is for component {crypto.component_appid!r} but the target "
                 f"is for {target_appid!r}: pushes for one would be stored under the other"
             )
-        if (
-            isinstance(max_body_bytes, bool)
-            or not isinstance(max_body_bytes, int)
-            or max_body_bytes <= 0
-        ):
-            raise InvalidArgumentError(
-                f"max_body_bytes must be a positive int (bytes), got {max_body_bytes!r}"
-            )
+        check_int("max_body_bytes", max_body_bytes, low=1, unit="(bytes)")
         if max_age is not None and not (isinstance(max_age, int | float) and 0 < max_age < inf):
             raise InvalidArgumentError(
                 f"max_age must be a positive finite number of seconds or None, got {max_age!r}"

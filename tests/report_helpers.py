@@ -25,7 +25,9 @@ def hostile(emu: Emulator, message_for: str) -> None:
     body = b'{"errcode":86074,"errmsg":"' + (XSS + SCRIPT_END).replace('"', '\\"').encode() + b'"}'
 
     async def answer(method: str, path: str, query: Any, data: bytes, headers: Any) -> Any:
-        if path == GP and query.get("access_token") == emu.authorizer_access_token(message_for):
+        if path == GP and query.get("access_token") == emu.current_authorizer_access_token(
+            message_for
+        ):
             from wxprivacy.emulator._payloads import EmulatorResponse
 
             return EmulatorResponse(200, {"content-type": "application/json"}, body)

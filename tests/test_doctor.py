@@ -458,7 +458,7 @@ def secrets_of(emu: Emulator) -> list[str]:
     state = emu.snapshot()
     found = [state["component_appsecret"], state["component_verify_ticket"]]
     found += [entry["refresh_token"] for entry in state["authorizers"]]
-    token = emu.component_access_token()
+    token = emu.current_component_access_token()
     return found + ([token] if token else [])
 
 

@@ -45,7 +45,7 @@ async def test_ticket_older_than_12_hours_is_61005(
 ) -> None:
     old = emu.component_verify_ticket
     clock.advance(11 * 3600)
-    new = emu.push_ticket()
+    new = emu.issue_ticket()
     assert new != old and emu.component_verify_ticket == new
     assert "component_access_token" in await wx.component_token_response(
         component_verify_ticket=old

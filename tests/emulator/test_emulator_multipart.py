@@ -116,7 +116,7 @@ def uploads(draw: st.DrawFn) -> Upload:
 
 
 async def post(emu: Emulator, body: bytes, content_type: str | None) -> int:
-    token = emu.authorizer_access_token(APPID)
+    token = emu.current_authorizer_access_token(APPID)
     assert token is not None
     headers = {} if content_type is None else {"Content-Type": content_type}
     response = await emu.handle("POST", UP, {"access_token": token}, body, headers)

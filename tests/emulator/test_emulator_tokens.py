@@ -18,7 +18,7 @@ async def test_superseded_component_token_works_for_the_grace_period(
     old = await wx.component_token()
     clock.advance(60)
     new = await wx.component_token()
-    assert new != old and emu.component_access_token() == new
+    assert new != old and emu.current_component_access_token() == new
     clock.advance(300)  # exactly at the end of the grace: still valid
     assert "authorizer_access_token" in await wx.authorizer_token_response(appid, old)
     clock.advance(1)
@@ -33,7 +33,7 @@ async def test_superseded_authorizer_token_works_for_the_grace_period(
     ctoken = await wx.component_token()
     old = await wx.authorizer_token(appid, ctoken)
     new = await wx.authorizer_token(appid, ctoken)
-    assert old != new and emu.authorizer_access_token(appid) == new
+    assert old != new and emu.current_authorizer_access_token(appid) == new
     clock.advance(299)
     assert (await wx.privacy(old))["errcode"] == 0
     clock.advance(2)
@@ -88,7 +88,7 @@ async def test_invalidate_component_token_gives_40001_then_a_new_token_works(
 ) -> None:
     appid = emu.authorizer_appids[0]
     ctoken = await wx.component_token()
-    emu.invalidate_component_token()
+    emu.revoke_component_token()
     assert (await wx.authorizer_token_response(appid, ctoken))["errcode"] == 40001
     assert "authorizer_access_token" in await wx.authorizer_token_response(
         appid, await wx.component_token()
@@ -98,8 +98,8 @@ async def test_invalidate_component_token_gives_40001_then_a_new_token_works(
 async def test_invalidate_authorizer_token_gives_40001(wx: WeChat, emu: Emulator) -> None:
     appid = next(a for a in emu.authorizer_appids if emu.profile(a) == "configured")
     token = await wx.authorizer_token(appid)
-    emu.invalidate_authorizer_token(appid)
-    assert emu.authorizer_access_token(appid) is None
+    emu.revoke_authorizer_token(appid)
+    assert emu.current_authorizer_access_token(appid) is None
     assert (await wx.privacy(token))["errcode"] == 40001
 
 

@@ -72,7 +72,7 @@ async def test_a_late_authorizer_token_answer_never_overwrites_newer_tokens(
         # the stored tokens are WeChat's newest: the refresh token is the current one, and the
         # access token is the last one issued (the late answer did not overwrite it)
         assert stored_refresh == emu.refresh_token(appid)
-        assert stored_access.value == emu.authorizer_access_token(appid)
+        assert stored_access.value == emu.current_authorizer_access_token(appid)
         if renew:
             # the lease was renewed: the second worker waited and used the first one's token
             assert emu.calls[AT] == 1 and second == stored_access.value
@@ -102,7 +102,7 @@ async def test_a_late_component_token_answer_never_overwrites_a_newer_one(
         await first
         store_a._local.clear()
         stored = await store_a.get_component_token(emu.component_appid)
-        assert stored is not None and stored.value == emu.component_access_token()
+        assert stored is not None and stored.value == emu.current_component_access_token()
         assert emu.calls[CT] == (1 if renew else 2)
     finally:
         await _close(a, b)

@@ -209,7 +209,7 @@ async def test_a_45009_holds_that_authorizer_in_every_worker_and_no_other(
         token = request.url.params.get("access_token", "")
         if request.url.path == GP:
             sent.append((worker, token))
-            if token == emu.authorizer_access_token(spent):
+            if token == emu.current_authorizer_access_token(spent):
                 return httpx.Response(200, content=daily)
         return await inner.handle_async_request(request)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
@@ -37,6 +38,14 @@ DEFAULT_CALLBACK_TOKEN = "emulator-callback-token"
 """The message-check Token the emulator signs callback pushes with, unless told otherwise."""
 DEFAULT_ENCODING_AES_KEY = "EmuLatorEncodingAesKey0123456789abcdefghijk"
 """The 43-character EncodingAESKey the emulator encrypts callback pushes with by default."""
+
+
+def _renamed(old: str, new: str) -> None:
+    warnings.warn(
+        f"Emulator.{old}() is deprecated: use Emulator.{new}() (issue 12: one meaning per name)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 def _not_found() -> EmulatorResponse:
@@ -176,9 +185,17 @@ class Emulator:
         """The newest verify ticket (what the 10-minute callback push would deliver)."""
         return self._state.ticket
 
-    def push_ticket(self) -> str:
-        """Issue and return a fresh verify ticket; older ones stay valid 12 hours from issue."""
+    def issue_ticket(self) -> str:
+        """Issue and return a fresh verify ticket; older ones stay valid 12 hours from issue.
+
+        (:meth:`ticket_push` makes the callback *push* that carries one.)
+        """
         return self._state.push_ticket()
+
+    def push_ticket(self) -> str:
+        """Deprecated name of :meth:`issue_ticket` (it returns a ticket, not a push)."""
+        _renamed("push_ticket", "issue_ticket")
+        return self.issue_ticket()
 
     @property
     def authorizer_appids(self) -> list[str]:
@@ -387,7 +404,7 @@ class Emulator:
 
     def ticket_push(self) -> CallbackPush:
         """Issue a fresh verify ticket (see :meth:`push_ticket`) and return its push."""
-        ticket = self.push_ticket()
+        ticket = self.issue_ticket()
         return self._pushes.event("component_verify_ticket", ComponentVerifyTicket=ticket)
 
     def authorized_push(
@@ -427,21 +444,46 @@ class Emulator:
 
     # -- tokens ---------------------------------------------------------------------------------
 
-    def component_access_token(self) -> str | None:
-        """The current component access token, or ``None`` before the first issue."""
+    # The names say what the emulator does, unlike a client's: a client's
+    # ``component_access_token()`` fetches one, a store's ``invalidate_*`` forgets one it holds.
+
+    def current_component_access_token(self) -> str | None:
+        """The component access token WeChat would accept now (a peek: nothing is issued), or
+        ``None`` before the first issue."""
         return self._state.tokens.current("component", self._state.component_appid)
 
-    def authorizer_access_token(self, authorizer_appid: str) -> str | None:
-        """The current authorizer access token of ``authorizer_appid``, or ``None``."""
+    def current_authorizer_access_token(self, authorizer_appid: str) -> str | None:
+        """The access token of ``authorizer_appid`` WeChat would accept now (a peek), or
+        ``None``."""
         return self._state.tokens.current("authorizer", authorizer_appid)
 
-    def invalidate_component_token(self) -> None:
+    def revoke_component_token(self) -> None:
         """Make the current component token (and any in grace) answer 40001 from now on."""
         self._state.tokens.invalidate("component", self._state.component_appid)
 
-    def invalidate_authorizer_token(self, authorizer_appid: str) -> None:
+    def revoke_authorizer_token(self, authorizer_appid: str) -> None:
         """Make the authorizer's access tokens answer 40001 from now on."""
         self._state.tokens.invalidate("authorizer", authorizer_appid)
+
+    def component_access_token(self) -> str | None:
+        """Deprecated name of :meth:`current_component_access_token`."""
+        _renamed("component_access_token", "current_component_access_token")
+        return self.current_component_access_token()
+
+    def authorizer_access_token(self, authorizer_appid: str) -> str | None:
+        """Deprecated name of :meth:`current_authorizer_access_token`."""
+        _renamed("authorizer_access_token", "current_authorizer_access_token")
+        return self.current_authorizer_access_token(authorizer_appid)
+
+    def invalidate_component_token(self) -> None:
+        """Deprecated name of :meth:`revoke_component_token`."""
+        _renamed("invalidate_component_token", "revoke_component_token")
+        self.revoke_component_token()
+
+    def invalidate_authorizer_token(self, authorizer_appid: str) -> None:
+        """Deprecated name of :meth:`revoke_authorizer_token`."""
+        _renamed("invalidate_authorizer_token", "revoke_authorizer_token")
+        self.revoke_authorizer_token(authorizer_appid)
 
     def expire_tokens(self) -> None:
         """Make every access token issued so far answer 42001."""

@@ -35,19 +35,13 @@ from wxprivacy.emulator._serve import start_server
 from wxprivacy.redis import RedisTokenStore
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "redis"))
+
+from quota_windows import most_in_any_window  # noqa: E402 - from tests/redis, put on the path
+
 WORKER = ROOT / "tests" / "redis" / "_quota_worker.py"
 GP = "/cgi-bin/component/getprivacysetting"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def most_in_any_window(times: list[float], window: float) -> int:
-    """The largest number of ``times`` (sorted) within any half-open interval of ``window``."""
-    most, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from quota_windows import most_in_any_window
 from rhelpers import REDIS_URL
 
 from wxprivacy import ComponentClient, QuotaExceededError
@@ -123,16 +124,6 @@ async def go(procs: list[asyncio.subprocess.Process], line: str = "") -> list[di
             results.append(json.loads(await proc.stdout.readline()))
         await proc.wait()
     return results
-
-
-def most_in_any_window(times: list[float], window: float) -> int:
-    """The largest number of ``times`` within any half-open interval of length ``window``."""
-    most, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 @pytest.mark.fleet

@@ -10,8 +10,8 @@ from . import _serde
 from ._base import BaseClient
 from ._coerce import ResponseBody
 from ._privacy_validate import apply_interface_body
-from .models import PrivacyInterfaceList
-from .paths import APPLY_PRIVACY_INTERFACE, GET_PRIVACY_INTERFACE
+from .models import CodePrivacyInfo, PrivacyInterfaceList
+from .paths import APPLY_PRIVACY_INTERFACE, GET_CODE_PRIVACY_INFO, GET_PRIVACY_INTERFACE
 
 __all__ = ["APPLY_PRIVACY_INTERFACE", "GET_PRIVACY_INTERFACE", "PrivacyInterfaceAPI"]
 
@@ -45,6 +45,23 @@ class PrivacyInterfaceAPI(BaseClient):
         endpoint = GET_PRIVACY_INTERFACE
         data = await self._authorizer_call(authorizer_appid, "GET", endpoint)
         return _serde.structure_response(data, PrivacyInterfaceList, endpoint=endpoint)
+
+    async def get_code_privacy_info(self, authorizer_appid: str) -> CodePrivacyInfo:
+        """Which privacy APIs the uploaded code uses without permission or without declaring
+        them (check before submitting code for review).
+
+        Wraps ``GET /wxa/security/get_code_privacy_info?access_token=<authorizer token>``
+        (no body).
+
+        Raises:
+            PrivacyInterfaceError: 61039, the check has not finished (``retryable``: call again
+                in about a minute); 61040, ``ext.json`` is misconfigured.
+            InvalidArgumentError: an empty appid. ResponseFormatError: a field has the wrong
+                type. PermissionDeniedError, TransportError, WeChatAPIError: as for any call.
+        """
+        endpoint = GET_CODE_PRIVACY_INFO
+        data = await self._authorizer_call(authorizer_appid, "GET", endpoint)
+        return _serde.structure_response(data, CodePrivacyInfo, endpoint=endpoint)
 
     async def apply_privacy_interface(
         self,

@@ -43,6 +43,7 @@ from ._token_endpoints import present
 
 __all__ = [
     "AuthorizationInfo",
+    "CodePrivacyInfo",
     "AuthorizerDetails",
     "AuthorizerInfo",
     "AuthorizerListItem",
@@ -303,6 +304,27 @@ class PrivacyInterface:
     def under_review(self) -> bool:
         """Whether an application is being reviewed (status 3); another one gets 61031."""
         return self.status == 3
+
+
+@attrs.frozen(kw_only=True)
+class CodePrivacyInfo(ResponseBody):
+    """The answer of ``GET /wxa/security/get_code_privacy_info``: privacy APIs the uploaded code
+    uses that are not ready for review.
+
+    Attributes:
+        without_auth_list: APIs used without permission (no approved application yet).
+        without_conf_list: APIs used without being declared in ``app.json`` / ``ext.json``.
+        extras: keys the model does not know, with their raw JSON values.
+    """
+
+    without_auth_list: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
+    without_conf_list: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
+    extras: Mapping[str, Any] = _extras_field()
+
+    @property
+    def ready(self) -> bool:
+        """Whether nothing is missing: both lists are empty."""
+        return not self.without_auth_list and not self.without_conf_list
 
 
 @attrs.frozen(kw_only=True)

@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 import pytest
+from clock import FakeClock
 
 from wxprivacy import (
     ComponentClient,
@@ -23,22 +24,6 @@ GP = "/cgi-bin/component/getprivacysetting"
 START = 1_699_999_990.0  # ten seconds into a minute
 
 
-class FakeTime:
-    """A clock and a sleep that advances it (and yields to the loop once)."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-
 def at_most_per_window(starts: list[float], limit: int) -> bool:
     starts = sorted(starts)
     return all(
@@ -47,7 +32,7 @@ def at_most_per_window(starts: list[float], limit: int) -> bool:
 
 
 async def test_sliding_window_never_exceeds_the_limit() -> None:
-    time = FakeTime()
+    time = FakeClock(START)
     limiter = RateLimiter({GP: 3}, clock=time.clock, sleep=time.sleep)
     starts: list[float] = []
 
@@ -63,7 +48,7 @@ async def test_sliding_window_never_exceeds_the_limit() -> None:
 
 
 async def test_unlimited_endpoints_never_wait() -> None:
-    time = FakeTime()
+    time = FakeClock(START)
     limiter = RateLimiter({GP: 1}, clock=time.clock, sleep=time.sleep)
     for _ in range(100):
         await limiter.acquire("/cgi-bin/component/api_get_authorizer_list")
@@ -73,11 +58,11 @@ async def test_unlimited_endpoints_never_wait() -> None:
 @pytest.mark.parametrize("bad", [0, -5, 2.5, True, "10"])
 def test_bad_limits_are_rejected(bad: object) -> None:
     with pytest.raises(InvalidArgumentError, match="rate limit for"):
-        RateLimiter({GP: bad}, clock=FakeTime().clock)  # type: ignore[dict-item]
+        RateLimiter({GP: bad}, clock=FakeClock(START).clock)  # type: ignore[dict-item]
 
 
 async def test_pause_holds_the_endpoint_and_is_never_shortened() -> None:
-    time = FakeTime()
+    time = FakeClock(START)
     limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
     await limiter.pause(GP, START + 50)
     await limiter.pause(GP, START + 20)  # earlier: ignored
@@ -92,7 +77,7 @@ async def test_pause_holds_the_endpoint_and_is_never_shortened() -> None:
     assert time.sleeps == [50.0]
 
 
-async def client_over(emu: Emulator, time: FakeTime, **kwargs: object) -> ComponentClient:
+async def client_over(emu: Emulator, time: FakeClock, **kwargs: object) -> ComponentClient:
     http = httpx.AsyncClient(transport=emu.transport())
     client = ComponentClient(
         emu.component_appid,
@@ -109,7 +94,7 @@ async def client_over(emu: Emulator, time: FakeTime, **kwargs: object) -> Compon
 
 
 async def test_client_rate_limit_spaces_a_batch() -> None:
-    emu, time = Emulator(authorizers=12, seed=2), FakeTime()
+    emu, time = Emulator(authorizers=12, seed=2), FakeClock(START)
     client = await client_over(emu, time, rate_limits={GP: 5})
     starts: list[float] = []
     original = client.rate_limiter.acquire
@@ -140,7 +125,7 @@ def check_every_authorizer_once(
 
 
 async def test_batch_pauses_on_45011_and_requeues_the_refused() -> None:
-    emu, time = Emulator(authorizers=120, seed=5), FakeTime()
+    emu, time = Emulator(authorizers=120, seed=5), FakeClock(START)
     client = await client_over(emu, time)
     emu.faults = Faults(minute_quota=0.1, paths=[GP])
     seen = [item async for item in client.iter_privacy_settings(emu.authorizer_appids)]
@@ -155,7 +140,7 @@ async def test_batch_pauses_on_45011_and_requeues_the_refused() -> None:
 
 
 async def test_requeues_are_bounded() -> None:
-    emu, time = Emulator(authorizers=4, seed=5), FakeTime()
+    emu, time = Emulator(authorizers=4, seed=5), FakeClock(START)
     client = await client_over(emu, time)
     emu.faults = Faults(minute_quota=1.0, paths=[GP])
     results = await client.get_privacy_settings(emu.authorizer_appids, concurrency=2)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 
 import pytest
+from clock import FakeClock
 
 from wxprivacy import (
     AccessToken,
@@ -23,16 +24,13 @@ APPID = "wxa000000000000000"
 SECRET_TOKEN = "AT-must-never-leak-0123456789"
 
 
-class StillClock:
-    """A clock that never moves, and a sleep that only records (and yields)."""
+class StillClock(FakeClock):
+    """The fake clock with a sleep that never ends (only cancellation ends it)."""
 
     def __init__(self) -> None:
-        self.now = 1_700_000_010.0
+        super().__init__(1_700_000_010.0)
 
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, _seconds: float) -> None:
+    async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(3600)  # "forever": only cancellation ends it
 
 

@@ -7,6 +7,7 @@ import logging
 
 import httpx
 import pytest
+from clock import FakeClock as Clock
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep, raw
 
 from wxprivacy import (
@@ -25,14 +26,6 @@ CT = "/cgi-bin/component/api_component_token"
 AT = "/cgi-bin/component/api_authorizer_token"
 GP = "/cgi-bin/component/getprivacysetting"
 APPID = "wxa000000000000000"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def make(fake: FakeWeChat, **kwargs: object) -> ComponentClient:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from clock import FakeClock as Clock
 from redis_support import connect_or_skip
 from redis_topologies import SentinelClient, cluster_client
 from store_helpers import put_component_token
@@ -43,14 +44,6 @@ def _sqlite_module() -> Any:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 STORES = [

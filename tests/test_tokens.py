@@ -8,6 +8,7 @@ import logging
 
 import httpx
 import pytest
+from clock import FakeClock as Clock
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep
 from transports import over_each_transport  # noqa: F401 - the fixture below
 
@@ -27,14 +28,6 @@ pytestmark = pytest.mark.usefixtures("over_each_transport")
 
 CT = "/cgi-bin/component/api_component_token"
 AT = "/cgi-bin/component/api_authorizer_token"
-
-
-class Clock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def make(fake: FakeWeChat, *, clock: Clock | None = None, appids: int = 1) -> ComponentClient:

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from clock import FakeClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,18 +27,10 @@ APPID = "wx1234567890abcdef"
 DAY = 86_400.0
 
 
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class Setup:
     """An emulator, a client on a memory store, and a handler, all on one settable clock."""
 
-    def __init__(self, emu: Emulator, client: ComponentClient, clock: Clock) -> None:
+    def __init__(self, emu: Emulator, client: ComponentClient, clock: FakeClock) -> None:
         self.emu, self.client, self.clock = emu, client, clock
         self.store = client.token_store
         self.handler = CallbackHandler(client, emu.callback_crypto, clock=clock)
@@ -68,7 +61,7 @@ class Setup:
 
 
 async def _setup() -> AsyncIterator[Setup]:
-    clock = Clock()
+    clock = FakeClock(1_800_000_000.0)
     emu = Emulator(clock=clock, seed=5)
     http = httpx.AsyncClient(transport=emu.transport())
     client = ComponentClient(

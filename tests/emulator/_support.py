@@ -1,4 +1,4 @@
-"""Helpers for the emulator tests: a fake clock and a small by-hand WeChat caller."""
+"""Helpers for the emulator tests: the suite's fake clock and a small by-hand WeChat caller."""
 
 from __future__ import annotations
 
@@ -6,24 +6,13 @@ from typing import Any
 
 import httpx
 import orjson
+from clock import START, FakeClock
 
 from wxprivacy.emulator import Emulator
 
+__all__ = ["BASE_URL", "START", "FakeClock", "WeChat"]
+
 BASE_URL = "https://api.weixin.qq.com"
-START = 1_700_000_000.0
-
-
-class FakeClock:
-    """A settable wall clock (Unix seconds)."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class WeChat:

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import os
 
+from clock import FakeClock as Clock
 from fakes import TICKET
 
 from wxprivacy import ComponentClient
 
+__all__ = ["REDIS_URL", "Clock", "appid", "seed"]
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-class Clock:
-    """A settable Unix clock, seconds."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def appid(i: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, no_sleep
@@ -26,13 +27,25 @@ async def make(fake: FakeWeChat) -> ComponentClient:
 
 
 @asynccontextmanager
-async def emulated(emu: Emulator, *, load: bool = True) -> AsyncIterator[ComponentClient]:
-    """A client over ``emu`` with the ticket stored and (``load``) every refresh token loaded."""
+async def emulated(
+    emu: Emulator,
+    *,
+    load: bool = True,
+    ticket: bool = True,
+    secret: str | None = None,
+    **options: Any,
+) -> AsyncIterator[ComponentClient]:
+    """The suite's one client factory over an emulator: a client over ``emu`` with (``ticket``)
+    the verify ticket stored and (``load``) every refresh token loaded. ``secret`` replaces the
+    appsecret (a wrong one); ``options`` go to ``ComponentClient`` (``token_store=``,
+    ``clock=``, ``quota_store=``...)."""
+    options.setdefault("sleep", no_sleep)
     async with httpx.AsyncClient(transport=emu.transport()) as http:
         async with ComponentClient(
-            emu.component_appid, emu.component_appsecret, http_client=http, sleep=no_sleep
+            emu.component_appid, secret or emu.component_appsecret, http_client=http, **options
         ) as client:
-            await client.set_component_verify_ticket(emu.component_verify_ticket)
+            if ticket:
+                await client.set_component_verify_ticket(emu.component_verify_ticket)
             if load:
                 async for _ in client.iter_authorizers(store_refresh_tokens=True):
                     pass

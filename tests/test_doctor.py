@@ -12,8 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis_support import REDIS_URL
+from surface_helpers import emulated as surface_emulated
 from typer.testing import CliRunner
 
 from wxprivacy import ComponentClient, MemoryTokenStore
@@ -47,26 +47,9 @@ ORDER = [
 runner = CliRunner()
 
 
-@asynccontextmanager
-async def emulated(
-    emu: Emulator,
-    *,
-    store: Any = None,
-    ticket: bool = True,
-    clock: Callable[[], float] = time.time,
-    secret: str | None = None,
-) -> AsyncIterator[ComponentClient]:
-    async with httpx.AsyncClient(transport=emu.transport()) as http:
-        async with ComponentClient(
-            emu.component_appid,
-            secret or emu.component_appsecret,
-            http_client=http,
-            token_store=store,
-            clock=clock,
-        ) as client:
-            if ticket:
-                await client.set_component_verify_ticket(emu.component_verify_ticket)
-            yield client
+def emulated(emu: Emulator, *, store: Any = None, **options: Any) -> Any:
+    """The suite's client factory, with no refresh token loaded (the doctor checks for them)."""
+    return surface_emulated(emu, load=False, token_store=store, **options)
 
 
 def statuses(diagnosis: Diagnosis) -> dict[str, CheckStatus]:

@@ -11,10 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 from report_helpers import SCRIPT_END, XSS, expected_changes, statuses, two_audits
 from typer.testing import CliRunner
 
+from wxprivacy import InvalidArgumentError
 from wxprivacy.audit import latest_records, summarize
 from wxprivacy.cli import app
 from wxprivacy.report import render_report, write_report
@@ -62,8 +64,8 @@ def test_values_from_wechat_never_become_markup(audits: tuple[Path, Path]) -> No
     assert XSS in str(latest_records(newer))  # the fixture holds them
     assert "<img" not in html
     assert SCRIPT_END not in html and "</script><script>alert" not in html
-    # exactly the page's own three script elements
-    assert html.count("<script") == 3 and html.count("</script>") == 3
+    # exactly the page's own two script elements (its data, its code)
+    assert html.count("<script") == 2 and html.count("</script>") == 2
 
 
 def test_the_page_asks_the_network_for_nothing(audits: tuple[Path, Path]) -> None:
@@ -134,3 +136,162 @@ def test_write_report_returns_the_size(audits: tuple[Path, Path], tmp_path: Path
     older, newer = audits
     size = write_report(newer, tmp_path / "r.html", since=older)
     assert size == (tmp_path / "r.html").stat().st_size
+
+
+# -- found by the trial of issues 14 and 15 --------------------------------------------------
+
+BAD_XML = ["\x00", "\x01", "\x08", "\x0b", "\x1b", "\x1f", "\ufffe", "\uffff", "\ud800"]
+
+
+def test_characters_xml_cannot_hold_never_abort_the_process() -> None:
+    """Was: ``Key\\u0001`` as a privacy key made vl-convert panic and abort Python (exit 134).
+    Run in a child process, so a regression cannot take the test run with it."""
+    import subprocess
+
+    code = (
+        "from wxprivacy.report import render_report\n"
+        f"bad = {BAD_XML!r}\n"
+        "records = {f'wx{i:016x}': {'authorizer_appid': f'wx{i:016x}', 'ok': True,"
+        " 'undeclared_keys': ['Key' + c, c * 3], 'has_contact': True, 'code_exist': True}"
+        " for i, c in enumerate(bad)}\n"
+        "html = render_report(records)\n"
+        "print(len(html) > 1000)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "True"
+
+
+def test_a_chart_label_holds_only_characters_xml_allows() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from wxprivacy._report_charts import label
+
+    allowed = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(st.characters(codec=None, exclude_categories=()), max_size=200))
+    def check(text: str) -> None:
+        drawn = label(text)
+        assert allowed.fullmatch(drawn)
+        assert len(drawn) <= 60
+
+    check()
+
+
+def record(appid: str, **fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "authorizer_appid": appid, "privacy_ver": 2, "ok": True, "undeclared_keys": [],
+        "has_contact": True, "code_exist": True,
+    }  # fmt: skip
+    return {**base, **fields}
+
+
+@pytest.mark.parametrize(
+    "kind", ["same undeclared keys", "Chinese errors, each with its own rid", "markup in errors"]
+)
+def test_ten_thousand_realistic_but_heavy_records_stay_under_two_megabytes(kind: str) -> None:
+    """Was: 2.95 MB (22 keys each), 6.6 MB (Chinese messages), 9.8 MB (``<&>'``)."""
+    keys = ["UserInfo", "Location", "Address", "Invoice", "RunData", "Record", "Album", "Camera",
+            "PhoneNumber", "Contact", "DeviceInfo", "EXIDNumber", "EXOrderInfo", "Email",
+            "EXUserPublishContent", "EXUserFollowAcct", "EXUserOpLog", "AlbumWriteOnly",
+            "LicensePlate", "BlueTooth", "CalendarWriteOnly", "MessageFile"]  # fmt: skip
+    fleet = {}
+    for i in range(10_000):
+        appid = f"wx{i:016x}"
+        if kind == "same undeclared keys":
+            fleet[appid] = record(appid, undeclared_keys=keys)
+        else:
+            text = "接口未授权给第三方平台，请重新授权" * 3 if "Chinese" in kind else "<&>'\"" * 30
+            error = {
+                "type": "PermissionDeniedError",
+                "errcode": 61007,
+                "errmsg": f"{text} rid: 6553f100-{i:08x}",
+                "message": f"[61007] {text}",
+            }
+            fleet[appid] = record(appid, ok=False, error=error)
+    html = render_report(fleet)
+    assert len(html.encode("utf-8")) < 2_000_000
+    assert "<&>'" not in html.split('id="rows">')[1]  # escaped inside the data block
+
+
+def test_odd_records_are_shown_not_refused() -> None:
+    """Was: a traceback for ``"error": null``, an error that is a string, an errcode that is a
+    list, keys that are lists."""
+    fleet = {
+        "wx0000000000000001": record("wx0000000000000001", ok=False, error=None),
+        "wx0000000000000002": record("wx0000000000000002", ok=False, error="boom"),
+        "wx0000000000000003": record("wx0000000000000003", ok=False, error={"errcode": [1]}),
+        "wx0000000000000004": record("wx0000000000000004", undeclared_keys=[["a"], 5]),
+        "wx0000000000000005": record("wx0000000000000005", privacy_ver="2"),
+    }
+    shown = figures(render_report(fleet))
+    assert shown["audited"] == 5 and shown["failed"] == 3 and shown["undeclared"] == 1
+
+
+def test_what_a_reader_must_know_is_said_on_the_page(tmp_path: Path) -> None:
+    """Was: an empty or unreadable audit looked like a clean fleet; failures only, the same."""
+    empty = render_report({})
+    assert "holds no record" in empty
+    failed = render_report({"wx0000000000000001": record("wx0000000000000001", ok=False)})
+    assert "No guideline could be read" in failed and "nothing is known" in failed
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(
+        orjson.dumps(record("wx0000000000000001")) + b"\n{torn\n\xff\xfe\n" + b'{"ok": true'
+    )
+    write_report(path, tmp_path / "r.html")
+    assert "3 lines of the audit file held no record" in (tmp_path / "r.html").read_text()
+    then = {"wx0000000000000009": record("wx0000000000000009", privacy_ver=1)}
+    both = render_report({"wx0000000000000001": record("wx0000000000000001")}, since=then)
+    assert "share no Mini Program" in both and "different versions" in both
+
+
+def test_other_status_changes_are_counted(tmp_path: Path) -> None:
+    """Was: failed-then, read-now (and one problem to another) counted nowhere."""
+    a, b = "wx0000000000000001", "wx0000000000000002"
+    then = {a: record(a, ok=False), b: record(b, undeclared_keys=["UserInfo"])}
+    now = {a: record(a, has_contact=False), b: record(b, has_contact=False)}
+    shown = figures(render_report(now, since=then))
+    assert shown["other"] == 2
+
+
+def test_the_report_never_replaces_its_input_or_an_existing_file(
+    audits: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Was: ``wxprivacy report audit.jsonl -o audit.jsonl`` turned the audit into HTML."""
+    older, newer = audits
+    copy = tmp_path / "audit.jsonl"
+    copy.write_bytes(newer.read_bytes())
+    before = copy.read_bytes()
+    for args in (
+        ["report", str(copy), "-o", str(copy)],
+        ["report", str(copy), "--since", str(older), "-o", str(older)],
+        ["report", str(copy), "-o", str(copy), "--force"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+    assert copy.read_bytes() == before
+    out = tmp_path / "r.html"
+    out.write_text("keep me")
+    assert runner.invoke(app, ["report", str(copy), "-o", str(out)]).exit_code == 2
+    assert out.read_text() == "keep me"
+    assert runner.invoke(app, ["report", str(copy), "-o", str(out), "--force"]).exit_code == 0
+    with pytest.raises(InvalidArgumentError):
+        write_report(copy, copy, force=True)
+
+
+def test_audit_html_is_checked_before_the_audit_runs(tmp_path: Path) -> None:
+    """Was: ``--html x.jsonl`` with ``--out x.jsonl`` overwrote the audit; an unwritable
+    ``--html`` failed only after the whole audit."""
+    out = tmp_path / "x.jsonl"
+    same = runner.invoke(
+        app, ["audit", "--emulator", "5", "--no-progress", "--out", str(out), "--html", str(out)]
+    )
+    assert same.exit_code == 2 and not out.exists()
+    nowhere = runner.invoke(
+        app,
+        ["audit", "--emulator", "5", "--no-progress", "--out", str(out),
+         "--html", str(tmp_path / "missing-dir" / "r.html")],
+    )  # fmt: skip
+    assert nowhere.exit_code == 3 and not out.exists()

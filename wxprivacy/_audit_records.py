@@ -24,6 +24,7 @@ __all__ = [
     "error_record",
     "latest_records",
     "parse_line",
+    "read_records",
     "record_for",
     "summarize",
 ]
@@ -122,19 +123,33 @@ def latest_records(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """Read an audit's JSONL file: the last record of each authorizer.
 
     A later line for the same ``authorizer_appid`` replaces an earlier one (``--resume``
-    appends the authorizers it fetched again). Lines that hold no record are skipped.
+    appends the authorizers it fetched again). Lines that hold no record are skipped (see
+    :func:`read_records` for how many).
 
     Returns:
         ``{authorizer_appid: record}``, in the order of each authorizer's last line.
     """
+    return read_records(path)[0]
+
+
+def read_records(path: str | os.PathLike[str]) -> tuple[dict[str, dict[str, Any]], int]:
+    """:func:`latest_records`, and how many non-empty lines held no record (corrupt, torn, or
+    not an audit record): a reader should be told of them.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
     latest: dict[str, dict[str, Any]] = {}
+    unreadable = 0
     with open(path, "rb") as fh:
         for line in fh:
             record = parse_line(line)
-            if record is not None:
-                latest.pop(record["authorizer_appid"], None)
-                latest[record["authorizer_appid"]] = record
-    return latest
+            if record is None:
+                unreadable += bool(line.strip())
+                continue
+            latest.pop(record["authorizer_appid"], None)
+            latest[record["authorizer_appid"]] = record
+    return latest, unreadable
 
 
 @attrs.define

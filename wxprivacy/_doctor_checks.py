@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._audit_records import parse_line
+from ._audit_records import read_records
 from ._batch import check_concurrency, gather_bounded
 from ._client import ComponentClient
 from ._doctor_model import Check, CheckStatus
@@ -623,18 +623,8 @@ async def _permissions_from_file(
 def _read_audit(path: Path) -> tuple[dict[str, dict[str, Any]], int, float]:
     """The audit's last record per authorizer, how many non-empty lines hold none, and when the
     file was written (Unix seconds)."""
-    latest: dict[str, dict[str, Any]] = {}
-    skipped = 0
-    with open(path, "rb") as fh:
-        for raw in fh:
-            record = parse_line(raw)  # a torn last line (an interrupted write) holds none
-            if record is None:
-                skipped += bool(raw.strip())
-                continue
-            latest.pop(record["authorizer_appid"], None)
-            latest[record["authorizer_appid"]] = record
-        written = os.fstat(fh.fileno()).st_mtime
-    return latest, skipped, written
+    records, unreadable = read_records(path)
+    return records, unreadable, path.stat().st_mtime
 
 
 def _permission_line(lacking: list[str], audited: int, source: str, data: dict[str, Any]) -> Check:

@@ -26,15 +26,21 @@ style (memory by default, Redis for fleets: ``wxprivacy.redis.RedisQuotaStore``)
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol, runtime_checkable
 
+from ._checks import check_int
+from ._errors import InvalidArgumentError
+
 __all__ = [
     "JITTER",
+    "MAX_PER_MINUTE",
     "WINDOW",
     "MemoryQuotaStore",
     "QuotaStore",
+    "check_until",
     "daily_key",
     "minute_key",
     "next_daily_reset",
@@ -45,6 +51,8 @@ JITTER: Final = 1.0
 loop): a limit is counted over WeChat's minute plus this, so it also holds where WeChat counts
 (measured: ``benchmarks/bench_shared_quota.py``; without it a fleet's 60 s windows held 609 of
 600 at WeChat)."""
+MAX_PER_MINUTE: Final = 1_000_000
+"""The largest per-minute limit taken (WeChat's minute quotas are thousands at most)."""
 WINDOW: Final = 60.0 + JITTER
 """Seconds over which a per-minute limit is counted (a moving window): 61."""
 CHINA: Final = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -59,6 +67,17 @@ def daily_key(endpoint: str, authorizer_appid: str | None) -> str:
     """The hold a 45009 puts: on the authorizer's calls to ``endpoint`` when the call was made
     for one (its own quota), else on the component's."""
     return f"daily:{endpoint}" + (f":{authorizer_appid}" if authorizer_appid else "")
+
+
+def check_until(until: float) -> float:
+    """Return ``until`` if it is a finite Unix time in seconds.
+
+    Raises:
+        InvalidArgumentError: it is not (``nan``, ``inf``, not a number).
+    """
+    if isinstance(until, bool) or not isinstance(until, int | float) or not math.isfinite(until):
+        raise InvalidArgumentError(f"until must be a finite Unix time in seconds, got {until!r}")
+    return float(until)
 
 
 def next_daily_reset(now: float) -> float:
@@ -120,7 +139,12 @@ class MemoryQuotaStore:
         return f"MemoryQuotaStore(holds={len(self._holds)})"
 
     async def take(self, component_appid: str, endpoint: str, per_minute: int) -> float:
-        """Count one request in the moving window, or say how long until one may be."""
+        """Count one request in the moving window, or say how long until one may be.
+
+        Raises:
+            InvalidArgumentError: ``per_minute`` is not an int >= 1.
+        """
+        check_int("per_minute", per_minute, low=1, high=MAX_PER_MINUTE)
         now = self._clock()
         sent = self._sent.setdefault((component_appid, endpoint), deque())
         while sent and now - sent[0] >= WINDOW:
@@ -131,7 +155,12 @@ class MemoryQuotaStore:
         return max(sent[0] + WINDOW - now, 1e-3)
 
     async def hold(self, component_appid: str, key: str, until: float) -> None:
-        """Hold ``key`` until ``until`` (never shortened)."""
+        """Hold ``key`` until ``until`` (never shortened).
+
+        Raises:
+            InvalidArgumentError: ``until`` is not a finite number of seconds.
+        """
+        check_until(until)
         entry = (component_appid, key)
         if until > self._holds.get(entry, 0.0):
             self._holds[entry] = until

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from ._checks import check_int
 from ._errors import InvalidArgumentError, QuotaExceededError
 from ._quotas import (
+    MAX_PER_MINUTE,
     WINDOW,
     MemoryQuotaStore,
     QuotaStore,
@@ -37,7 +38,7 @@ from ._quotas import (
     next_daily_reset,
 )
 
-__all__ = ["WINDOW", "RateLimiter"]
+__all__ = ["MAX_PER_MINUTE", "WINDOW", "RateLimiter"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ class RateLimiter:
                     f"rate limit keys are endpoint paths such as "
                     f"/cgi-bin/component/getprivacysetting, got {endpoint!r}"
                 )
-            check_int(f"rate limit for {endpoint}", limit, low=1, unit="per minute")
+            check_int(
+                f"rate limit for {endpoint}", limit, low=1, high=MAX_PER_MINUTE, unit="per minute"
+            )
         if store is not None and not isinstance(store, QuotaStore):
             raise InvalidArgumentError(
                 f"quota_store must implement QuotaStore, got {type(store).__name__}"

@@ -33,7 +33,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
 
 from ._appid import check_appid
 from ._checks import check_int
-from ._quotas import JITTER
+from ._errors import InvalidArgumentError
+from ._quotas import JITTER, MAX_PER_MINUTE, check_until
 from ._redis_ops import check_part, check_seconds, describe_server, run_op, text
 
 __all__ = ["RedisQuotaStore"]
@@ -85,6 +86,12 @@ class RedisQuotaStore:
     ) -> None:
         check_int("window", window, low=1, unit="(seconds)")
         self.window = window
+        if not isinstance(redis, redis_asyncio.Redis):
+            raise InvalidArgumentError(
+                "RedisQuotaStore needs a redis.asyncio.Redis client (a Sentinel master_for() "
+                f"client too), got {type(redis).__module__}.{type(redis).__name__}: Redis "
+                "Cluster is not supported by it yet, and a synchronous client cannot be awaited"
+            )
         self.key_prefix = check_part("key_prefix", key_prefix)
         self.timeout = check_seconds("timeout", timeout, low=0.001)
         self._redis = redis
@@ -155,6 +162,7 @@ class RedisQuotaStore:
             TokenStoreError: Redis failed or timed out.
         """
         check_appid("component_appid", component_appid)
+        check_int("per_minute", per_minute, low=1, high=MAX_PER_MINUTE)
         item = self._items.get(per_minute)
         if item is None:
             item = self._items[per_minute] = RateLimitItemPerSecond(
@@ -175,6 +183,7 @@ class RedisQuotaStore:
             TokenStoreError: Redis failed or timed out.
         """
         name = self._hold_key(component_appid, key)
+        until = check_until(until)
         ttl_ms = max(1, int((until - self._clock()) * 1000))
         await self._run(
             "storing a quota hold",

@@ -8,15 +8,16 @@ bundle alone is larger than the report's 2 MB budget for 10,000 Mini Programs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final
 
 import altair as alt
 import vl_convert
 
-__all__ = ["status_chart", "undeclared_chart"]
+__all__ = ["CHART_KEYS", "label", "status_chart", "undeclared_chart"]
 
-_TOP: Final = 20
+CHART_KEYS: Final = 20
 """Undeclared keys drawn at most (the table lists them all)."""
 _COLORS: Final = {
     "failed": "#b42318",
@@ -27,6 +28,19 @@ _COLORS: Final = {
 }
 
 
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 cannot hold: vl-convert's SVG renderer aborts the process on one."""
+_LABEL: Final = 60
+"""Characters of a label drawn at most (the table beside the chart holds the whole value)."""
+
+
+def label(text: str) -> str:
+    """``text`` as a chart can draw it: characters XML cannot hold become U+FFFD, and a long
+    value is cut to 60 characters with an ellipsis."""
+    text = _NOT_XML.sub("\ufffd", str(text))
+    return text if len(text) <= _LABEL else text[: _LABEL - 1] + "…"
+
+
 def _svg(chart: alt.TopLevelMixin) -> str:
     svg: str = vl_convert.vegalite_to_svg(chart.to_dict())
     return svg
@@ -35,7 +49,10 @@ def _svg(chart: alt.TopLevelMixin) -> str:
 def undeclared_chart(undeclared: Sequence[tuple[str, int, str]]) -> str:
     """A horizontal bar per undeclared privacy key: how many Mini Programs use it undeclared
     (the most used first, at most 20). Returns SVG markup (text in it is XML-escaped)."""
-    data = [{"privacy_key": key, "mini_programs": count} for key, count, _ in undeclared[:_TOP]]
+    data = [
+        {"privacy_key": label(key), "mini_programs": count}
+        for key, count, _ in undeclared[:CHART_KEYS]
+    ]
     chart = (
         alt.Chart(alt.InlineData(values=data))
         .mark_bar(color=_COLORS["undeclared"])
@@ -52,7 +69,7 @@ def undeclared_chart(undeclared: Sequence[tuple[str, int, str]]) -> str:
 def status_chart(by_status: dict[str, int], labels: dict[str, str]) -> str:
     """One bar per status (``by_status``), labelled by ``labels``. Returns SVG markup."""
     data = [
-        {"status": labels[status], "mini_programs": count, "key": status}
+        {"status": label(labels[status]), "mini_programs": count, "key": status}
         for status, count in by_status.items()
     ]
     chart = (

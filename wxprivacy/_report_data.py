@@ -9,6 +9,7 @@ equal what ``wxprivacy audit`` printed.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Final
@@ -18,7 +19,7 @@ import attrs
 from ._audit_records import NON_API_ERRCODE, AuditSummary, summarize
 from ._errcodes import ROWS
 
-__all__ = ["STATUSES", "Change", "FleetFacts", "fleet_facts", "status_of"]
+__all__ = ["STATUSES", "Change", "FleetFacts", "clean", "fleet_facts", "status_of"]
 
 STATUSES: Final = ("failed", "undeclared", "no_contact", "no_code", "compliant")
 """Every status, worst first (their index is what a table row holds)."""
@@ -50,6 +51,8 @@ class Change:
         newly_failing: appids read then, failing now.
         new: appids only in this audit.
         gone: appids only in the older one.
+        other: appids in both whose status changed otherwise (from failed to read, or from one
+            problem to another).
     """
 
     newly_noncompliant: tuple[str, ...]
@@ -57,6 +60,7 @@ class Change:
     newly_failing: tuple[str, ...]
     new: tuple[str, ...]
     gone: tuple[str, ...]
+    other: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """``{name: how many}`` for each field."""
@@ -73,9 +77,15 @@ class FleetFacts:
         by_status: ``{status: count}`` for every status in :data:`STATUSES`.
         undeclared: ``[(privacy_key, Mini Programs, WeChat's description), ...]``, most first.
         errors: ``[(errcode or "local", count, meaning, action), ...]``, most first.
-        rows: one per Mini Program: ``[appid, status index, "key, key", errcode or "",
-            message]`` (the message cut to 160 characters).
+        rows: one per Mini Program: ``[appid, status index, key-list index, errcode or "",
+            message index]``; the indexes point into ``keysets`` and ``messages`` (a fleet
+            repeats the same few, so the page stays small).
+        keysets: the distinct ``"key, key"`` lists of undeclared keys (``""`` first).
+        messages: the distinct error messages (WeChat's errmsg without its rid, or the SDK's
+            message; cut to 160 characters; ``""`` first).
+        privacy_ver: the ``privacy_ver`` values of the records (normally one).
         change: what changed since the older audit, or ``None``.
+        since_privacy_ver: the ``privacy_ver`` values of the older audit's records.
     """
 
     summary: AuditSummary
@@ -84,7 +94,11 @@ class FleetFacts:
     undeclared: list[tuple[str, int, str]]
     errors: list[tuple[int | str, int, str, str]]
     rows: list[list[Any]]
+    keysets: list[str]
+    messages: list[str]
+    privacy_ver: list[int]
     change: Change | None = None
+    since_privacy_ver: list[int] = attrs.field(factory=list)
 
 
 def _descriptions(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
@@ -97,24 +111,85 @@ def _descriptions(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
         items = desc.get("privacy_desc_list") if isinstance(desc, Mapping) else None
         if isinstance(items, list) and items:
             return {
-                str(item.get("privacy_key")): str(item.get("privacy_desc", ""))
+                _text(item.get("privacy_key")): _text(item.get("privacy_desc", ""))
                 for item in items
                 if isinstance(item, Mapping)
             }
     return {}
 
 
-def _row(appid: str, record: Mapping[str, Any]) -> list[Any]:
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_RID: Final = re.compile(r"\s*(?:rid:\s*\S+|hint:\s*\[[^\]]*\])\s*$")
+
+
+def clean(appid: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """``record`` in the shape :func:`record_for` writes, whatever a hand-edited or foreign
+    JSONL holds (an ``error`` that is a string or null, an errcode that is not an int, keys that
+    are not strings): nothing here may stop the report."""
+    error = record.get("error")
+    if isinstance(error, str):
+        error = {"message": error}
+    error = dict(error) if isinstance(error, Mapping) else {}
+    code = error.get("errcode")
+    if not isinstance(code, int) or isinstance(code, bool):
+        error.pop("errcode", None)
+    keys = record.get("undeclared_keys")
+    keys = [_text(k) for k in keys] if isinstance(keys, list) else []
+    for field in ("errmsg", "message"):
+        if field in error:
+            error[field] = _text(error[field])
+    ver = record.get("privacy_ver")
+    return {
+        **record,
+        "authorizer_appid": _text(appid),
+        "ok": bool(record.get("ok")),
+        "error": error,
+        "undeclared_keys": keys,
+        "has_contact": bool(record.get("has_contact")),
+        "code_exist": bool(record.get("code_exist")),
+        "privacy_ver": ver if isinstance(ver, int) and not isinstance(ver, bool) else None,
+    }
+
+
+def _text(value: Any) -> str:
+    """``value`` as text a page can hold: a string (anything else in its ``str`` form) whose
+    lone surrogates (a broken ``\\ud800`` escape in the JSONL) become U+FFFD."""
+    text = value if isinstance(value, str) else str(value)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """What a reader needs of an error: WeChat's errmsg (without the rid that makes every one
+    unique), else the SDK's message."""
+    errmsg = error.get("errmsg")
+    text = errmsg if isinstance(errmsg, str) and errmsg else str(error.get("message", ""))
+    return _RID.sub("", text)[:_MAX_TEXT]
+
+
+class _Index:
+    """Distinct strings, each stored once; ``""`` is index 0."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = [""]
+        self._at: dict[str, int] = {"": 0}
+
+    def __call__(self, text: str) -> int:
+        at = self._at.get(text)
+        if at is None:
+            at = self._at[text] = len(self.items)
+            self.items.append(text)
+        return at
+
+
+def _row(appid: str, record: Mapping[str, Any], keysets: _Index, messages: _Index) -> list[Any]:
     status = status_of(record)
-    keys = ", ".join(str(k) for k in record.get("undeclared_keys") or [])
     errcode: int | str = ""
-    message = ""
+    message = 0
     if status == "failed":
-        error = record.get("error")
-        error = error if isinstance(error, Mapping) else {}
-        code = error.get("errcode")
-        errcode = code if isinstance(code, int) else ""
-        message = str(error.get("message", ""))[:_MAX_TEXT]
+        error = record["error"]
+        errcode = error.get("errcode", "")
+        message = messages(_message(error))
+    keys = keysets(", ".join(record["undeclared_keys"]))
     return [appid, STATUSES.index(status), keys, errcode, message]
 
 
@@ -123,22 +198,27 @@ def _change(now: Mapping[str, Mapping[str, Any]], then: Mapping[str, Mapping[str
         return status_of(records[appid])
 
     both = [appid for appid in now if appid in then]
-    return Change(
-        newly_noncompliant=tuple(
+    named = {
+        "newly_noncompliant": tuple(
             a
             for a in both
             if status(then, a) == "compliant" and status(now, a) not in ("compliant", "failed")
         ),
-        fixed=tuple(
+        "fixed": tuple(
             a
             for a in both
             if status(then, a) not in ("compliant", "failed") and status(now, a) == "compliant"
         ),
-        newly_failing=tuple(
+        "newly_failing": tuple(
             a for a in both if status(then, a) != "failed" and status(now, a) == "failed"
         ),
+    }
+    seen = {appid for group in named.values() for appid in group}
+    return Change(
+        **named,
         new=tuple(a for a in now if a not in then),
         gone=tuple(a for a in then if a not in now),
+        other=tuple(a for a in both if a not in seen and status(then, a) != status(now, a)),
     )
 
 
@@ -149,12 +229,15 @@ def fleet_facts(
     """Compute the report's content from the last record per authorizer (and an older audit's).
 
     Args:
-        records: ``{authorizer_appid: record}`` as :func:`latest_records` reads them.
+        records: ``{authorizer_appid: record}`` as :func:`latest_records` reads them; records
+            of another shape are read as well as they can be (:func:`clean`).
         since: the same for an older audit, or ``None``.
     """
+    records = {appid: clean(appid, record) for appid, record in records.items()}
+    older = None if since is None else {a: clean(a, r) for a, r in since.items()}
     summary = summarize(records.values())
     statuses = Counter(status_of(record) for record in records.values())
-    descriptions = _descriptions(records) or (_descriptions(since) if since else {})
+    descriptions = _descriptions(records) or (_descriptions(older) if older else {})
     undeclared = [
         (key, count, descriptions.get(key, ""))
         for key, count in summary.undeclared_key_counts.most_common()
@@ -166,12 +249,22 @@ def fleet_facts(
             meaning = "no errcode: the network, the token store or a malformed answer"
             action = "see each Mini Program's message"
         errors.append((code, count, meaning, action))
+    keysets, messages = _Index(), _Index()
+    rows = [_row(appid, record, keysets, messages) for appid, record in records.items()]
     return FleetFacts(
         summary=summary,
         compliant=statuses["compliant"],
         by_status={status: statuses[status] for status in STATUSES},
         undeclared=undeclared,
         errors=errors,
-        rows=[_row(appid, record) for appid, record in records.items()],
-        change=None if since is None else _change(records, since),
+        rows=rows,
+        keysets=keysets.items,
+        messages=messages.items,
+        privacy_ver=_versions(records),
+        change=None if older is None else _change(records, older),
+        since_privacy_ver=[] if older is None else _versions(older),
     )
+
+
+def _versions(records: Mapping[str, Mapping[str, Any]]) -> list[int]:
+    return sorted({r["privacy_ver"] for r in records.values() if r["privacy_ver"] is not None})

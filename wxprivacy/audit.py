@@ -32,6 +32,7 @@ from ._audit_records import (
     error_record,
     latest_records,
     parse_line,
+    read_records,
     record_for,
     summarize,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "dumps_line",
     "error_record",
     "latest_records",
+    "read_records",
     "parse_line",
     "record_for",
     "run_audit",

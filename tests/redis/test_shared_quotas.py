@@ -265,3 +265,48 @@ def test_the_assumed_daily_reset_is_the_next_midnight_in_china(now: float) -> No
     assert now < reset <= now + 24 * 3600
     local = dt.datetime.fromtimestamp(reset, CHINA)
     assert (local.hour, local.minute, local.second) == (0, 0, 0)
+
+
+# -- found by the trial of issues 14 and 15 --------------------------------------------------
+
+
+async def test_a_client_the_quota_store_cannot_use_is_refused_at_once(redis_prefix: str) -> None:
+    """Was: an AttributeError (a RedisCluster) or a TypeError on first use (a sync client)."""
+    import redis
+    from redis.asyncio.cluster import RedisCluster
+
+    from wxprivacy import InvalidArgumentError
+
+    cluster = RedisCluster.__new__(RedisCluster)  # no connection: only its type matters here
+    for client in (redis.Redis(), cluster):
+        with pytest.raises(InvalidArgumentError, match="redis.asyncio.Redis"):
+            RedisQuotaStore(client, key_prefix=redis_prefix)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("until", [float("nan"), float("inf"), -float("inf")])
+async def test_a_hold_until_a_time_that_is_not_one_is_refused(
+    until: float, redis_client: Any, redis_prefix: str
+) -> None:
+    """Was: ValueError / OverflowError out of the stores."""
+    from wxprivacy import InvalidArgumentError
+
+    for store in (MemoryQuotaStore(clock=time.time), RedisQuotaStore(redis_client, redis_prefix)):
+        with pytest.raises(InvalidArgumentError, match="until"):
+            await store.hold("wx0000000000000000", f"minute:{GP}", until)
+
+
+@pytest.mark.parametrize("per_minute", [0, -1, 10**20])
+async def test_a_limit_out_of_range_is_refused_before_anything_is_counted(
+    per_minute: int, redis_client: Any, redis_prefix: str
+) -> None:
+    """Was: IndexError (memory, 0), a Redis error blamed on the store and a key left behind
+    (Redis, 10**20)."""
+    from wxprivacy import InvalidArgumentError
+    from wxprivacy._ratelimit import RateLimiter
+
+    for store in (MemoryQuotaStore(clock=time.time), RedisQuotaStore(redis_client, redis_prefix)):
+        with pytest.raises(InvalidArgumentError, match="per_minute"):
+            await store.take("wx0000000000000000", GP, per_minute)
+    with pytest.raises(InvalidArgumentError, match="rate limit"):
+        RateLimiter({GP: per_minute}, clock=time.time)
+    assert [k async for k in redis_client.scan_iter(match=f"{redis_prefix}*")] == []

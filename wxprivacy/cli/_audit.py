@@ -19,7 +19,7 @@ from ._options import (
     with_client_options,
 )
 from ._output import ExitStatus, err_console, fail, out_console, run
-from ._report import print_summary, require_report, write_html
+from ._report import check_html_target, print_summary, require_report, write_html
 
 __all__ = ["audit", "demo"]
 
@@ -72,7 +72,9 @@ def audit(
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Replace a non-empty --out (once the new audit has its first record)."
+            "--force",
+            help="Replace a non-empty --out (once the new audit has its first record), and an "
+            "existing --html.",
         ),
     ] = False,
     summary_json: Annotated[
@@ -96,7 +98,10 @@ def audit(
     """
     if resume and force:
         raise typer.BadParameter("--resume continues --out, --force replaces it: pick one")
-    reporting = require_report() if html is not None else None  # before a long audit
+    reporting = None
+    if html is not None:  # before a long audit, not after it
+        reporting = require_report()
+        check_html_target(html, out, force=force)
     try:
         output = AuditFile(out, resume=resume, force=force)
     except OutputExistsError as exc:
@@ -140,7 +145,7 @@ def audit(
         except OSError as exc:
             fail(f"cannot write {summary_json}: {exc.strerror or exc}", ExitStatus.FATAL)
     if reporting is not None and html is not None:
-        write_html(reporting, out, html, None)
+        write_html(reporting, out, html, None, force=True)
     if summary.failed:
         raise typer.Exit(ExitStatus.FAILED)
 

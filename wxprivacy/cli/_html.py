@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._report import require_report, write_html
+from ._report import check_html_target, require_report, write_html
 
 __all__ = ["report"]
 
@@ -24,10 +24,13 @@ def report(
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
         "report.html"
     ),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
 ) -> None:
     """Write the fleet report: one self-contained HTML page (opens offline).
 
     Headline figures, undeclared privacy keys and the fleet by status as charts, what changed
     since an older audit (--since), and a sortable, filterable table of every Mini Program.
     """
-    write_html(require_report(), audit, out, since)
+    module = require_report()
+    check_html_target(out, audit, since, force=force)
+    write_html(module, audit, out, since, force=True)

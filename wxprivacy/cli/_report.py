@@ -4,6 +4,7 @@ HTML fleet report (``wxprivacy report``, ``wxprivacy audit --html``)."""
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from pathlib import Path
 from types import ModuleType
@@ -11,11 +12,11 @@ from types import ModuleType
 from rich.console import Console
 from rich.table import Table
 
-from .._errors import ERRCODES
+from .._errors import ERRCODES, InvalidArgumentError
 from ..audit import NON_API_ERRCODE, AuditSummary
 from ._output import ExitStatus, err_console, fail
 
-__all__ = ["print_summary", "require_report", "write_html"]
+__all__ = ["check_html_target", "print_summary", "require_report", "write_html"]
 
 SHOW: int = 15
 """Rows shown per table before "... and N more"."""
@@ -96,11 +97,28 @@ def require_report() -> ModuleType:
         )
 
 
-def write_html(module: ModuleType, audit: Path, out: Path, since: Path | None) -> None:
+def check_html_target(out: Path, *inputs: Path | None, force: bool) -> None:
+    """Before any work: exit 2 when ``out`` is one of ``inputs`` or exists without ``force``,
+    and 3 when its directory cannot be written (an audit must not learn that at its end)."""
+    for given in inputs:
+        if given is not None and out.resolve() == given.resolve():
+            fail(f"{out} is also an input: write the report to another file", ExitStatus.USAGE)
+    if out.exists() and not force:
+        fail(f"{out} exists: pass --force to replace it", ExitStatus.USAGE)
+    folder = out.resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        fail(f"cannot write {out}: {folder} is not a writable directory", ExitStatus.FATAL)
+
+
+def write_html(
+    module: ModuleType, audit: Path, out: Path, since: Path | None, *, force: bool = False
+) -> None:
     """Write the report of ``audit`` (and ``since``) to ``out``; say where, its size and time."""
     started = time.perf_counter()
     try:
-        size = module.write_report(audit, out, since=since)
+        size = module.write_report(audit, out, since=since, force=force)
+    except InvalidArgumentError as exc:
+        fail(str(exc), ExitStatus.USAGE)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}", ExitStatus.FATAL)

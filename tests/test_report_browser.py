@@ -62,6 +62,15 @@ def opened(browser: Any, page_file: Path) -> tuple[Any, list[str], list[str], li
     return page, errors, requests, dialogs
 
 
+def typed(page: Any, text: str) -> None:
+    """Type into the filter and wait until the table shows what it filters (it redraws once
+    typing pauses)."""
+    page.fill("#filter", text)
+    page.wait_for_function(
+        "q => document.getElementById('shown').dataset.q === q", arg=text, timeout=5000
+    )
+
+
 def test_what_a_reader_sees(report: tuple[Path, Path, Path], browser: Any) -> None:
     older, newer, out = report
     page, errors, requests, _ = opened(browser, out)
@@ -84,10 +93,10 @@ def test_what_a_reader_sees(report: tuple[Path, Path, Path], browser: Any) -> No
     for name, count in expected_changes(older, newer).items():
         assert int(page.locator(f'[data-change="{name}"]').inner_text()) == count
     # filter and sort as a reader would
-    page.fill("#filter", "61007")
+    typed(page, "61007")
     shown = page.locator("#fleet tbody tr").count()
     assert shown == summary.errors_by_errcode.get(61007, 0) > 0
-    page.fill("#filter", "")
+    typed(page, "")
     page.select_option("#status", "4")  # compliant
     assert page.locator("#fleet tbody tr").count() == figure("compliant")
     page.screenshot(path=str(out.with_suffix(".png")))
@@ -103,7 +112,7 @@ def test_html_from_wechat_renders_as_text_and_opens_no_dialog(
 ) -> None:
     _, newer, out = report
     page, errors, _, dialogs = opened(browser, out)
-    page.fill("#filter", "onerror")
+    typed(page, "onerror")
     rows = page.locator("#fleet tbody tr")
     assert rows.count() == 2  # the custom key, and the error message
     texts = [rows.nth(i).inner_text() for i in range(rows.count())]

@@ -50,3 +50,13 @@ async def emulated(
                 async for _ in client.iter_authorizers(store_refresh_tokens=True):
                     pass
             yield client
+
+
+async def started(emu: Emulator, http: httpx.AsyncClient, **kwargs: Any) -> ComponentClient:
+    """A client over ``emu`` through the caller's ``http`` (the caller closes both), with the
+    verify ticket stored; ``kwargs`` go to ``ComponentClient``."""
+    client = ComponentClient(
+        emu.component_appid, emu.component_appsecret, http_client=http, **kwargs
+    )
+    await client.set_component_verify_ticket(emu.component_verify_ticket)
+    return client

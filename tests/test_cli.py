@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import httpx
@@ -160,3 +161,57 @@ async def test_ticket_flag_never_replaces_the_stored_ticket(
     )
     async with open_client(settings) as client:
         assert await client.token_store.get_verify_ticket(comp) == "ticket@@@from-callback"
+
+
+# -- regressions from the issue-13 trial (a fresh clone, the README, then breaking it) -----------
+
+
+@pytest.mark.parametrize("count", ["99999999999999999999", "200001"])
+@pytest.mark.parametrize("command", [["audit", "--emulator"], ["doctor", "--emulator"]])
+def test_an_emulator_too_large_is_a_usage_error(count: str, command: list[str]) -> None:
+    """Was: ``OverflowError`` (and 1.8 GB seeding 3,000,000)."""
+    result = runner.invoke(app, [*command, count])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        ('[owner_setting]\ncontact_email = "隐私@例子.com"\n'.encode("gbk"), "not UTF-8"),
+        (b"\xef\xbb\xbf" + b'[owner_setting]\ncontact_email = "a@b.c"\n', "byte order mark"),
+    ],
+)
+@pytest.mark.parametrize("command", ["set", "apply-template"])
+def test_a_toml_file_that_is_not_plain_utf8_is_a_usage_error(
+    data: bytes, said: str, command: str, tmp_path: Path
+) -> None:
+    """Was: a 61-line UnicodeDecodeError traceback, exit 1 (GBK); no hint for a BOM."""
+    path = tmp_path / "file.toml"
+    path.write_bytes(data)
+    args = (
+        ["set", "wx1111111111111111", "--from", str(path)]
+        if command == "set"
+        else ["apply-template", str(path)]
+    )
+    result = runner.invoke(app, [*args, "--emulator", "1"])
+    assert result.exit_code == 2, result.output
+    assert said in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_redis_url_without_the_redis_extra_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: a 119-line traceback ending ``RedisTokenStore needs the redis package``."""
+    monkeypatch.setitem(sys.modules, "redis", None)
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)
+    monkeypatch.delitem(sys.modules, "wxprivacy.redis", raising=False)
+    env = {
+        "WXPRIVACY_COMPONENT_APPID": "wx0000000000000000",
+        "WXPRIVACY_COMPONENT_APPSECRET": "s",
+        "WXPRIVACY_REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    result = runner.invoke(app, ["get", "wx1111111111111111"], env=env)
+    assert result.exit_code == 2
+    assert "wxprivacy[redis]" in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) <= 2

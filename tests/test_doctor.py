@@ -23,11 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis_support import REDIS_URL
 from surface_helpers import emulated as surface_emulated
+from surface_helpers import started
 from typer.testing import CliRunner
 
-from wxprivacy import ComponentClient, MemoryTokenStore
+from wxprivacy import ClientClosedError, ComponentClient, InvalidArgumentError, MemoryTokenStore
 from wxprivacy._redis_lock import acquired_at, owner_value
 from wxprivacy._stores import TICKET_TTL
+from wxprivacy.audit import run_audit
 from wxprivacy.audit import run_audit as audit
 from wxprivacy.cli import app
 from wxprivacy.doctor import CheckStatus, Diagnosis, diagnose
@@ -551,3 +553,130 @@ async def test_a_redis_without_aof_is_a_warning_with_aof_a_pass(
     else:
         assert line.status is WARN and "no AOF" in line.summary
         assert "appendonly yes" in line.fix
+
+
+# -- regressions from the issue-13 trial (a fresh clone, the README, then breaking it) -----------
+
+
+@pytest.mark.parametrize("own_http", [True, False])
+async def test_diagnose_on_a_closed_client_is_a_typed_error(own_http: bool) -> None:
+    """Was: a raw RuntimeError (own HTTP client), or a run that still sent requests."""
+    emu = Emulator(authorizers=1)
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        if own_http:
+            client = ComponentClient(emu.component_appid, "s", base_url="http://127.0.0.1:9")
+        else:
+            client = await started(emu, http)
+        await client.aclose()
+        emu.reset_calls()
+        with pytest.raises(ClientClosedError):
+            await diagnose(client)
+    assert sum(emu.calls.values()) == 0
+
+
+class BrokenStore(MemoryTokenStore):
+    """A store of a user's own that raises what it should have wrapped."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    async def get_verify_ticket(self, component_appid: str) -> str | None:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [KeyError("boom"), TypeError("x"), ValueError("token=abc")])
+async def test_a_store_that_raises_anything_fails_its_line_not_the_checklist(
+    error: Exception,
+) -> None:
+    """Was: ``KeyError: 'boom'`` out of diagnose()."""
+    emu = Emulator(authorizers=1)
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = ComponentClient(
+            emu.component_appid, emu.component_appsecret, http_client=http,
+            token_store=BrokenStore(error),
+        )  # fmt: skip
+        diagnosis = await diagnose(client)
+        await client.aclose()
+    line = diagnosis["token_store"]
+    assert line.status is FAIL and type(error).__name__ in line.summary
+    assert "TokenStoreError" in line.fix
+    assert diagnosis["clock"].status is PASS  # the others still ran
+    assert len(diagnosis.checks) == 7
+
+
+async def test_an_audit_file_of_another_fleet_is_read_for_the_current_fleet_only(
+    tmp_path: Path,
+) -> None:
+    """Was: 25 of 500 authorizers lacking set 18, all from another fleet's audit.jsonl."""
+    other = Emulator(authorizers=40, seed=1)
+    async with httpx.AsyncClient(transport=other.transport()) as http:
+        client = await started(other, http)
+        await run_audit(client, tmp_path / "audit.jsonl")
+        await client.aclose()
+    emu = Emulator(authorizers=12, seed=2)
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = await started(emu, http)
+        await client.reload_refresh_tokens()
+        line = (await diagnose(client, audit_file=tmp_path / "audit.jsonl"))["permissions"]
+        await client.aclose()
+    assert line.status is WARN
+    assert "no record of an authorizer WeChat lists now" in line.summary
+    assert line.data["not_listed"] == 40
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "said"),
+    [
+        (b"", WARN, "no record"),
+        (b"[1,2,3]\n", WARN, "1 unreadable"),
+        (b"\x00\xff garbage\n{not json\n", WARN, "2 unreadable"),
+    ],
+)
+async def test_an_audit_file_without_records_is_not_a_pass(
+    content: bytes, status: CheckStatus, said: str, tmp_path: Path
+) -> None:
+    """Was: ``✓ none of 0 authorizers lacks permission set 18`` for /dev/null or garbage."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(content)
+    emu = Emulator(authorizers=3)
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = await started(emu, http)
+        line = (await diagnose(client, audit_file=path))["permissions"]
+        await client.aclose()
+    assert line.status is status and said in line.summary
+
+
+async def test_audit_file_given_but_missing_or_a_directory_fails(tmp_path: Path) -> None:
+    emu = Emulator(authorizers=2)
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = await started(emu, http)
+        missing = (await diagnose(client, audit_file=tmp_path / "typo.jsonl"))["permissions"]
+        directory = (await diagnose(client, audit_file=tmp_path))["permissions"]
+        with pytest.raises(InvalidArgumentError, match="audit_file"):
+            await diagnose(client, audit_file=5)  # type: ignore[arg-type]
+        await client.aclose()
+    assert missing.status is FAIL and "typo.jsonl" in missing.summary
+    assert directory.status is FAIL and directory.fix
+
+
+@pytest.mark.parametrize("latency", [1.5, 3.0])
+async def test_a_slow_answer_is_not_read_as_clock_skew(latency: float) -> None:
+    """Was: ``4 s behind WeChat's`` against an emulator answering in 8 s."""
+    emu = Emulator(authorizers=1, latency=latency)
+    async with httpx.AsyncClient(transport=emu.transport(), timeout=30) as http:
+        client = await started(emu, http)
+        line = (await diagnose(client))["clock"]
+        await client.aclose()
+    assert line.status is PASS
+    assert line.data["uncertainty_s"] >= latency / 2
+
+
+async def test_a_wrong_appsecret_says_so_not_refreshed_once() -> None:
+    emu = Emulator(authorizers=1)
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = ComponentClient(emu.component_appid, "wrong", http_client=http)
+        await client.set_component_verify_ticket(emu.component_verify_ticket)
+        line = (await diagnose(client))["credentials"]
+        await client.aclose()
+    assert "component_appsecret" in line.fix and "refreshed once" not in line.fix

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import attrs
 import httpx
 import pytest
+from surface_helpers import started
 
 from wxprivacy import (
     AccessToken,
@@ -265,3 +266,23 @@ async def test_an_answer_that_a_callers_model_refuses_is_a_response_format_error
     await warm(client)
     with pytest.raises(ResponseFormatError):
         await client.call(QUOTA, {}, token_param="access_token", model=model)
+
+
+# -- regressions from the issue-13 trial (a fresh clone, the README, then breaking it) -----------
+
+
+async def test_a_404_says_to_check_the_path_and_not_that_it_carries_credentials() -> None:
+    """Was: ``unexpected HTTP 404 from /wxa/memberauth: 13 bytes, not quoted (answers from this
+    endpoint carry credentials)``."""
+    from wxprivacy import ResponseFormatError
+
+    emu = Emulator(authorizers=1)
+    appid = emu.authorizer_appids[0]
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = await started(emu, http)
+        await client.set_authorizer_refresh_token(appid, emu.refresh_token(appid))
+        with pytest.raises(ResponseFormatError) as caught:
+            await client.call("/wxa/getprivacysettin", authorizer_appid=appid, idempotent=True)
+        await client.aclose()
+    assert "is the endpoint path right?" in str(caught.value)
+    assert "carry credentials" not in str(caught.value)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
+import httpx
+import orjson
 import pytest
-from surface_helpers import emulated
+from surface_helpers import emulated, started
 
 from wxprivacy import AccessToken, ComponentClient
+from wxprivacy.audit import run_audit
 from wxprivacy.emulator import Emulator
 
 
@@ -136,3 +140,20 @@ async def test_a_late_query_auth_answer_never_replaces_a_rotated_token() -> None
     finally:
         await client.aclose()
         await http.aclose()
+
+
+# -- regressions from the issue-13 trial (a fresh clone, the README, then breaking it) -----------
+
+
+@pytest.mark.parametrize("bad", [" wx1", "wx1111111111111111 ", "wx\u3000x", "x" * 100])
+async def test_a_malformed_appid_in_wechats_list_fails_alone(bad: str, tmp_path: Path) -> None:
+    """Was: ``error: authorizer_appid must be ...`` and an audit that wrote nothing (exit 2)."""
+    emu = Emulator(authorizers=5, seed=1)
+    emu.add_authorizer(bad)
+    async with httpx.AsyncClient(transport=emu.transport()) as http:
+        client = await started(emu, http)
+        summary = await run_audit(client, tmp_path / "a.jsonl")
+        await client.aclose()
+    assert (summary.total, summary.failed) == (6, 1)
+    failed = [r for r in map(orjson.loads, (tmp_path / "a.jsonl").read_bytes().splitlines())]
+    assert [r["authorizer_appid"] for r in failed if not r["ok"]] == [bad]

@@ -16,6 +16,7 @@ from wxprivacy.callback import (
     MessageCrypto,
     SignatureError,
 )
+from wxprivacy.emulator import Emulator
 
 CASE_NAMES = sorted(CASES)
 
@@ -295,3 +296,13 @@ def test_errors_are_wxprivacy_errors() -> None:
     assert issubclass(CallbackError, WxPrivacyError)
     for cls in (SignatureError, DecryptError, AppIdMismatchError):
         assert issubclass(cls, CallbackError)
+
+
+# -- regressions from the issue-13 trial (a fresh clone, the README, then breaking it) -----------
+
+
+@pytest.mark.parametrize("appid", ["wx0000000000000000 ", " wx0000000000000000", "wx00\t00"])
+def test_message_crypto_refuses_a_padded_component_appid(appid: str) -> None:
+    emu = Emulator(authorizers=0)
+    with pytest.raises(InvalidArgumentError, match=repr(appid).replace("\\", "\\\\")):
+        MessageCrypto("token", emu.encoding_aes_key, appid)

@@ -23,6 +23,7 @@ from callback_helpers import (
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 import wxprivacy.callback._handler as handler_module
+from wxprivacy import ComponentClient, InvalidArgumentError
 from wxprivacy.callback import (
     AppIdMismatchError,
     CallbackError,
@@ -35,6 +36,7 @@ from wxprivacy.callback import (
     SignatureError,
     StaleMessageError,
 )
+from wxprivacy.emulator import Emulator
 
 MakeHandler = Callable[..., CallbackHandler]
 
@@ -356,3 +358,17 @@ async def test_no_secrets_in_logs_errors_or_reprs(
     for text in texts:
         for secret in SECRETS:
             assert secret not in text, (secret, text)
+
+
+# -- regressions from the issue-13 trial (a fresh clone, the README, then breaking it) -----------
+
+
+def test_a_handler_whose_crypto_is_for_another_component_is_refused() -> None:
+    """Was: accepted; a ticket push for wx0000… was stored under wx1111…."""
+    emu = Emulator(authorizers=1, component_appid="wx1111111111111111")
+    client = ComponentClient("wx1111111111111111", "s")
+    crypto = MessageCrypto("token", emu.encoding_aes_key, "wx0000000000000000")
+    with pytest.raises(InvalidArgumentError, match="wx0000000000000000"):
+        CallbackHandler(client, crypto)
+    with pytest.raises(InvalidArgumentError, match="CallbackHandler\\(target, crypto\\)"):
+        CallbackHandler(emu.callback_crypto, client)  # type: ignore[arg-type]

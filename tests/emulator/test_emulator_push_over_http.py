@@ -5,6 +5,7 @@ signed push (before: neither, so callbacks were testable only in-process)."""
 from __future__ import annotations
 
 import httpx
+import orjson
 import pytest
 
 from wxprivacy import ComponentClient
@@ -52,3 +53,19 @@ async def test_a_bad_push_request_says_what_was_wrong(params: dict[str, str]) ->
         answer = await http.post("/_emulator/push", params=params)
     assert answer.status_code == 400
     assert "kind" in answer.json()["error"] or "authorizer" in answer.json()["error"]
+
+
+# -- regressions from the issue-13 trial (a fresh clone, the README, then breaking it) -----------
+
+
+@pytest.mark.parametrize("appid", [" wx1", "wx" + "1" * 5000, "wx1111111111111111\n"])
+async def test_the_emulator_refuses_to_push_for_what_is_not_an_appid(appid: str) -> None:
+    """Was: accepted, and the malformed appid joined the fleet (and stopped later audits)."""
+    emu = Emulator(authorizers=1)
+    async with await start_server(emu) as server, httpx.AsyncClient(base_url=server.url) as http:
+        answer = await http.post(
+            "/_emulator/push", params={"kind": "authorized", "authorizer_appid": appid}
+        )
+    assert answer.status_code == 400
+    assert "not an appid" in orjson.loads(answer.content)["error"]
+    assert len(emu.authorizer_appids) == 1

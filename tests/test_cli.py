@@ -215,3 +215,37 @@ def test_redis_url_without_the_redis_extra_is_one_line(monkeypatch: pytest.Monke
     assert "wxprivacy[redis]" in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) <= 2
+
+
+# -- found by the re-check of the trials --------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["redis://:pw@[::1:6379/0", "http://x/", "redis://h:notaport/0"])
+def test_a_redis_url_redis_py_cannot_read_is_one_line(url: str) -> None:
+    env = {
+        "WXPRIVACY_COMPONENT_APPID": "wx0000000000000000",
+        "WXPRIVACY_COMPONENT_APPSECRET": "s",
+        "WXPRIVACY_REDIS_URL": url,
+    }
+    result = runner.invoke(app, ["get", "wx1111111111111111"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "--redis-url" in result.output and "Traceback" not in result.output
+    assert "pw" not in result.output.replace("password", "")
+
+
+def test_a_guideline_nested_too_deeply_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "g.toml"
+    path.write_text("a = " + "[" * 600 + "]" * 600 + "\n")
+    result = runner.invoke(
+        app, ["set", "wx1111111111111111", "--from", str(path), "--emulator", "1"]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args", [["--port", "99999"], ["--port", "-1"], ["--token-ttl", "nan"], ["--latency", "inf"],
+             ["--token-ttl", "-5"], ["--grace", "nan"]]
+)  # fmt: skip
+def test_emulator_options_out_of_range_are_usage_errors(args: list[str]) -> None:
+    result = runner.invoke(app, ["emulator", *args])
+    assert result.exit_code == 2 and "Traceback" not in result.output

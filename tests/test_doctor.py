@@ -8,6 +8,7 @@ store that does not answer, wrong credentials. No line ever holds a secret.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -680,3 +681,60 @@ async def test_a_wrong_appsecret_says_so_not_refreshed_once() -> None:
         line = (await diagnose(client))["credentials"]
         await client.aclose()
     assert "component_appsecret" in line.fix and "refreshed once" not in line.fix
+
+
+# -- found by the re-check of the trials --------------------------------------------------
+
+
+async def test_another_fleets_audit_is_not_blamed_when_the_fleet_is_unknown(
+    tmp_path: Path,
+) -> None:
+    """Was: ``✗ permissions 1 of 20 ...`` from another platform's file, with a wrong secret."""
+    other = Emulator(authorizers=40, seed=1)
+    async with emulated(other) as client:
+        await audit(client, tmp_path / "audit.jsonl")
+    emu = Emulator(authorizers=5, seed=2)
+    async with emulated(emu, secret="wrong") as client:
+        line = (await diagnose(client, audit_file=tmp_path / "audit.jsonl"))["permissions"]
+    assert line.status is WARN and "unknown" in line.summary
+
+
+class LeakyStore(MemoryTokenStore):
+    """A store of a user's own whose errors quote the platform's secret, with an ANSI escape."""
+
+    secret = ""
+
+    async def get_component_token(self, component_appid: str) -> Any:
+        raise RuntimeError(f"redis://:{self.secret}@10.0.0.1:6379 refused \x1b[31m" + "x" * 5000)
+
+
+async def test_a_stores_error_never_shows_the_appsecret_or_the_ticket() -> None:
+    emu = Emulator(authorizers=2)
+    store = LeakyStore()
+    store.secret = emu.component_appsecret
+    async with emulated(emu, store=store) as client:
+        diagnosis = await diagnose(client)
+    text = repr(diagnosis.as_dict())
+    assert emu.component_appsecret not in text and emu.component_verify_ticket not in text
+    assert "\x1b" not in text
+    assert len(diagnosis["credentials"].summary) <= 320
+
+
+class SilentStore(MemoryTokenStore):
+    async def export_refresh_tokens(self, component_appid: str) -> dict[str, str]:
+        await asyncio.sleep(3600)
+        return {}
+
+
+async def test_a_store_that_never_answers_fails_its_line_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import wxprivacy._doctor_checks as checks
+
+    monkeypatch.setattr(checks, "CHECK_TIMEOUT", 0.5)
+    emu = Emulator(authorizers=2)
+    async with emulated(emu, store=SilentStore()) as client:
+        await client.reload_refresh_tokens()
+        diagnosis = await diagnose(client)
+    assert diagnosis["refresh_tokens"].status is FAIL
+    assert "did not finish" in diagnosis["refresh_tokens"].summary

@@ -295,3 +295,85 @@ def test_audit_html_is_checked_before_the_audit_runs(tmp_path: Path) -> None:
          "--html", str(tmp_path / "missing-dir" / "r.html")],
     )  # fmt: skip
     assert nowhere.exit_code == 3 and not out.exists()
+
+
+# -- found by the re-check of the trials --------------------------------------------------
+
+
+def test_an_audit_file_whose_name_is_not_utf8_is_reported(tmp_path: Path) -> None:
+    """Was: ``UnicodeEncodeError ... surrogates not allowed`` (a GBK file name)."""
+    import os
+
+    name = os.fsdecode("审计.jsonl".encode("gbk"))
+    path = tmp_path / name
+    path.write_bytes(orjson.dumps(record("wx0000000000000001")) + b"\n")
+    result = runner.invoke(app, ["report", str(path), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert "\ufffd" in (tmp_path / "r.html").read_text()
+
+
+def test_a_long_run_of_spaces_in_a_message_is_read_in_linear_time() -> None:
+    """Was: 9.5 s for one 50,000-space errmsg (the rid pattern backtracked)."""
+    error = {"errcode": -1, "errmsg": "system error" + " " * 200_000 + ". rid: 1-2-3"}
+    html = render_report(
+        {"wx0000000000000001": record("wx0000000000000001", ok=False, error=error)}
+    )
+    assert "system error" in html and "rid: 1-2-3" not in html
+
+
+@pytest.mark.parametrize("kind", ["random key sets", "messages naming their appid"])
+def test_a_fleet_that_does_not_repeat_itself_still_fits(kind: str) -> None:
+    """Was: 2.76 MB (random sets of 10-30 of 30 keys), 2.06 MB (network errors naming the
+    appid)."""
+    import random
+
+    rng = random.Random(1)
+    keys = [f"EXKey{n:02d}" for n in range(30)]
+    fleet = {}
+    for i in range(10_000):
+        appid = f"wx{i:016x}"
+        if kind == "random key sets":
+            fleet[appid] = record(appid, undeclared_keys=rng.sample(keys, rng.randint(10, 30)))
+        else:
+            error = {"type": "TransportError", "message": f"request for {appid} failed: reset"}
+            fleet[appid] = record(appid, ok=False, error=error)
+    assert len(render_report(fleet).encode("utf-8")) < 2_000_000
+
+
+def test_a_bidi_control_cannot_reorder_a_row() -> None:
+    """Was: ``Camera, LocationrebmuNenohP ,mublA ,`` on the page."""
+    html = render_report(
+        {"wx0000000000000001": record("wx0000000000000001", undeclared_keys=["Loc\u202eation"])}
+    )
+    assert "\u202e" not in html and "<U+202E>" in html.replace("&lt;", "<").replace("&gt;", ">")
+
+
+def test_a_hard_link_to_the_input_is_the_input(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(orjson.dumps(record("wx0000000000000001")) + b"\n")
+    os.link(path, tmp_path / "hard.jsonl")
+    result = runner.invoke(
+        app, ["report", str(path), "-o", str(tmp_path / "hard.jsonl"), "--force"]
+    )
+    assert result.exit_code == 2
+    assert path.read_bytes().startswith(b"{")
+
+
+def test_summary_json_never_replaces_the_audit_or_the_report(tmp_path: Path) -> None:
+    """Was: ``--out t1.jsonl --summary-json t1.jsonl`` replaced every record with the summary."""
+    out = tmp_path / "t1.jsonl"
+    for extra in (["--summary-json", str(out)], ["--summary-json", str(tmp_path / "x" / "s.json")]):
+        result = runner.invoke(
+            app, ["audit", "--emulator", "5", "--no-progress", "--out", str(out), *extra]
+        )
+        assert result.exit_code in (2, 3), result.output
+        assert not out.exists()  # refused before the audit
+    page = tmp_path / "t.html"
+    both = runner.invoke(
+        app,
+        ["audit", "--emulator", "5", "--no-progress", "--out", str(out), "--html", str(page),
+         "--summary-json", str(page)],
+    )  # fmt: skip
+    assert both.exit_code == 2 and not out.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -124,29 +125,54 @@ def _some(appids: Sequence[str]) -> str:
     return shown + (f" and {more:,} more" if more > 0 else "")
 
 
-async def _guarded(name: str, check: Awaitable[Check]) -> Check:
+CHECK_TIMEOUT: Final = 60.0
+"""Seconds one check may take before its line fails (a store that never answers)."""
+_UNPRINTABLE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(text: str, secrets: Sequence[str], *, cut: bool = True) -> str:
+    """An error's text as a line may show it: the client's own secrets (appsecret, ticket)
+    replaced, the rest redacted, control characters (an ANSI escape) dropped, 300 characters
+    at most."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = _UNPRINTABLE.sub(" ", redact(text))
+    return text if not cut or len(text) <= 300 else text[:299] + "…"
+
+
+async def _guarded(name: str, check: Awaitable[Check], secrets: Sequence[str] = ()) -> Check:
     """``check``'s line, or a failed line for an error it did not expect (a store of your own
-    may raise anything: that fails its line, never the checklist)."""
+    may raise anything, or never answer: that fails its line, never the checklist)."""
     try:
-        return await check
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            line = await check
+    except TimeoutError:
+        return _check(
+            name,
+            CheckStatus.FAIL,
+            f"did not finish within {CHECK_TIMEOUT:.0f} s",
+            "the token store or WeChat does not answer: see the lines above",
+        )
     except ResponseFormatError as exc:
         return _check(
             name,
             CheckStatus.FAIL,
-            str(exc),
+            _shown(str(exc), secrets),
             "something answered, but not as WeChat does: check the base URL (--base-url / "
             "WXPRIVACY_BASE_URL) and any proxy in between",
         )
     except WxPrivacyError as exc:
-        return _check(name, CheckStatus.FAIL, str(exc), _fix_for(exc))
+        return _check(name, CheckStatus.FAIL, _shown(str(exc), secrets), _fix_for(exc))
     except Exception as exc:  # noqa: BLE001 - a line of the checklist, not a crash
         return _check(
             name,
             CheckStatus.FAIL,
-            f"{type(exc).__name__}: {redact(str(exc))}",
+            f"{type(exc).__name__}: {_shown(str(exc), secrets)}",
             "an error the SDK does not know (a token store of your own should raise "
             "TokenStoreError): see its implementation",
         )
+    return attrs.evolve(line, summary=_shown(line.summary, secrets, cut=False))
 
 
 def _fix_for(exc: WxPrivacyError) -> str:
@@ -188,7 +214,20 @@ async def run_all(
             lambda: _permissions(client, found, audit_file, check_permissions, concurrency),
         ),
     ]
-    return tuple([await _guarded(name, step()) for name, step in steps])
+    secrets = [client._tokens._appsecret]  # noqa: SLF001 - never shown, only taken out
+    ticket = await _quietly(client.token_store.get_verify_ticket(client.component_appid))
+    if ticket:
+        secrets.append(ticket)
+    return tuple([await _guarded(name, step(), secrets) for name, step in steps])
+
+
+async def _quietly(read: Awaitable[str | None]) -> str | None:
+    """``read``'s value, or ``None`` when it fails or takes over 5 s (the lines report it)."""
+    try:
+        async with asyncio.timeout(5):
+            return await read
+    except Exception:  # noqa: BLE001 - only the secrets to hide are wanted here
+        return None
 
 
 def without_credentials(missing: Sequence[str]) -> tuple[Check, ...]:
@@ -610,11 +649,15 @@ async def _permissions_from_file(
         and record["error"].get("errcode") == PERMISSION_ERRCODE
     ]
     notes = []
+    if found.listed is None:
+        notes.append("not compared with WeChat's list of authorizers (unknown: see above)")
     if data.get("not_listed"):
         notes.append(f"{data['not_listed']:,} records of appids WeChat no longer lists ignored")
     if skipped:
         notes.append(f"{skipped:,} unreadable lines skipped")
     line = _permission_line(lacking, len(records), source, data)
+    if found.listed is None and line.status is CheckStatus.FAIL:
+        line = attrs.evolve(line, status=CheckStatus.WARN)  # maybe another platform's file
     if notes:
         return attrs.evolve(line, summary=f"{line.summary}; {'; '.join(notes)}")
     return line

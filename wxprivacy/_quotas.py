@@ -46,6 +46,8 @@ __all__ = [
     "next_daily_reset",
 ]
 
+LATEST: Final = 2.0**33
+"""The latest Unix time a hold may last until (the year 2242): anything later is a mistake."""
 JITTER: Final = 1.0
 """Seconds a request may take from being counted to reaching WeChat (the network, a busy event
 loop): a limit is counted over WeChat's minute plus this, so it also holds where WeChat counts
@@ -70,13 +72,21 @@ def daily_key(endpoint: str, authorizer_appid: str | None) -> str:
 
 
 def check_until(until: float) -> float:
-    """Return ``until`` if it is a finite Unix time in seconds.
+    """Return ``until`` if it is a Unix time in seconds from 0 to :data:`LATEST`.
 
     Raises:
-        InvalidArgumentError: it is not (``nan``, ``inf``, not a number).
+        InvalidArgumentError: it is not (``nan``, ``inf``, negative, past the year 2242, not a
+            number).
     """
-    if isinstance(until, bool) or not isinstance(until, int | float) or not math.isfinite(until):
-        raise InvalidArgumentError(f"until must be a finite Unix time in seconds, got {until!r}")
+    number = isinstance(until, int | float) and not isinstance(until, bool)
+    if (
+        not number
+        or not (isinstance(until, int) or math.isfinite(until))
+        or not 0 <= until < LATEST
+    ):
+        raise InvalidArgumentError(
+            f"until must be a Unix time in seconds from 0 to {LATEST:.0f}, got {until!r}"
+        )
     return float(until)
 
 

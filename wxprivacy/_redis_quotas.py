@@ -84,7 +84,7 @@ class RedisQuotaStore:
         window: int = 60,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        check_int("window", window, low=1, unit="(seconds)")
+        check_int("window", window, low=1, high=86_400, unit="(seconds)")
         self.window = window
         if not isinstance(redis, redis_asyncio.Redis):
             raise InvalidArgumentError(

@@ -57,7 +57,11 @@ def undeclared_chart(undeclared: Sequence[tuple[str, int, str]]) -> str:
         alt.Chart(alt.InlineData(values=data))
         .mark_bar(color=_COLORS["undeclared"])
         .encode(
-            x=alt.X("mini_programs:Q", title="Mini Programs using it undeclared"),
+            x=alt.X(
+                "mini_programs:Q",
+                title="Mini Programs using it undeclared",
+                axis=alt.Axis(format="d", tickMinStep=1),
+            ),
             y=alt.Y("privacy_key:N", sort="-x", title=None),
             tooltip=["privacy_key:N", "mini_programs:Q"],
         )
@@ -76,7 +80,9 @@ def status_chart(by_status: dict[str, int], labels: dict[str, str]) -> str:
         alt.Chart(alt.InlineData(values=data))
         .mark_bar()
         .encode(
-            x=alt.X("mini_programs:Q", title="Mini Programs"),
+            x=alt.X(
+                "mini_programs:Q", title="Mini Programs", axis=alt.Axis(format="d", tickMinStep=1)
+            ),
             y=alt.Y("status:N", sort=[labels[s] for s in by_status], title=None),
             color=alt.Color(
                 "key:N",

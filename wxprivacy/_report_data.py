@@ -77,10 +77,10 @@ class FleetFacts:
         by_status: ``{status: count}`` for every status in :data:`STATUSES`.
         undeclared: ``[(privacy_key, Mini Programs, WeChat's description), ...]``, most first.
         errors: ``[(errcode or "local", count, meaning, action), ...]``, most first.
-        rows: one per Mini Program: ``[appid, status index, key-list index, errcode or "",
-            message index]``; the indexes point into ``keysets`` and ``messages`` (a fleet
-            repeats the same few, so the page stays small).
-        keysets: the distinct ``"key, key"`` lists of undeclared keys (``""`` first).
+        rows: one per Mini Program: ``[appid, status index, [key index, ...], errcode or "",
+            message index]``; the indexes point into ``keys`` and ``messages`` (a fleet repeats
+            the same few, so the page stays small).
+        keys: the distinct undeclared privacy keys (``""`` first).
         messages: the distinct error messages (WeChat's errmsg without its rid, or the SDK's
             message; cut to 160 characters; ``""`` first).
         privacy_ver: the ``privacy_ver`` values of the records (normally one).
@@ -94,7 +94,7 @@ class FleetFacts:
     undeclared: list[tuple[str, int, str]]
     errors: list[tuple[int | str, int, str, str]]
     rows: list[list[Any]]
-    keysets: list[str]
+    keys: list[str]
     messages: list[str]
     privacy_ver: list[int]
     change: Change | None = None
@@ -119,13 +119,18 @@ def _descriptions(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
 
 
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
-_RID: Final = re.compile(r"\s*(?:rid:\s*\S+|hint:\s*\[[^\]]*\])\s*$")
+_RID: Final = re.compile(r"(?:rid:\s*\S+|hint:\s*\[[^\]]*\])$")
+_RID_TAIL: Final = 120
+"""Characters at the end of a message searched for its rid (a bounded search)."""
+_BIDI: Final = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(appid: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """``record`` in the shape :func:`record_for` writes, whatever a hand-edited or foreign
     JSONL holds (an ``error`` that is a string or null, an errcode that is not an int, keys that
     are not strings): nothing here may stop the report."""
+    if not isinstance(record, Mapping):  # a line that is JSON but not a record
+        record = {"error": {"message": f"not an audit record: {type(record).__name__}"}}
     error = record.get("error")
     if isinstance(error, str):
         error = {"message": error}
@@ -155,15 +160,24 @@ def _text(value: Any) -> str:
     """``value`` as text a page can hold: a string (anything else in its ``str`` form) whose
     lone surrogates (a broken ``\\ud800`` escape in the JSONL) become U+FFFD."""
     text = value if isinstance(value, str) else str(value)
-    return _SURROGATE.sub("\ufffd", text)
+    text = _SURROGATE.sub("\ufffd", text)
+    # a right-to-left override would reverse what follows it in the table: shown by name
+    return _BIDI.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def _message(error: Mapping[str, Any], appid: str) -> str:
     """What a reader needs of an error: WeChat's errmsg (without the rid that makes every one
-    unique), else the SDK's message."""
+    unique), else the SDK's message, with the row's own appid taken out (the row shows it), so
+    a fleet's messages repeat and are stored once."""
     errmsg = error.get("errmsg")
     text = errmsg if isinstance(errmsg, str) and errmsg else str(error.get("message", ""))
-    return _RID.sub("", text)[:_MAX_TEXT]
+    text = text.rstrip()
+    found = _RID.search(text, max(0, len(text) - _RID_TAIL))
+    if found:
+        text = text[: found.start()].rstrip()
+    if appid:
+        text = text.replace(appid, "(this Mini Program)")
+    return text[:_MAX_TEXT]
 
 
 class _Index:
@@ -181,16 +195,17 @@ class _Index:
         return at
 
 
-def _row(appid: str, record: Mapping[str, Any], keysets: _Index, messages: _Index) -> list[Any]:
+def _row(appid: str, record: Mapping[str, Any], keys: _Index, messages: _Index) -> list[Any]:
     status = status_of(record)
     errcode: int | str = ""
     message = 0
     if status == "failed":
         error = record["error"]
-        errcode = error.get("errcode", "")
-        message = messages(_message(error))
-    keys = keysets(", ".join(record["undeclared_keys"]))
-    return [appid, STATUSES.index(status), keys, errcode, message]
+        code = error.get("errcode", "")
+        errcode = code if isinstance(code, int) and abs(code) < 2**53 else ""
+        message = messages(_message(error, appid))
+    used = [keys(key) for key in record["undeclared_keys"]]
+    return [appid, STATUSES.index(status), used, errcode, message]
 
 
 def _change(now: Mapping[str, Mapping[str, Any]], then: Mapping[str, Mapping[str, Any]]) -> Change:
@@ -249,8 +264,8 @@ def fleet_facts(
             meaning = "no errcode: the network, the token store or a malformed answer"
             action = "see each Mini Program's message"
         errors.append((code, count, meaning, action))
-    keysets, messages = _Index(), _Index()
-    rows = [_row(appid, record, keysets, messages) for appid, record in records.items()]
+    keys, messages = _Index(), _Index()
+    rows = [_row(r["authorizer_appid"], r, keys, messages) for r in records.values()]
     return FleetFacts(
         summary=summary,
         compliant=statuses["compliant"],
@@ -258,7 +273,7 @@ def fleet_facts(
         undeclared=undeclared,
         errors=errors,
         rows=rows,
-        keysets=keysets.items,
+        keys=keys.items,
         messages=messages.items,
         privacy_ver=_versions(records),
         change=None if older is None else _change(records, older),

@@ -102,6 +102,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except OSError as exc:
         raise InvalidArgumentError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except RecursionError:
+        raise InvalidArgumentError(f"{path}: nested too deeply to be a guideline") from None
     except UnicodeDecodeError as exc:
         raise InvalidArgumentError(
             f"{path}: not UTF-8 (byte {exc.start}: {exc.reason}); TOML files are UTF-8: save it "

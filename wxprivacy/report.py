@@ -6,8 +6,9 @@ table) and its charts (inline SVG, drawn by Vega-Lite through ``altair`` and ren
 ``vl-convert-python``) are all inside it, and its Content-Security-Policy forbids every request.
 Every value that came from WeChat (privacy keys, error messages, appids) is escaped by Jinja2
 (autoescape) or placed in the table with ``textContent``; the table's data sits in a
-``<script type="application/json">`` block written by Jinja2's ``tojson`` (``<``, ``>``, ``&``
-and ``'`` escaped), so a ``</script>`` in a value cannot end it.
+``<script type="application/json">`` block written by :func:`script_json` (UTF-8 JSON with
+``<``, ``>`` and ``&`` escaped), so a ``</script>`` in a value cannot end it; bidirectional
+controls are shown by name (``<U+202E>``), so none can reorder a row.
 
 Size: about 50 bytes per Mini Program plus its distinct undeclared-key lists and error messages,
 plus 40 KB (``docs/batch-audit.md`` has measured figures).
@@ -154,18 +155,26 @@ def _notices(
     elif facts.summary.ok == 0:
         notes.append("No guideline could be read: every Mini Program below failed.")
     if unreadable:
-        notes.append(f"{unreadable:,} lines of the audit file held no record and were skipped.")
+        notes.append(f"{_lines(unreadable)} of the audit file held no record and were skipped.")
     if since_unreadable:
-        notes.append(f"{since_unreadable:,} lines of the older audit file held no record.")
+        notes.append(f"{_lines(since_unreadable)} of the older audit file held no record.")
+    if since is not None and not since:
+        notes.append("The older audit holds no record: everything counts as new.")
     if since is not None and facts.change is not None:
         if since and facts.summary.total and not set(since) & {row[0] for row in facts.rows}:
             notes.append("The two audits share no Mini Program: are they of the same platform?")
         if facts.since_privacy_ver and facts.since_privacy_ver != facts.privacy_ver:
+            now = ", ".join(map(str, facts.privacy_ver)) or "unknown"
+            then = ", ".join(map(str, facts.since_privacy_ver))
             notes.append(
-                f"The audits read different versions: privacy_ver {facts.privacy_ver} now, "
-                f"{facts.since_privacy_ver} in the older one; what changed compares them as is."
+                f"The audits read different versions: privacy_ver {now} now, {then} in the "
+                "older one; what changed compares them as they are."
             )
     return notes
+
+
+def _lines(count: int) -> str:
+    return "1 line" if count == 1 else f"{count:,} lines"
 
 
 def write_report(
@@ -184,7 +193,7 @@ def write_report(
     """
     target = Path(out)
     for given in (audit_file, since):
-        if given is not None and target.exists() and target.resolve() == Path(given).resolve():
+        if given is not None and target.exists() and _same_file(target, Path(given)):
             raise InvalidArgumentError(f"{target} is an audit file this report reads")
     if target.exists() and not force:
         raise InvalidArgumentError(f"{target} exists: pass force=True (--force) to replace it")
@@ -203,7 +212,16 @@ def write_report(
     return len(data)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or a.samefile(b)
+    except OSError:
+        return False
+
+
 def _describe(path: str | os.PathLike[str]) -> str:
-    """``audit.jsonl (2026-12-05 17:11 UTC)``: a file and when it was written."""
+    """``audit.jsonl (2026-12-05 17:11 UTC)``: a file and when it was written (a name that is
+    not UTF-8, e.g. GBK bytes, is shown with U+FFFD where it cannot be read)."""
     written = dt.datetime.fromtimestamp(Path(path).stat().st_mtime, dt.UTC)
-    return f"{Path(path).name} ({written.strftime('%Y-%m-%d %H:%M UTC')})"
+    name = os.fsencode(Path(path).name).decode("utf-8", "replace")
+    return f"{name} ({written.strftime('%Y-%m-%d %H:%M UTC')})"

@@ -310,3 +310,21 @@ async def test_a_limit_out_of_range_is_refused_before_anything_is_counted(
     with pytest.raises(InvalidArgumentError, match="rate limit"):
         RateLimiter({GP: per_minute}, clock=time.time)
     assert [k async for k in redis_client.scan_iter(match=f"{redis_prefix}*")] == []
+
+
+@pytest.mark.parametrize("until", [1e300, 10**20, 2**1023, -1])
+async def test_a_hold_until_the_far_future_is_refused_by_both_stores(
+    until: float, redis_client: Any, redis_prefix: str
+) -> None:
+    from wxprivacy import InvalidArgumentError
+
+    for store in (MemoryQuotaStore(clock=time.time), RedisQuotaStore(redis_client, redis_prefix)):
+        with pytest.raises(InvalidArgumentError, match="until"):
+            await store.hold("wx0000000000000000", f"minute:{GP}", until)
+
+
+def test_a_window_out_of_range_is_refused(redis_client: Any) -> None:
+    from wxprivacy import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="window"):
+        RedisQuotaStore(redis_client, window=10**20)

@@ -19,7 +19,7 @@ from ._options import (
     with_client_options,
 )
 from ._output import ExitStatus, err_console, fail, out_console, run
-from ._report import check_html_target, print_summary, require_report, write_html
+from ._report import check_output_target, print_summary, require_report, write_html
 
 __all__ = ["audit", "demo"]
 
@@ -74,7 +74,7 @@ def audit(
         typer.Option(
             "--force",
             help="Replace a non-empty --out (once the new audit has its first record), and an "
-            "existing --html.",
+            "existing --html or --summary-json.",
         ),
     ] = False,
     summary_json: Annotated[
@@ -101,7 +101,9 @@ def audit(
     reporting = None
     if html is not None:  # before a long audit, not after it
         reporting = require_report()
-        check_html_target(html, out, force=force)
+        check_output_target(html, out, summary_json, force=force)
+    if summary_json is not None:
+        check_output_target(summary_json, out, html, force=force)
     try:
         output = AuditFile(out, resume=resume, force=force)
     except OutputExistsError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import signal
 from types import FrameType
 from typing import Annotated, Any, Final, Literal
@@ -41,9 +42,29 @@ def _fault_odds(values: dict[str, Any]) -> dict[str, float]:
     return {name.removeprefix("fault_"): float(odds) for name, odds in values.items()}
 
 
+def _a_port(value: int) -> int:
+    if not 0 <= value <= 65535:
+        raise typer.BadParameter(f"a TCP port is from 0 to 65535, got {value}")
+    return value
+
+
+def _not_negative(value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise typer.BadParameter(f"must be a finite number of seconds >= 0, got {value}")
+    return value
+
+
+def _positive(value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"must be a finite number of seconds > 0, got {value}")
+    return value
+
+
 @graft("fault_odds", [_fault_parameter(kind) for kind in FAULT_KINDS], _fault_odds)
 def emulator(
-    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8080,
+    port: Annotated[
+        int, typer.Option(callback=_a_port, help="TCP port (0 picks a free one).")
+    ] = 8080,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     authorizers: Annotated[
         int, typer.Option(min=0, callback=at_most_emulated, help="Synthetic authorizers to seed.")
@@ -63,10 +84,14 @@ def emulator(
         ),
     ] = _EMULATOR["component_appsecret"].default,
     token_ttl: Annotated[
-        float, typer.Option(help="Seconds the access tokens it hands out are valid.")
+        float,
+        typer.Option(callback=_positive, help="Seconds the access tokens it hands out are valid."),
     ] = _EMULATOR["token_ttl"].default,
     grace: Annotated[
-        float, typer.Option(help="Seconds a superseded access token keeps working.")
+        float,
+        typer.Option(
+            callback=_not_negative, help="Seconds a superseded access token keeps working."
+        ),
     ] = _EMULATOR["grace"].default,
     rotate_refresh_tokens: Annotated[
         bool,
@@ -75,7 +100,9 @@ def emulator(
             help="Hand out a new refresh token with every authorizer token.",
         ),
     ] = False,
-    latency: Annotated[float, typer.Option(min=0, help="Seconds added to every answer.")] = 0.0,
+    latency: Annotated[
+        float, typer.Option(callback=_not_negative, help="Seconds added to every answer.")
+    ] = 0.0,
     fault_path: Annotated[
         list[str] | None,
         typer.Option(
@@ -86,7 +113,8 @@ def emulator(
         ),
     ] = None,
     timeout_delay: Annotated[
-        float, typer.Option(min=0, help="Seconds a timeout fault holds the answer back.")
+        float,
+        typer.Option(callback=_not_negative, help="Seconds a timeout fault holds the answer back."),
     ] = _FAULTS["timeout_delay"].default,
     server: Annotated[
         Literal["asyncio", "uvicorn"],

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._report import check_html_target, require_report, write_html
+from ._report import check_output_target, require_report, write_html
 
 __all__ = ["report"]
 
@@ -32,5 +32,5 @@ def report(
     since an older audit (--since), and a sortable, filterable table of every Mini Program.
     """
     module = require_report()
-    check_html_target(out, audit, since, force=force)
+    check_output_target(out, audit, since, force=force)
     write_html(module, audit, out, since, force=True)

@@ -215,7 +215,15 @@ async def open_client(options: ClientOptions) -> AsyncIterator[ComponentClient]:
         except ModuleNotFoundError as exc:  # one line, not a traceback: what to install
             raise InvalidArgumentError(f"--redis-url: {exc}") from None
 
-        store = RedisTokenStore.from_url(options.redis_url, key_prefix=options.redis_prefix)
+        try:
+            store = RedisTokenStore.from_url(options.redis_url, key_prefix=options.redis_prefix)
+        except InvalidArgumentError:
+            raise
+        except ValueError as exc:  # redis-py cannot read the URL (the URL may hold a password)
+            raise InvalidArgumentError(
+                f"--redis-url is not a URL redis-py can read ({type(exc).__name__}): use "
+                "redis://[:password@]host:port/db, rediss://... or unix://path"
+            ) from None
     try:
         async with ComponentClient(
             options.component_appid,

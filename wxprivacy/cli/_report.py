@@ -16,7 +16,7 @@ from .._errors import ERRCODES, InvalidArgumentError
 from ..audit import NON_API_ERRCODE, AuditSummary
 from ._output import ExitStatus, err_console, fail
 
-__all__ = ["check_html_target", "print_summary", "require_report", "write_html"]
+__all__ = ["check_output_target", "print_summary", "require_report", "write_html"]
 
 SHOW: int = 15
 """Rows shown per table before "... and N more"."""
@@ -97,12 +97,21 @@ def require_report() -> ModuleType:
         )
 
 
-def check_html_target(out: Path, *inputs: Path | None, force: bool) -> None:
-    """Before any work: exit 2 when ``out`` is one of ``inputs`` or exists without ``force``,
-    and 3 when its directory cannot be written (an audit must not learn that at its end)."""
-    for given in inputs:
-        if given is not None and out.resolve() == given.resolve():
-            fail(f"{out} is also an input: write the report to another file", ExitStatus.USAGE)
+def _same(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (a symlink or a hard link to it included)."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_output_target(out: Path, *others: Path | None, force: bool) -> None:
+    """Before any work: exit 2 when ``out`` is one of ``others`` (an input, or another output)
+    or exists without ``force``, and 3 when its directory cannot be written (an audit must not
+    learn that at its end)."""
+    for given in others:
+        if given is not None and _same(out, given):
+            fail(f"{out} is also {given}: write it to another file", ExitStatus.USAGE)
     if out.exists() and not force:
         fail(f"{out} exists: pass --force to replace it", ExitStatus.USAGE)
     folder = out.resolve().parent

@@ -32,12 +32,11 @@ import redis.asyncio as redis_asyncio
 
 from wxprivacy.emulator import Emulator
 from wxprivacy.emulator._serve import start_server
-from wxprivacy.redis import RedisTokenStore
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "redis"))
 
-from quota_windows import most_in_any_window  # noqa: E402 - from tests/redis, put on the path
+from quota_windows import most_in_any_window, seed_tokens  # noqa: E402 - from tests/redis, put on the path
 
 WORKER = ROOT / "tests" / "redis" / "_quota_worker.py"
 GP = "/cgi-bin/component/getprivacysetting"
@@ -61,12 +60,8 @@ async def run(args: argparse.Namespace) -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs: list[asyncio.subprocess.Process] = []
     async with await start_server(emu) as server:
-        async with RedisTokenStore.from_url(REDIS_URL, key_prefix=prefix) as store:
-            comp = emu.component_appid
-            await store.set_verify_ticket(comp, emu.component_verify_ticket, 43200)
-            await store.import_refresh_tokens(
-                comp, {a: emu.refresh_token(a) for a in emu.authorizer_appids}
-            )
+        await seed_tokens(emu, REDIS_URL, prefix)
+        comp = emu.component_appid
         try:
             for index in range(args.workers):
                 config = {

@@ -18,9 +18,11 @@ OWNER = OwnerSetting(
 )
 
 
-async def make(fake: FakeWeChat) -> ComponentClient:
-    """A client over ``fake`` with a ticket and a refresh token for APPID stored."""
-    client = ComponentClient(COMPONENT_APPID, APPSECRET, http_client=fake.client(), sleep=no_sleep)
+async def make(fake: FakeWeChat, **options: Any) -> ComponentClient:
+    """A client over ``fake`` with a ticket and a refresh token for APPID stored; ``options`` go
+    to ``ComponentClient`` (``retry=``, ``clock=``...)."""
+    options.setdefault("sleep", no_sleep)
+    client = ComponentClient(COMPONENT_APPID, APPSECRET, http_client=fake.client(), **options)
     await client.set_component_verify_ticket(TICKET)
     await client.set_authorizer_refresh_token(APPID, "refresh-0")
     return client

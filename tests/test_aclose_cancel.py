@@ -8,13 +8,16 @@ after the drain of refreshes in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import random
 import warnings
 
 import pytest
 
-from wxprivacy import ComponentClient
+from wxprivacy import (
+    ComponentClient,
+)
 from wxprivacy.emulator import Emulator, start_server
 
 
@@ -47,3 +50,26 @@ async def test_a_cancelled_aclose_still_closes_the_http_client(transport: str) -
     with warnings.catch_warnings():
         warnings.simplefilter("error", ResourceWarning)
         gc.collect()
+
+
+# -- regressions from the issue-6 trial (each with the exact input that failed) -------------------
+
+
+async def test_aclose_lets_a_refresh_in_flight_finish(caplog: pytest.LogCaptureFixture) -> None:
+    from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat
+
+    APPID = "wxa000000000000000"  # noqa: N806 - the suite's usual authorizer
+    fake = FakeWeChat(delay=0.05, rotate=True)
+    client = ComponentClient(COMPONENT_APPID, APPSECRET, http_client=fake.client())
+    await client.set_component_verify_ticket(TICKET)
+    await client.set_authorizer_refresh_token(APPID, "refresh-0")
+    caller = asyncio.ensure_future(client.authorizer_access_token(APPID))
+    await asyncio.sleep(0.02)
+    caller.cancel()  # Ctrl-C while the refresh is in flight
+    with contextlib.suppress(asyncio.CancelledError):
+        await caller
+    await client.aclose()
+    store = client.token_store
+    assert await store.get_authorizer_token(COMPONENT_APPID, APPID) is not None
+    assert await store.get_refresh_token(COMPONENT_APPID, APPID) == fake.refresh_tokens[APPID]
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]

@@ -357,3 +357,13 @@ async def test_an_empty_pre_auth_code_is_a_format_error() -> None:
     with pytest.raises(ResponseFormatError) as info:
         await client.create_preauth_code()
     assert info.value.field_path == "pre_auth_code"
+
+
+# -- regressions from the issue-4 trial (each with the exact input that failed) -------------------
+
+
+async def test_float_auth_type_is_rejected() -> None:
+    emu = Emulator(authorizers=1, seed=0)
+    async with emulated(emu) as client:
+        with pytest.raises(InvalidArgumentError, match="auth_type"):
+            await client.authorization_url("https://example.com/cb", auth_type=3.0)  # type: ignore[arg-type]

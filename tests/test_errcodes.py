@@ -107,3 +107,11 @@ def test_a_row_applies_only_to_its_own_class() -> None:
     assert retry_class_of(err) == "permanent"
     assert err.retryable is False
     assert not is_retryable(err)
+
+
+# -- regressions from the issue-4 trial (each with the exact input that failed) -------------------
+
+
+def test_61038_is_a_privacy_interface_error() -> None:
+    err = error_for(61038, "x", rid=None, endpoint="/wxa/security/apply_privacy_interface")
+    assert isinstance(err, PrivacyInterfaceError)

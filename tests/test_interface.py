@@ -17,6 +17,7 @@ from wxprivacy import (
     ResponseFormatError,
     TransportError,
 )
+from wxprivacy._privacy_validate import apply_interface_body
 from wxprivacy.emulator import Emulator
 
 GI = "/wxa/security/get_privacy_interface"
@@ -220,3 +221,26 @@ async def test_apply_review_flow_on_the_emulator() -> None:
         emu.review_interface(APPID, "wx.chooseAddress", approve=False, reason="不符合")
         entry = (await client.get_privacy_interface(APPID)).get("wx.chooseAddress")
         assert entry is not None and entry.status == 4 and entry.fail_reason == "不符合"
+
+
+# -- regressions from the issue-4 trial (each with the exact input that failed) -------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"api_name": "wx.get\tLocation"}, "api_name"),
+        ({"url_list": ["https://"]}, r"url_list\[0\]"),
+    ],
+)
+def test_apply_validation_gaps(kwargs: dict[str, object], field: str) -> None:
+    args: dict[str, object] = {
+        "api_name": "wx.getLocation",
+        "content": "配送需要定位",
+        "url_list": (),
+        "pic_list": (),
+        "video_list": (),
+    }
+    args.update(kwargs)
+    with pytest.raises(InvalidArgumentError, match=field):
+        apply_interface_body(**args)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import httpx
 import pytest
@@ -163,3 +164,73 @@ async def test_generic_batch_requeues_only_minute_quota() -> None:
     assert seen["a"] == "A" and seen["quota"] == "QUOTA"
     assert isinstance(seen["other"], WxPrivacyError)
     assert attempts == {"a": 1, "quota": 3, "other": 1}
+
+
+# -- regressions from the issue-6 trial (each with the exact input that failed) -------------------
+
+
+class StillClock(FakeClock):
+    """The fake clock with a sleep that never ends (only cancellation ends it)."""
+
+    def __init__(self) -> None:
+        super().__init__(1_700_000_010.0)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(3600)  # "forever": only cancellation ends it
+
+
+async def test_cancelled_waiter_frees_no_slot() -> None:
+    time = StillClock()
+    limiter = RateLimiter({GP: 2}, clock=time.clock, sleep=time.sleep)
+    await limiter.acquire(GP)
+    await limiter.acquire(GP)
+    waiter = asyncio.ensure_future(limiter.acquire(GP))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiter
+    third = asyncio.ensure_future(limiter.acquire(GP))
+    await asyncio.sleep(0.01)
+    assert not third.done()  # still two in the window: the cancelled waiter freed nothing
+    third.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await third
+
+
+async def test_pause_set_during_a_window_wait_is_honoured() -> None:
+    now = [1_700_000_010.0]
+    starts: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+        if not starts:
+            return
+        await asyncio.sleep(0)
+
+    limiter = RateLimiter({GP: 1}, clock=lambda: now[0], sleep=sleep)
+    await limiter.acquire(GP)
+    starts.append(now[0])
+    first = now[0]
+
+    async def pause_meanwhile(seconds: float) -> None:
+        await limiter.pause(GP, first + 2 * WINDOW)  # a 45011 arrives while we wait for the window
+        now[0] += seconds
+
+    limiter._sleep = pause_meanwhile
+    await limiter.acquire(GP)
+    assert now[0] >= first + 2 * WINDOW
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"getprivacysetting": 10},
+        {"https://api.weixin.qq.com" + GP: 10},
+        {GP + "?x=1": 10},
+        {1: 10},
+        "abc",
+    ],
+)
+def test_rate_limit_keys_must_be_endpoint_paths(bad: object) -> None:
+    with pytest.raises(InvalidArgumentError):
+        RateLimiter(bad, clock=lambda: 0.0)  # type: ignore[arg-type]

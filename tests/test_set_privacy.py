@@ -244,3 +244,20 @@ async def test_live_version_missing_is_86074_on_the_emulator() -> None:
         dev = await client.get_privacy_setting(APPID, 2)
         assert live.owner_setting is not None and live.owner_setting.notice_method == "弹窗提示"
         assert dev.owner_setting is not None and dev.owner_setting.notice_method == ""
+
+
+# -- regressions from the issue-4 trial (each with the exact input that failed) -------------------
+
+
+async def test_lone_surrogate_in_a_request_is_a_typed_error_naming_the_field() -> None:
+    emu = Emulator(authorizers=3, seed=0)
+    appid = emu.authorizer_appids[0]
+    async with emulated(emu) as client:
+        emu.reset_calls()
+        with pytest.raises(InvalidArgumentError, match=r"setting_list\[0\]\.privacy_text"):
+            await client.set_privacy_setting(
+                appid,
+                owner_setting=OWNER,
+                setting_list=[SettingItem(privacy_key="UserInfo", privacy_text="a\ud800")],
+            )
+    assert emu.calls["/cgi-bin/component/setprivacysetting"] == 0

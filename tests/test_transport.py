@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
@@ -14,8 +15,10 @@ import httpx
 import pytest
 
 from wxprivacy import (
+    AccessToken,
     ComponentClient,
     InvalidArgumentError,
+    MemoryTokenStore,
     PermissionDeniedError,
     PrivacySetting,
     ResponseFormatError,
@@ -275,3 +278,44 @@ async def test_both_servers_run_from_the_command_line(server: str) -> None:
         proc.terminate()
         _, stderr = await asyncio.wait_for(proc.communicate(), timeout=10)
     assert proc.returncode == 0, stderr.decode(errors="replace")
+
+
+# -- regressions from the issue-6 trial (each with the exact input that failed) -------------------
+
+
+async def _duplicate_content_length(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    with contextlib.suppress(Exception):
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+    writer.close()
+
+
+async def test_aiohttp_protocol_error_is_typed_and_redacted() -> None:
+    server = await asyncio.start_server(_duplicate_content_length, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    component, appid, secret_token = "wx0000000000000000", "wxa000000000000000", "AT-never-0123"
+    store = MemoryTokenStore()
+    await store.set_authorizer_tokens(component, appid, AccessToken(secret_token, 4e9), "refresh")
+
+    async def no_sleep(_s: float) -> None:
+        return None
+
+    try:
+        async with ComponentClient(
+            component,
+            "secret",
+            token_store=store,
+            base_url=f"http://127.0.0.1:{port}",
+            transport="aiohttp",
+            retry=RetryPolicy(max_attempts=2),
+            sleep=no_sleep,
+        ) as client:
+            with pytest.raises(TransportError) as info:
+                await client.get_privacy_setting(appid)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert secret_token not in str(info.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import attrs
@@ -17,6 +18,7 @@ from wxprivacy import (
     ResponseFormatError,
     UploadRejectedError,
 )
+from wxprivacy._privacy_validate import read_ext_file
 from wxprivacy.emulator import Emulator
 
 UP = "/cgi-bin/component/uploadprivacyextfile"
@@ -152,3 +154,27 @@ async def test_upload_then_set_on_the_emulator() -> None:
         setting = await client.get_privacy_setting(APPID)
         assert setting.owner_setting is not None
         assert setting.owner_setting.ext_file_media_id == media_id
+
+
+# -- regressions from the issue-4 trial (each with the exact input that failed) -------------------
+
+
+def test_upload_reads_an_unbuffered_pipe_to_the_end() -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"0123456789")
+    os.write(write_end, b"abcdefghij")
+    os.close(write_end)
+
+    class Chunky:
+        """A pipe that returns at most 10 bytes per read, like an unbuffered file."""
+
+        name = "guideline.txt"
+
+        def read(self, size: int = -1) -> bytes:
+            return os.read(read_end, min(10, size if size > 0 else 10))
+
+    try:
+        name, data = read_ext_file(Chunky())
+    finally:
+        os.close(read_end)
+    assert (name, data) == ("guideline.txt", b"0123456789abcdefghij")

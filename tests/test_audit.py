@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from wxprivacy._serde import loads
 from wxprivacy.audit import dumps_line, latest_records, parse_line, summarize
 
 
@@ -42,3 +44,17 @@ def test_a_later_failure_replaces_an_earlier_success(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_bytes(dumps_line(ok("wx1")) + dumps_line(failed("wx1", 61007)))
     assert latest_records(path) == {"wx1": failed("wx1", 61007)}
+
+
+# -- regressions from a new-user trial (each with the exact failing input) ------------------------
+
+
+def test_lone_surrogate_is_repaired_and_the_audit_line_can_be_written() -> None:
+    body = (
+        b'{"errcode":0,"setting_list":'
+        b'[{"privacy_key":"UserInfo","privacy_text":"\\ud83d broken emoji"}]}'
+    )
+    data = loads(body)
+    assert data["setting_list"][0]["privacy_text"] == "\ufffd broken emoji"
+    line = dumps_line({"authorizer_appid": "wx1", "text": "\ud83d raw surrogate"})
+    assert line.endswith(b"\n") and json.loads(line)["authorizer_appid"] == "wx1"

@@ -12,10 +12,17 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import COMPONENT_APPID, FakeWeChat
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from surface_helpers import APPID as SURFACE_APPID
+from surface_helpers import make as surface_make
 
-from wxprivacy import ComponentClient, ResponseFormatError
+from wxprivacy import (
+    ComponentClient,
+    ResponseFormatError,
+    paths,
+)
 
 C = "wx0000000000000000"
 APPID = "wx1234567890abcdef"
@@ -157,3 +164,21 @@ async def test_a_blank_pre_auth_code_is_absent(blank: str) -> None:
             await client.authorization_url("https://platform.example/authorized")
     finally:
         await _close(client)
+
+
+# -- regressions from a new-user trial (each with the exact failing input) ------------------------
+
+
+async def test_blank_rotated_refresh_token_keeps_the_old_one() -> None:
+    fake = FakeWeChat()
+    client = await surface_make(fake)
+    answer = {
+        "authorizer_access_token": "tok",
+        "expires_in": 7200,
+        "authorizer_refresh_token": "   ",
+    }
+    fake.script[paths.AUTHORIZER_TOKEN] = [lambda _r: httpx.Response(200, json=answer)]
+    assert await client.authorizer_access_token(SURFACE_APPID) == "tok"
+    assert await client.authorizer_access_token(SURFACE_APPID) == "tok"
+    assert fake.calls[paths.AUTHORIZER_TOKEN] == 1
+    assert await client.token_store.get_refresh_token(COMPONENT_APPID, SURFACE_APPID) == "refresh-0"

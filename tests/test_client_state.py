@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import APPSECRET, COMPONENT_APPID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,3 +114,12 @@ def test_any_white_space_is_refused(core: str, pad: str) -> None:
     for bad in (pad + core, core + pad, core[:5] + pad + core[5:]):
         with pytest.raises(InvalidArgumentError, match="authorizer_appid"):
             check_appid("authorizer_appid", bad)
+
+
+# -- regressions from a new-user trial (each with the exact failing input) ------------------------
+
+
+@pytest.mark.parametrize("base_url", ["http://[::1", "ftp://example.com", "api.weixin.qq.com", ""])
+def test_bad_base_url_is_rejected_at_construction(base_url: str) -> None:
+    with pytest.raises(InvalidArgumentError, match="base_url"):
+        ComponentClient(COMPONENT_APPID, APPSECRET, base_url=base_url)

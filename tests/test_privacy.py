@@ -10,6 +10,8 @@ import httpx
 import pytest
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep, raw
 from fixture_data import fixture_bytes
+from surface_helpers import APPID as SURFACE_APPID
+from surface_helpers import make as surface_make
 from transports import over_each_transport  # noqa: F401 - the fixture below
 
 from wxprivacy import (
@@ -225,3 +227,18 @@ async def test_batch_against_emulator_matches_ground_truth() -> None:
             assert isinstance(result, PermissionDeniedError) and result.errcode == 61007
     assert emu.calls[AT] == 200
     assert emu.calls["/cgi-bin/component/api_component_token"] == 1
+
+
+# -- regressions from a new-user trial (each with the exact failing input) ------------------------
+
+
+async def test_a_single_string_is_not_a_list_of_appids() -> None:
+    fake = FakeWeChat()
+    client = await surface_make(fake)
+    with pytest.raises(InvalidArgumentError, match="not a single string"):
+        await client.get_privacy_settings("wxabc")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        client.iter_privacy_settings("wxabc")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="privacy_ver"):
+        client.iter_privacy_settings([SURFACE_APPID], privacy_ver=3)  # raised at once, not at anext
+    assert fake.calls == {}

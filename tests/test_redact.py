@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import logging
 
+import pytest
+from fakes import APPSECRET, TICKET, FakeWeChat, raw
+from surface_helpers import APPID as SURFACE_APPID
+from surface_helpers import make as surface_make
+
+from wxprivacy import (
+    ResponseFormatError,
+    RetryPolicy,
+    TransportError,
+    paths,
+)
 from wxprivacy._keys import describe
 from wxprivacy._redact import carries_credentials, is_secret_name, redact, redact_at
+from wxprivacy._redact import redact as redact_text
 
 TOKEN = "80_" + "Hk5vQ2xZ-p9Lw_" * 7  # 101 characters, the shape of an access token
 SHORT = "s3cr3t"  # too short to look like a token: only its key gives it away
@@ -165,3 +178,41 @@ def test_describe_never_quotes_a_token() -> None:
     shown = describe(TOKEN)
     assert shown == "string '***'"
     assert describe("ok") == "string 'ok'"
+
+
+# -- regressions from a new-user trial (each with the exact failing input) ------------------------
+
+
+async def test_html_page_echoing_the_url_does_not_leak_the_token() -> None:
+    fake = FakeWeChat()
+    client = await surface_make(fake)
+    token = await client.authorizer_access_token(SURFACE_APPID)
+    page = f"<html>Blocked: POST {paths.GET_PRIVACY_SETTING}?access_token={token} </html>".encode()
+    fake.script[paths.GET_PRIVACY_SETTING] = [raw(200, page)]
+    with pytest.raises(ResponseFormatError) as info:
+        await client.get_privacy_setting(SURFACE_APPID)
+    assert token not in str(info.value)
+    assert "access_token=***" in str(info.value)
+
+
+async def test_error_body_echoing_the_json_request_does_not_leak_secrets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = FakeWeChat()
+    client = await surface_make(fake, retry=RetryPolicy(max_attempts=2))
+    echo = json.dumps(
+        {
+            "component_appsecret": APPSECRET,
+            "component_verify_ticket": TICKET,
+            "component_appid": "x",
+        }
+    ).encode()
+    fake.script[paths.COMPONENT_TOKEN] = [raw(502, echo), raw(502, echo)]
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(TransportError) as info:
+        await client.component_access_token()
+    text = str(info.value) + "\n".join(r.getMessage() for r in caplog.records)
+    assert APPSECRET not in text and TICKET not in text
+    # Answers of the token endpoint are never quoted (issue 9 §5); elsewhere the echo is redacted.
+    assert f"{len(echo)} bytes, not quoted" in str(info.value)
+    assert '"component_appsecret":"***"' in redact_text(echo.decode()).replace(" ", "")

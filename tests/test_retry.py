@@ -7,6 +7,8 @@ import logging
 import httpx
 import pytest
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, raises, raw
+from surface_helpers import APPID as SURFACE_APPID
+from surface_helpers import make as surface_make
 
 from wxprivacy import (
     ComponentClient,
@@ -19,6 +21,7 @@ from wxprivacy import (
     RetryPolicy,
     SystemBusyError,
     TransportError,
+    paths,
 )
 
 CT = "/cgi-bin/component/api_component_token"
@@ -183,3 +186,18 @@ def test_retry_policy_rejects_nonsense(kwargs: dict[str, float]) -> None:
 
 def test_retry_policy_defaults() -> None:
     assert RetryPolicy() == RetryPolicy(max_attempts=4, initial_backoff=0.5, max_backoff=8.0)
+
+
+# -- regressions from a new-user trial (each with the exact failing input) ------------------------
+
+
+async def test_61039_is_not_retried_in_band_but_marked_retryable() -> None:
+    fake = FakeWeChat()
+    client = await surface_make(fake)
+    await client.authorizer_access_token(SURFACE_APPID)
+    fake.script[paths.GET_PRIVACY_SETTING] = [errcode(61039, "privacy check task unfinished")]
+    with pytest.raises(Exception) as info:
+        await client.get_privacy_setting(SURFACE_APPID)
+    assert getattr(info.value, "errcode", None) == 61039
+    assert getattr(info.value, "retryable", False) is True
+    assert fake.calls[paths.GET_PRIVACY_SETTING] == 1

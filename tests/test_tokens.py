@@ -8,8 +8,11 @@ import logging
 
 import httpx
 import pytest
+from clock import FakeClock
 from clock import FakeClock as Clock
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep
+from surface_helpers import APPID as SURFACE_APPID
+from surface_helpers import make as surface_make
 from transports import over_each_transport  # noqa: F401 - the fixture below
 
 from wxprivacy import (
@@ -21,6 +24,7 @@ from wxprivacy import (
     QuotaExceededError,
     ReauthorizationRequiredError,
     TokenInvalidError,
+    paths,
 )
 from wxprivacy._tokens import EARLY_RETRY_DELAY
 
@@ -329,3 +333,20 @@ async def test_a_45009_at_api_component_token_is_not_sent_again_until_the_reset(
     await client.rate_limiter.store.release(COMPONENT_APPID, f"daily:{CT}")
     assert await client.component_access_token() != first
     assert fake.calls[CT] == 3
+
+
+# -- regressions from a new-user trial (each with the exact failing input) ------------------------
+
+
+async def test_short_lived_token_is_not_refreshed_on_every_call() -> None:
+    fake = FakeWeChat()
+    clock = FakeClock()
+    client = await surface_make(fake, clock=clock)
+    short = {"authorizer_access_token": "tok", "expires_in": 200, "authorizer_refresh_token": "r"}
+    fake.script[paths.AUTHORIZER_TOKEN] = [lambda _r: httpx.Response(200, json=short)]
+    for _ in range(5):
+        await client.authorizer_access_token(SURFACE_APPID)
+    assert fake.calls[paths.AUTHORIZER_TOKEN] == 1
+    clock.now += 101  # past half its lifetime: refreshed early
+    await client.authorizer_access_token(SURFACE_APPID)
+    assert fake.calls[paths.AUTHORIZER_TOKEN] == 2

@@ -13,6 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import FakeWeChat
+from surface_helpers import APPID as SURFACE_APPID
+from surface_helpers import make as surface_make
 
 from wxprivacy import (
     AccessToken,
@@ -24,6 +27,7 @@ from wxprivacy import (
     ResponseFormatError,
     RetryPolicy,
     TransportError,
+    paths,
 )
 from wxprivacy._aiohttp_backend import AiohttpBackend
 from wxprivacy._http import create_backend
@@ -319,3 +323,17 @@ async def test_aiohttp_protocol_error_is_typed_and_redacted() -> None:
         server.close()
         await server.wait_closed()
     assert secret_token not in str(info.value)
+
+
+# -- regressions from a new-user trial (each with the exact failing input) ------------------------
+
+
+async def test_gzip_header_with_plain_body_is_a_format_error() -> None:
+    fake = FakeWeChat()
+    client = await surface_make(fake)
+    await client.authorizer_access_token(SURFACE_APPID)
+    fake.script[paths.GET_PRIVACY_SETTING] = [
+        lambda _r: httpx.Response(200, content=b"not gzip", headers={"Content-Encoding": "gzip"})
+    ]
+    with pytest.raises(ResponseFormatError, match="DecodingError"):
+        await client.get_privacy_setting(SURFACE_APPID)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from fakes import FakeWeChat, raw
 from fixture_data import fixture_bytes
+from surface_helpers import APPID as SURFACE_APPID
+from surface_helpers import make as surface_make
 
 from wxprivacy import (
     PrivacyConfigError,
@@ -11,6 +16,7 @@ from wxprivacy import (
     ResponseFormatError,
     TokenInvalidError,
     TransportError,
+    paths,
 )
 from wxprivacy._wire import decode_response, redact, split_rid
 
@@ -126,3 +132,18 @@ def test_format_error_snippet_is_short_and_redacted() -> None:
         decode_response(200, body, endpoint=EP)
     assert len(str(info.value)) < 250
     assert "SECRET" not in str(info.value)
+
+
+# -- regressions from a new-user trial (each with the exact failing input) ------------------------
+
+
+async def test_huge_errmsg_is_cut() -> None:
+    fake = FakeWeChat()
+    client = await surface_make(fake)
+    await client.authorizer_access_token(SURFACE_APPID)
+    fake.script[paths.GET_PRIVACY_SETTING] = [
+        raw(200, json.dumps({"errcode": 86072, "errmsg": "x" * 1_000_000}).encode())
+    ]
+    with pytest.raises(PrivacyConfigError) as info:
+        await client.get_privacy_setting(SURFACE_APPID)
+    assert len(info.value.errmsg) <= 501

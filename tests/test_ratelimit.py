@@ -18,6 +18,7 @@ from wxprivacy import (
 )
 from wxprivacy._batch import DEFAULT_MAX_REQUEUES, as_completed_bounded
 from wxprivacy._errors import WxPrivacyError
+from wxprivacy._quotas import MemoryQuotaStore
 from wxprivacy._ratelimit import WINDOW, RateLimiter
 from wxprivacy.emulator import Emulator, Faults
 
@@ -234,3 +235,21 @@ async def test_pause_set_during_a_window_wait_is_honoured() -> None:
 def test_rate_limit_keys_must_be_endpoint_paths(bad: object) -> None:
     with pytest.raises(InvalidArgumentError):
         RateLimiter(bad, clock=lambda: 0.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["minute", "daily"])
+async def test_an_expired_hold_no_longer_slows_every_call(kind: str) -> None:
+    """Review: a hold recorded once (an old 45011, yesterday's 45009) kept ``held_anything``
+    true for good, so every later call to any endpoint took the locked path."""
+    clock = FakeClock(START)
+    limiter = RateLimiter(component_appid="wx0000000000000000", clock=clock, sleep=clock.sleep)
+    if kind == "minute":
+        await limiter.pause(GP, START + 50)
+    else:
+        await limiter.block_for_the_day(GP, "wxa000000000000000")
+    store = limiter.store
+    assert isinstance(store, MemoryQuotaStore) and store.held_anything()
+    clock.advance(2 * 24 * 3600)
+    assert not store.held_anything()
+    await limiter.acquire("/cgi-bin/component/api_get_authorizer_list")
+    assert limiter._locks == {}  # the unlimited endpoint took the lock-free shortcut

@@ -158,15 +158,13 @@ class AiohttpBackend:
                 allow_redirects=_NO_REDIRECTS,
             ) as response:
                 if plain_and_small(response.headers, response.content_length):
-                    return Answer(
-                        response.status, await response.read(), response.headers.get("Date")
-                    )
+                    return Answer(response.status, await response.read(), response.headers)
                 body = bytearray()
                 async for chunk in response.content.iter_chunked(65536):
                     body += chunk
                     if len(body) > MAX_ANSWER_BYTES:
                         raise answer_too_large()
-                return Answer(response.status, bytes(body), response.headers.get("Date"))
+                return Answer(response.status, bytes(body), response.headers)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise ExchangeError(connect_detail(exc, request.url), maybe_sent=False) from None
         except aiohttp.ClientError as exc:

@@ -29,7 +29,16 @@ import attrs
 
 from ._audit_records import AuditSummary, dumps_line, parse_line
 
-__all__ = ["AuditFile", "OutputExistsError"]
+__all__ = ["AuditFile", "OutputExistsError", "same_file"]
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same path, a symlink or a hard link to it
+    (an output must never be one of the files it is made from)."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
 
 
 class OutputExistsError(FileExistsError):

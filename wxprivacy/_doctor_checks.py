@@ -636,8 +636,8 @@ async def _permissions_from_file(
         return _check(
             name,
             CheckStatus.WARN,
-            f"{path} holds no record of an authorizer WeChat lists now ({skipped} unreadable "
-            "lines)",
+            f"{path} holds no record of an authorizer WeChat lists now ({skipped:,} unreadable "
+            f"line{'s' if skipped != 1 else ''})",
             f"run `wxprivacy audit` again, or {ask}",
             data=data,
         )
@@ -654,7 +654,7 @@ async def _permissions_from_file(
     if data.get("not_listed"):
         notes.append(f"{data['not_listed']:,} records of appids WeChat no longer lists ignored")
     if skipped:
-        notes.append(f"{skipped:,} unreadable lines skipped")
+        notes.append(f"{skipped:,} unreadable line{'s' if skipped != 1 else ''} skipped")
     line = _permission_line(lacking, len(records), source, data)
     if found.listed is None and line.status is CheckStatus.FAIL:
         line = attrs.evolve(line, status=CheckStatus.WARN)  # maybe another platform's file

@@ -70,16 +70,22 @@ class Request:
 
 
 class Answer:
-    """One HTTP answer: the status code, the whole body (already de-compressed) and the
-    ``Date`` header as sent (``None`` when absent; ``wxprivacy doctor`` reads the clock offset
-    from it)."""
+    """One HTTP answer: the status code, the whole body (already de-compressed) and the headers
+    as the backend received them (any mapping with a case-insensitive ``get``; read only when
+    asked for, e.g. :attr:`date`)."""
 
-    __slots__ = ("body", "date", "status")
+    __slots__ = ("body", "headers", "status")
 
-    def __init__(self, status: int, body: bytes, date: str | None = None) -> None:
+    def __init__(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
         self.status = status
         self.body = body
-        self.date = date
+        self.headers = headers
+
+    @property
+    def date(self) -> str | None:
+        """The ``Date`` header (``wxprivacy doctor`` reads the clock offset from it), or
+        ``None``."""
+        return None if self.headers is None else self.headers.get("Date")
 
 
 class ExchangeError(Exception):

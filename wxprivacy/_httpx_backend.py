@@ -281,4 +281,4 @@ class HttpxBackend:
             # httpx-aiohttp lets some aiohttp errors through unmapped (a malformed status line,
             # duplicate Content-Length).
             raise ExchangeError(_detail(exc), maybe_sent=True) from None
-        return Answer(response.status_code, body, response.headers.get("date"))
+        return Answer(response.status_code, body, response.headers)

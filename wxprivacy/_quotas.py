@@ -190,7 +190,12 @@ class MemoryQuotaStore:
         return latest
 
     def held_anything(self) -> bool:
-        """Whether any hold is recorded (the limiter's shortcut for unlimited endpoints)."""
+        """Whether any hold is in force (the limiter's shortcut for unlimited endpoints);
+        expired holds are forgotten here, so one old 45011 does not slow every later call."""
+        if not self._holds:
+            return False
+        now = self._clock()
+        self._holds = {entry: until for entry, until in self._holds.items() if until > now}
         return bool(self._holds)
 
     async def release(self, component_appid: str, key: str) -> None:

@@ -35,6 +35,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
         "the fleet report needs the report extra: pip install 'wxprivacy[report]'", name=exc.name
     ) from exc
 
+from ._audit_file import same_file
 from ._audit_records import read_records
 from ._errors import InvalidArgumentError
 from ._report_charts import CHART_KEYS
@@ -193,7 +194,7 @@ def write_report(
     """
     target = Path(out)
     for given in (audit_file, since):
-        if given is not None and target.exists() and _same_file(target, Path(given)):
+        if given is not None and target.exists() and same_file(target, Path(given)):
             raise InvalidArgumentError(f"{target} is an audit file this report reads")
     if target.exists() and not force:
         raise InvalidArgumentError(f"{target} exists: pass force=True (--force) to replace it")
@@ -210,13 +211,6 @@ def write_report(
     data = html.encode("utf-8")
     target.write_bytes(data)
     return len(data)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or a.samefile(b)
-    except OSError:
-        return False
 
 
 def _describe(path: str | os.PathLike[str]) -> str:

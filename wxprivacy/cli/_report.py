@@ -12,6 +12,7 @@ from types import ModuleType
 from rich.console import Console
 from rich.table import Table
 
+from .._audit_file import same_file
 from .._errors import ERRCODES, InvalidArgumentError
 from ..audit import NON_API_ERRCODE, AuditSummary
 from ._output import ExitStatus, err_console, fail
@@ -97,20 +98,12 @@ def require_report() -> ModuleType:
         )
 
 
-def _same(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` name one file (a symlink or a hard link to it included)."""
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
-
-
 def check_output_target(out: Path, *others: Path | None, force: bool) -> None:
     """Before any work: exit 2 when ``out`` is one of ``others`` (an input, or another output)
     or exists without ``force``, and 3 when its directory cannot be written (an audit must not
     learn that at its end)."""
     for given in others:
-        if given is not None and _same(out, given):
+        if given is not None and same_file(out, given):
             fail(f"{out} is also {given}: write it to another file", ExitStatus.USAGE)
     if out.exists() and not force:
         fail(f"{out} exists: pass --force to replace it", ExitStatus.USAGE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
@@ -301,7 +302,7 @@ async def test_authorizer_list_goes_through_the_converter() -> None:
     assert page == AuthorizerPage(
         3,
         (
-            AuthorizerListItem("wx1", "refresh-1", 1700000000),
+            AuthorizerListItem("wx1", "refresh-1", dt.datetime.fromtimestamp(1700000000, dt.UTC)),
             AuthorizerListItem("wx2"),
             AuthorizerListItem("wx3", extras={"new_key": [1]}),
         ),

@@ -21,10 +21,10 @@ from wxprivacy import ResponseFormatError, models
 from wxprivacy._coerce import (
     EXTRAS,
     FLAG,
-    INT_OR_ZERO,
     NON_EMPTY,
     NON_NEGATIVE,
     UNIX_SECONDS,
+    UNIX_SECONDS_OR_NONE,
     ResponseBody,
     int_in,
     optional_int_in,
@@ -175,7 +175,7 @@ def _value(field: attrs.Attribute[Any], depth: int) -> st.SearchStrategy[Any]:
         return st.text(min_size=1, max_size=6) | st.integers(0, 10**9)
     if rule == NON_NEGATIVE:
         return st.integers(0, 10**6) | st.integers(0, 10**6).map(str)
-    if rule == INT_OR_ZERO:
+    if rule == UNIX_SECONDS_OR_NONE:
         return st.integers(-5, 10**9) | _TEXT | st.floats(allow_nan=False) | _DIGITS
     if rule.structure is not None:  # a rule of the model's own (the credential rule)
         return _TEXT | st.sampled_from(["", " ", "\t\n"]) | st.integers(0, 9)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -51,7 +52,11 @@ async def test_get_is_a_get_without_body_and_numbers_are_coerced() -> None:
     assert "errcode" not in result.extras
     poi = result.get("wx.choosePoi")
     assert poi is not None and poi.status == 3 and poi.audit_id == 420000001
-    assert poi.apply_time == 1700000000 and poi.under_review and not poi.enabled
+    assert (
+        poi.apply_time == dt.datetime.fromtimestamp(1700000000, dt.UTC)
+        and poi.under_review
+        and not poi.enabled
+    )
     assert result.interface_list[0].audit_id is None and result.interface_list[0].status == 1
     assert result.interface_list[2].fail_reason == "理由不足"
     assert result.get("wx.nope") is None

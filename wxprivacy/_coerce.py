@@ -30,17 +30,16 @@ __all__ = [
     "ENVELOPE",
     "EXTRAS",
     "FLAG",
-    "INT_OR_ZERO",
     "NON_EMPTY",
     "NON_NEGATIVE",
     "UNIX_SECONDS",
+    "UNIX_SECONDS_OR_NONE",
     "WIRE",
     "Hook",
     "ResponseBody",
     "Wire",
     "flag_in",
     "int_in",
-    "int_or_zero_in",
     "model_tuple_hook",
     "non_empty_str_in",
     "non_negative_int_in",
@@ -51,6 +50,7 @@ __all__ = [
     "str_in",
     "str_tuple_in",
     "unix_seconds_in",
+    "unix_seconds_or_none_in",
     "unix_seconds_out",
     "wire",
 ]
@@ -205,18 +205,6 @@ def non_negative_int_in(value: Any, _: Any = None) -> int:
     return number
 
 
-def int_or_zero_in(value: Any, _: Any = None) -> int:
-    """An informative integer (``auth_time``) that must never fail a whole answer: a whole
-    number >= 0 passes (digit strings too); anything else but ``null`` is 0."""
-    if value is None:
-        raise WireError("expected an integer, got null")
-    try:
-        number = optional_int_in(value)
-    except WireError:
-        return 0
-    return number if number is not None and number >= 0 else 0
-
-
 def unix_seconds_in(value: Any, _: Any = None) -> _dt.datetime | None:
     """``update_time``: Unix seconds (int, float or digit string) to an aware UTC datetime.
 
@@ -244,6 +232,15 @@ def unix_seconds_in(value: Any, _: Any = None) -> _dt.datetime | None:
         return _dt.datetime.fromtimestamp(seconds, _dt.UTC)
     except (OverflowError, OSError, ValueError):
         raise WireError(f"Unix seconds out of range: {seconds!r}") from None
+
+
+def unix_seconds_or_none_in(value: Any, _: Any = None) -> _dt.datetime | None:
+    """An informative instant (``auth_time``) that must never fail a whole answer: read as
+    :func:`unix_seconds_in`; anything it cannot read is ``None``."""
+    try:
+        return unix_seconds_in(value)
+    except WireError:
+        return None
 
 
 def unix_seconds_out(value: _dt.datetime | None) -> int:
@@ -322,8 +319,8 @@ UNIX_SECONDS: Final = Wire(structure=unix_seconds_in, unstructure=unix_seconds_o
 NON_EMPTY: Final = Wire(structure=non_empty_str_in)
 #: An integer >= 0 (a count).
 NON_NEGATIVE: Final = Wire(structure=non_negative_int_in)
-#: An informative integer where anything unreadable is 0.
-INT_OR_ZERO: Final = Wire(structure=int_or_zero_in)
+#: Unix seconds as :data:`UNIX_SECONDS`, where anything unreadable is ``None`` (``auth_time``).
+UNIX_SECONDS_OR_NONE: Final = Wire(structure=unix_seconds_or_none_in, unstructure=unix_seconds_out)
 #: The ``extras`` field: the keys the model does not know, never written under its own name.
 EXTRAS: Final = Wire(extras=True)
 

@@ -32,7 +32,7 @@ Exception messages never contain a token, a ticket or the appsecret. Every error
 
 from __future__ import annotations
 
-import datetime as _dt
+import time
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -283,7 +283,8 @@ class MinuteQuotaExceededError(QuotaExceededError):
 
     Attributes:
         retry_after: seconds until the next minute begins, when trying again makes sense.
-        retry_at: the aware UTC datetime at which to try again.
+        retry_at: when to try again, in Unix seconds (a float, like every ``*_at`` instant
+            of the SDK: compare it with ``time.time()``).
     """
 
     def __init__(
@@ -295,10 +296,10 @@ class MinuteQuotaExceededError(QuotaExceededError):
         endpoint: str = "",
         now: float | None = None,
     ) -> None:
-        current = _dt.datetime.now(_dt.UTC).timestamp() if now is None else now
+        current = time.time() if now is None else now
         next_minute = (int(current) // 60 + 1) * 60
         self.retry_after = max(0.0, next_minute - current)
-        self.retry_at = _dt.datetime.fromtimestamp(next_minute, _dt.UTC)
+        self.retry_at = float(next_minute)
         super().__init__(errcode, errmsg, rid=rid, endpoint=endpoint)
 
     def _format(self) -> str:

@@ -235,7 +235,7 @@ class WireClient:
             return decode_response(answer.status, answer.body, endpoint=endpoint, now=self._clock())
         except MinuteQuotaExceededError as exc:
             if limiter is not None:
-                await limiter.pause(endpoint, exc.retry_at.timestamp())
+                await limiter.pause(endpoint, exc.retry_at)
             raise
         except QuotaExceededError:
             if limiter is not None:

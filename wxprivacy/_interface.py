@@ -33,8 +33,8 @@ class PrivacyInterfaceAPI(BaseClient):
         (no body).
 
         Returns:
-            The list; ``status``, ``audit_id`` and ``apply_time`` are ints even when WeChat sent
-            numeric strings.
+            The list; ``status`` and ``audit_id`` are ints and ``apply_time`` an aware UTC
+            datetime, even when WeChat sent numeric strings.
 
         Raises:
             InvalidArgumentError: an empty appid.

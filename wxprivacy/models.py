@@ -30,10 +30,10 @@ import attrs
 from ._coerce import (
     EXTRAS,
     FLAG,
-    INT_OR_ZERO,
     NON_EMPTY,
     NON_NEGATIVE,
     UNIX_SECONDS,
+    UNIX_SECONDS_OR_NONE,
     ResponseBody,
     Wire,
     wire,
@@ -276,7 +276,8 @@ class PrivacyInterface:
         api_desc: what it does.
         status: 1 not applied, 2 no permission, 3 under review, 4 rejected, 5 enabled
             (other values are kept as sent).
-        apply_time: Unix seconds of the last application, ``None`` before any.
+        apply_time: when it was last applied for, an aware UTC datetime (WeChat sends Unix
+            seconds); ``None`` before any.
         audit_id: id of the last application, ``None`` before any.
         fail_reason: why the application was rejected (or the permission is missing).
         api_link: link to the API's documentation.
@@ -288,7 +289,7 @@ class PrivacyInterface:
     api_ch_name: str = ""
     api_desc: str = ""
     status: int = 0
-    apply_time: int | None = None
+    apply_time: _dt.datetime | None = attrs.field(default=None, metadata=wire(UNIX_SECONDS))
     audit_id: int | None = None
     fail_reason: str = ""
     api_link: str = ""
@@ -511,14 +512,14 @@ class AuthorizerListItem:
             ``ResponseFormatError``).
         refresh_token: its current ``authorizer_refresh_token`` (hidden from ``repr``); ``""``
             when WeChat sent none, or only white space.
-        auth_time: Unix seconds at which it authorized the platform (0 when absent or
-            unreadable).
+        auth_time: when it authorized the platform, an aware UTC datetime (WeChat sends Unix
+            seconds); ``None`` when absent, 0 or unreadable.
         extras: keys the model does not know, with their raw JSON values (keyword only).
     """
 
     authorizer_appid: str = attrs.field(metadata=wire(NON_EMPTY))
     refresh_token: str = attrs.field(default="", repr=False, metadata=wire(_CREDENTIAL))
-    auth_time: int = attrs.field(default=0, metadata=wire(INT_OR_ZERO))
+    auth_time: _dt.datetime | None = attrs.field(default=None, metadata=wire(UNIX_SECONDS_OR_NONE))
     extras: Mapping[str, Any] = _extras_field(kw_only=True)
 
 

@@ -1,0 +1,125 @@
+"""One rule for times across the public surface (``docs/concepts.md``, "Times").
+
+- ``*_at`` and ``*_until`` are instants on the SDK's clock: ``float`` Unix seconds.
+- ``*_time`` fields are instants WeChat reports: aware UTC ``datetime`` (``None`` for "never").
+- Where WeChat's ``*_time`` value goes on to a token store (``EventStamp``) or onto the wire (the
+  emulator's arguments), it stays WeChat's ``int`` Unix seconds.
+
+The test reads the annotations of every public class, attrs field, method and function, so a new
+name that breaks the rule fails here with its place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import inspect
+import typing
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+import pytest
+
+MODULES = [
+    "wxprivacy",
+    "wxprivacy.models",
+    "wxprivacy.callback",
+    "wxprivacy.doctor",
+    "wxprivacy.redis",
+    "wxprivacy.report",
+    "wxprivacy.audit",
+    "wxprivacy.paths",
+    "wxprivacy.emulator",
+]
+
+FLOAT = {float, float | None}
+DATETIME = {dt.datetime, dt.datetime | None}
+WIRE_INT = {int, int | None}
+#: Where WeChat's ``*_time`` value is handed on as WeChat sent it: to a token store, which
+#: persists and compares it (``EventStamp``), or onto the wire (the emulator's arguments).
+WIRE_SIDE = ("wxprivacy.EventStamp", "wxprivacy.emulator")
+
+
+def _public(module_name: str) -> Iterator[tuple[str, Any]]:
+    module = importlib.import_module(module_name)
+    for name in getattr(module, "__all__", []):
+        yield f"{module_name}.{name}", getattr(module, name)
+
+
+def _hints(obj: Callable[..., Any] | type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(obj)
+    except NameError:  # an annotation only importable under TYPE_CHECKING
+        hints = getattr(obj, "__annotations__", {})
+        return {k: v for k, v in hints.items() if not isinstance(v, str)}
+
+
+def _named_times() -> Iterator[tuple[str, str, Any]]:
+    """(place, name, annotation) of every time-like name on the public surface."""
+    seen: set[int] = set()
+    for module_name in MODULES:
+        for place, obj in _public(module_name):
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if inspect.isclass(obj):
+                if attrs.has(obj):
+                    for name, hint in _hints(obj).items():
+                        yield place, name, hint
+                for attr, member in vars(obj).items():
+                    if not attr.startswith("_") and inspect.isfunction(member):
+                        for name, hint in _hints(member).items():
+                            yield f"{place}.{attr}", name, hint
+                    elif isinstance(member, property) and member.fget is not None:
+                        yield f"{place}.{attr}", attr, _hints(member.fget).get("return")
+                init = vars(obj).get("__init__")
+                if inspect.isfunction(init) and not attrs.has(obj):
+                    for name, hint in _hints(init).items():
+                        yield f"{place}.__init__", name, hint
+            elif inspect.isfunction(obj):
+                for name, hint in _hints(obj).items():
+                    yield place, name, hint
+
+
+def _is_instant(name: str) -> bool:
+    return name.endswith(("_at", "_until")) or name == "until"
+
+
+def test_the_rule_sees_the_names_it_is_about() -> None:
+    names = {(place.removeprefix("wxprivacy."), name) for place, name, _ in _named_times()}
+    for owner, name in [
+        ("AccessToken", "expires_at"),
+        ("AccessToken", "refresh_at"),
+        ("PrivacySetting", "update_time"),
+        ("AuthorizerListItem", "auth_time"),
+        ("PrivacyInterface", "apply_time"),
+        ("ComponentVerifyTicketEvent", "create_time"),
+        ("QuotaStore.hold", "until"),
+        ("emulator.Emulator.add_authorizer", "auth_time"),
+    ]:
+        assert any(place.endswith(owner) and n == name for place, n in names), (owner, name)
+
+
+def test_every_public_time_follows_the_rule() -> None:
+    broken = []
+    for place, name, hint in _named_times():
+        if _is_instant(name) and hint not in FLOAT:
+            broken.append(f"{place}: {name}: {hint} (an instant on the clock is float seconds)")
+        elif name.endswith("_time"):
+            wanted = WIRE_INT if place.startswith(WIRE_SIDE) else DATETIME
+            if hint not in wanted:
+                broken.append(f"{place}: {name}: {hint} (wanted {wanted})")
+    assert broken == []
+
+
+@pytest.mark.parametrize("now", [0.0, 1_700_000_030.0, 1_700_000_059.999, 4_102_444_800.5])
+def test_minute_quota_retry_at_is_float_seconds_on_the_same_clock(now: float) -> None:
+    from wxprivacy import MinuteQuotaExceededError
+    from wxprivacy._errors import error_for
+
+    err = error_for(45011, "api minute-quota reach limit", rid=None, endpoint="/x", now=now)
+    assert isinstance(err, MinuteQuotaExceededError)
+    assert type(err.retry_at) is float
+    assert err.retry_at % 60 == 0 and now < err.retry_at <= now + 60
+    assert err.retry_at == pytest.approx(now + err.retry_after)

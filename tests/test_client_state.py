@@ -123,3 +123,11 @@ def test_any_white_space_is_refused(core: str, pad: str) -> None:
 def test_bad_base_url_is_rejected_at_construction(base_url: str) -> None:
     with pytest.raises(InvalidArgumentError, match="base_url"):
         ComponentClient(COMPONENT_APPID, APPSECRET, base_url=base_url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:99999", "http://127.0.0.1:0", "http://h#frag", "http://h/?a=1"]
+)
+def test_a_base_url_that_cannot_work_is_refused(url: str) -> None:
+    with pytest.raises(InvalidArgumentError, match="base_url"):
+        ComponentClient(COMPONENT_APPID, "secret", base_url=url)

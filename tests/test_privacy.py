@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -242,3 +243,13 @@ async def test_a_single_string_is_not_a_list_of_appids() -> None:
     with pytest.raises(InvalidArgumentError, match="privacy_ver"):
         client.iter_privacy_settings([SURFACE_APPID], privacy_ver=3)  # raised at once, not at anext
     assert fake.calls == {}
+
+
+async def test_get_privacy_settings_refuses_an_async_iterable() -> None:
+    async def appids() -> AsyncIterator[str]:
+        yield SURFACE_APPID
+
+    client = ComponentClient(COMPONENT_APPID, "secret")
+    with pytest.raises(InvalidArgumentError, match="iter_privacy_settings"):
+        await client.get_privacy_settings(appids())  # type: ignore[arg-type]
+    await client.aclose()

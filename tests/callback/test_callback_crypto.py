@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import struct
 
 import pytest
 from callback_helpers import AES_KEY, APPID, CASES, OTHER_KEY, THIRD_KEY, TOKEN, VECTORS
@@ -306,3 +307,21 @@ def test_message_crypto_refuses_a_padded_component_appid(appid: str) -> None:
     emu = Emulator(authorizers=0)
     with pytest.raises(InvalidArgumentError, match=repr(appid).replace("\\", "\\\\")):
         MessageCrypto("token", emu.encoding_aes_key, appid)
+
+
+def test_short_length_prefix_does_not_leak_the_ticket() -> None:
+    """Regression: a bad length prefix must not put decrypted text (the ticket) in the error."""
+    ticket = "ticket@@@secret-ticket-value"
+    crypto = MessageCrypto(TOKEN, AES_KEY, APPID)
+    xml = (
+        f"<xml><AppId><![CDATA[{APPID}]]></AppId><InfoType><![CDATA[component_verify_ticket]]>"
+        f"</InfoType><ComponentVerifyTicket><![CDATA[{ticket}]]></ComponentVerifyTicket></xml>"
+    ).encode()
+    plain = b"0123456789abcdef" + struct.pack(">I", len(xml) - 60) + xml + APPID.encode()
+    plain += bytes([32 - len(plain) % 32]) * (32 - len(plain) % 32)
+    encrypt = _raw_aes(AES_KEY, plain)
+    with pytest.raises(AppIdMismatchError) as info:
+        crypto.decrypt(**_decrypt_kwargs(crypto, encrypt))
+    assert "secret-ticket" not in str(info.value)
+    assert "secret-ticket" not in info.value.received_appid
+    assert "not an appid" in info.value.received_appid

@@ -90,3 +90,27 @@ async def test_the_counters_and_keys_stay_assignable_attributes() -> None:
     assert emu.callback_crypto.signature(1, 2, "x") != Emulator().callback_crypto.signature(
         1, 2, "x"
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "args"),
+    [
+        ("push_ticket", "issue_ticket", ()),
+        ("component_access_token", "current_component_access_token", ()),
+        ("authorizer_access_token", "current_authorizer_access_token", (0,)),
+        ("invalidate_component_token", "revoke_component_token", ()),
+        ("invalidate_authorizer_token", "revoke_authorizer_token", (0,)),
+    ],
+)
+def test_renamed_emulator_methods_still_answer_with_a_deprecation_warning(
+    old: str, new: str, args: tuple[int, ...]
+) -> None:
+    """Issue 12 §5: one meaning per name. The emulator's peeks and revocations had the names a
+    client uses for fetching and a store for forgetting; the old names still work, warning."""
+    emu = Emulator(authorizers=1)
+    given = [emu.authorizer_appids[0] for _ in args]
+    with pytest.warns(DeprecationWarning, match=new):
+        before = getattr(emu, old)(*given)
+    after = getattr(emu, new)(*given)
+    if old != "push_ticket":
+        assert before == after

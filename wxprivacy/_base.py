@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, TypeVar
 
 import httpx
 
 from . import _serde, paths
 from ._appid import check_appid
 from ._checks import check_int
+from ._closing import AsyncClosing
 from ._errors import (
     ClientClosedError,
     InvalidArgumentError,
@@ -89,7 +89,7 @@ async def _finish_even_if_cancelled(closing: Awaitable[None]) -> None:
         raise
 
 
-class BaseClient:
+class BaseClient(AsyncClosing):
     """The shared core of :class:`ComponentClient`: construction, credentials and the two
     authenticated calls every endpoint group goes through (tokens come from its TokenManager).
 
@@ -178,17 +178,6 @@ class BaseClient:
     def base_url(self) -> str:
         """Scheme and host the client sends to."""
         return self._wire.base_url
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Let token refreshes in flight finish, then close the HTTP client if this client

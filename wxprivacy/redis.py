@@ -36,7 +36,6 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import attrs
@@ -50,6 +49,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
     ) from exc
 
 from ._checks import check_int
+from ._closing import AsyncClosing
 from ._errors import InvalidArgumentError, TokenStoreError
 from ._local_cache import LocalTokenCache
 from ._redis_lock import LOCK_HELD, LeaseLock, acquired_at, hold
@@ -111,7 +111,7 @@ _MAX_LOCAL_CACHE_TTL: Final = 60.0
 _REPLICA_TIMEOUT: Final = 1.0
 
 
-class RedisTokenStore:
+class RedisTokenStore(AsyncClosing):
     """A :class:`TokenStore` in Redis, shared by every process and machine of an application.
 
     Refreshes are serialized across processes by a lease lock per token (``SET NX PX``, renewed
@@ -262,17 +262,6 @@ class RedisTokenStore:
             f"RedisTokenStore(key_prefix={self.key_prefix!r}, lock_lease={self.lock_lease:g}, "
             f"lock_wait={self.lock_wait:g}, local_cache_ttl={self._local.ttl:g})"
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the Redis client if :meth:`from_url` created it; always clear the local cache."""

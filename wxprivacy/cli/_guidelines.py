@@ -52,17 +52,11 @@ def set_guideline(
 
     The refresh token comes from the token store, else from api_get_authorizer_list.
 
-    ```toml
-    privacy_ver = 2            # optional; 1 = live version (owner_setting only)
-    [owner_setting]
-    contact_email = "privacy@example.com"
-    notice_method = "弹窗提示"
-    store_expire_timestamp = "30天"
-    [[setting_list]]
-    privacy_key = "UserInfo"
-    privacy_text = "展示会员头像与昵称"
-    [[sdk_privacy_info_list]]  # optional, with [[sdk_privacy_info_list.sdk_list]] items
-    ```
+    The file holds setprivacysetting's arguments: an optional privacy_ver (2 the development
+    version, 1 the live one: [owner_setting] only), an [owner_setting] table (contact_email,
+    notice_method, store_expire_timestamp = "30天", ...), one [[setting_list]] table per
+    privacy_key with its privacy_text, and optional [[sdk_privacy_info_list]] tables (a full
+    example: docs/cli.md, or help(wxprivacy.guidelines)).
     """
     try:
         guideline = load_guideline(from_)

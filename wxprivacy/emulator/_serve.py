@@ -17,6 +17,8 @@ import socket
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from .._closing import AsyncClosing
+
 if TYPE_CHECKING:
     import uvicorn
 
@@ -88,7 +90,7 @@ def _url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-class EmulatorServer:
+class EmulatorServer(AsyncClosing):
     """An emulator served by uvicorn in the running event loop (from :func:`start_server`).
 
     Attributes:
@@ -112,12 +114,6 @@ class EmulatorServer:
             await self._task
         finally:
             self._sock.close()
-
-    async def __aenter__(self) -> EmulatorServer:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
 
 async def start_server(

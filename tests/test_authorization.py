@@ -368,3 +368,24 @@ async def test_float_auth_type_is_rejected() -> None:
     async with emulated(emu) as client:
         with pytest.raises(InvalidArgumentError, match="auth_type"):
             await client.authorization_url("https://example.com/cb", auth_type=3.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("digits", [19, 20, 4300, 4301, 5000])
+async def test_an_unreadable_auth_time_number_loses_only_that_field(digits: int) -> None:
+    """Regression (trial of issue 12): a 4,301-digit JSON number as ``auth_time`` failed the
+    whole page (the good authorizer beside it was lost)."""
+    fake = FakeWeChat()
+    body = (
+        b'{"errcode":0,"total_count":2,"list":[{"authorizer_appid":"wx1111111111111111",'
+        b'"refresh_token":"r1","auth_time":%s},{"authorizer_appid":"wx2222222222222222",'
+        b'"refresh_token":"r2","auth_time":1700000000}]}'
+    ) % (b"9" * digits)
+    fake.script[LIST] = [lambda _req: httpx.Response(200, content=body)]
+    client = await fresh(fake)
+    page = await client.list_authorizers()
+    assert [item.authorizer_appid for item in page.list] == [
+        "wx1111111111111111",
+        "wx2222222222222222",
+    ]
+    assert page.list[0].auth_time is None  # far past any date a datetime holds
+    assert page.list[1].auth_time == dt.datetime.fromtimestamp(1700000000, dt.UTC)

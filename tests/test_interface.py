@@ -249,3 +249,32 @@ def test_apply_validation_gaps(kwargs: dict[str, object], field: str) -> None:
     args.update(kwargs)
     with pytest.raises(InvalidArgumentError, match=field):
         apply_interface_body(**args)  # type: ignore[arg-type]
+
+
+def raw_answer(body: bytes) -> Any:
+    return lambda _req: httpx.Response(200, content=body)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "99999999999999999999",  # the trial's input: orjson reads it as 1e20
+        "-" + "9" * 30,
+        "9007199254740993",  # 2**53 + 1: past the exact floats, still an int for orjson
+        "18446744073709551616",  # 2**64
+        "9" * 4301,  # past Python's int-string limit
+    ],
+)
+async def test_an_integer_beyond_what_json_reads_exactly_is_refused_by_name(number: str) -> None:
+    """Regression (trial of issue 12): ``"audit_id": 99999999999999999999`` became the int
+    100000000000000000000 with no error; a 4,301-digit one failed the body as not JSON."""
+    fake = FakeWeChat()
+    body = b'{"errcode":0,"errmsg":"ok","interface_list":[{"api_name":"wx.a","audit_id":%s}]}'
+    fake.script[GI] = [raw_answer(body % number.encode())]
+    client = await make(fake)
+    try:
+        result = await client.get_privacy_interface(APPID)
+    except ResponseFormatError as exc:
+        assert exc.field_path == "interface_list[0].audit_id"
+    else:  # only an integer JSON can carry exactly may come back, and then exactly
+        assert result.interface_list[0].audit_id == int(number)

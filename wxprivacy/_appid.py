@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from ._checks import shown
 from ._errors import InvalidArgumentError
 
 __all__ = ["check_appid"]
@@ -29,6 +30,6 @@ def check_appid(name: str, value: str) -> str:
     ):
         raise InvalidArgumentError(
             f"{name} must be a non-empty string without spaces or control characters "
-            f"(like 'wx0123456789abcdef'), got {value!r}"
+            f"(like 'wx0123456789abcdef'), got {shown(value)}"
         )
     return value

@@ -15,7 +15,7 @@ import httpx
 
 from . import _serde, paths
 from ._appid import check_appid
-from ._checks import check_int
+from ._checks import check_int, shown
 from ._closing import AsyncClosing
 from ._errors import (
     ClientClosedError,
@@ -75,7 +75,7 @@ def _check_base_url(base_url: str) -> None:
     ):
         raise InvalidArgumentError(
             "base_url must be an http(s) URL such as https://api.weixin.qq.com (a port from 1 "
-            f"to 65535, no query or fragment), got {base_url!r}"
+            f"to 65535, no query or fragment), got {shown(base_url)}"
         )
 
 
@@ -127,7 +127,7 @@ class BaseClient(AsyncClosing):
             raise InvalidArgumentError(
                 "pass either http_client or transport: a caller's client brings its own transport"
             )
-        check_int("max_connections", max_connections, low=1)
+        check_int("max_connections", max_connections, low=1, high=65_535)
         self._owns_http = http_client is None
         backend = (
             create_backend(

@@ -152,6 +152,10 @@ def flag_in(value: Any, _: Any = None) -> bool:
     raise WireError(f"expected 0 or 1, got {describe(value)}")
 
 
+_EXACT: Final = 2.0**53
+"""The largest magnitude below which every integer has an exact float."""
+
+
 def _integer(value: Any) -> int | None:
     """Return ``value`` as an int when that is unambiguous (int, integral float, digits)."""
     if type(value) is int:
@@ -159,9 +163,9 @@ def _integer(value: Any) -> int | None:
     if type(value) is str:
         match = _INTEGER.fullmatch(value)
         return int(match.group(1)) if match else None
-    if type(value) is float and value.is_integer():
+    if type(value) is float and value.is_integer() and -_EXACT <= value <= _EXACT:
         return int(value)
-    return None
+    return None  # a float past 2**53 is not the integer WeChat sent (orjson reads >64-bit ints so)
 
 
 def optional_int_in(value: Any, _: Any = None) -> int | None:

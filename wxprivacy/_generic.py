@@ -16,6 +16,7 @@ import attrs
 
 from . import _serde
 from ._base import BaseClient, check_appid
+from ._checks import shown
 from ._errors import InvalidArgumentError, ResponseFormatError
 from ._redact import redact
 
@@ -44,7 +45,7 @@ def _check_call(
             f"{endpoint!r}"
         )  # dot segments too: HTTP libraries collapse them, and the token would leave base_url
     if method not in ("GET", "POST"):
-        raise InvalidArgumentError(f"method must be 'GET' or 'POST', got {method!r}")
+        raise InvalidArgumentError(f"method must be 'GET' or 'POST', got {shown(method)}")
     if method == "GET" and (body is not None or files is not None):
         raise InvalidArgumentError(f"a GET call has no body or files ({endpoint})")
     if body is not None and files is not None:

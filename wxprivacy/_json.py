@@ -34,10 +34,26 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_MAX_INT_DIGITS: Final = 4300
+"""Python's own limit on converting digits to an int (``sys.get_int_max_str_digits``)."""
+
+
+def _bounded_int(digits: str) -> int | str:
+    """A JSON integer as an int, or as its digits when it is too long to convert: the field's
+    own rule then reads the text (and refuses it, naming the field) instead of the whole body
+    failing to parse."""
+    if len(digits) - digits.startswith("-") > _MAX_INT_DIGITS:
+        return digits
+    return int(digits)
+
+
 def _parse_problem(msg: str) -> str:
     """A JSON error's own words without anything quoted from the body (``Invalid \\escape: 'x'``
     keeps ``Invalid \\escape``)."""
-    return msg.split(": ", 1)[0][:_PROBLEM_CHARS]
+    words = msg.split(": ", 1)[0]
+    if len(words) <= _PROBLEM_CHARS:
+        return words
+    return words[:_PROBLEM_CHARS].rsplit(" ", 1)[0] + " ..."  # whole words only
 
 
 def _loads_lenient(raw: bytes) -> tuple[Any, str, str, int]:
@@ -52,7 +68,12 @@ def _loads_lenient(raw: bytes) -> tuple[Any, str, str, int]:
         near = len(raw[: exc.start].decode("utf-8", "replace"))
         return None, raw.decode("utf-8", "replace"), f"is not valid UTF-8 (byte {exc.start})", near
     try:
-        return json.loads(text, strict=False, parse_constant=_reject_constant), text, "", 0
+        return (
+            json.loads(text, strict=False, parse_constant=_reject_constant, parse_int=_bounded_int),
+            text,
+            "",
+            0,
+        )
     except json.JSONDecodeError as exc:
         problem = _parse_problem(exc.msg).removesuffix(" at")  # "starting at" + " at line"
         where = f"at line {exc.lineno} column {exc.colno}"

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
 from typing import Any, Final
 
+from ._checks import shown
 from ._errors import ResponseFormatError
 from ._redact import redact
 
@@ -42,11 +43,11 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"boolean {value!r}".lower()
     if isinstance(value, int | float):
-        return f"number {value!r}"
+        return f"number {shown(value)}"
     if isinstance(value, str):
-        shown = redact(value)  # before the cut, so a token cut in two is still recognised
-        shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        return f"string {shown!r}"
+        text = redact(value)  # before the cut, so a token cut in two is still recognised
+        text = text if len(text) <= 40 else text[:37] + "..."
+        return f"string {text!r}"
     if isinstance(value, Mapping):
         return "object"
     if isinstance(value, list | tuple):

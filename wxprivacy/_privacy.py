@@ -10,6 +10,7 @@ import attrs
 from . import _serde
 from ._base import BaseClient, endpoints
 from ._batch import as_completed_bounded, check_concurrency, check_keys, gather_bounded
+from ._checks import shown
 from ._coerce import NON_EMPTY, ResponseBody, wire
 from ._errors import InvalidArgumentError, WxPrivacyError
 from ._privacy_keys import OFFICIAL_PRIVACY_KEYS
@@ -32,7 +33,8 @@ def check_privacy_ver(privacy_ver: int) -> int:
     """Return ``privacy_ver`` if it is 1 (live) or 2 (development); else InvalidArgumentError."""
     if type(privacy_ver) is not int or privacy_ver not in (1, 2):
         raise InvalidArgumentError(
-            f"privacy_ver must be 1 (live version) or 2 (development version), got {privacy_ver!r}"
+            "privacy_ver must be 1 (live version) or 2 (development version), "
+            f"got {shown(privacy_ver)}"
         )
     return privacy_ver
 

@@ -31,6 +31,7 @@ from typing import IO, Any, Final
 
 import attrs
 
+from ._checks import shown
 from ._converter import Send, unstructure_request
 from ._errors import InvalidArgumentError
 from ._privacy_keys import OFFICIAL_PRIVACY_KEYS, lookalike
@@ -158,7 +159,7 @@ def _check_owner(owner: Any, privacy_ver: int) -> OwnerSetting:
     if region is not None and (
         isinstance(region, bool) or not isinstance(region, int) or region < 0
     ):
-        raise _fail("owner_setting.store_region", f"must be an int >= 0, got {region!r}")
+        raise _fail("owner_setting.store_region", f"must be an int >= 0, got {shown(region)}")
     return owner
 
 
@@ -296,7 +297,7 @@ def apply_interface_body(
     """
     name = _text("api_name", api_name, required=True)
     if any(ch.isspace() for ch in name):
-        raise _fail("api_name", f"must not contain white space, got {name!r}")
+        raise _fail("api_name", f"must not contain white space, got {shown(name)}")
     text = _text("content", content, required=True)
     if len(text) > APPLY_CONTENT_MAX_CHARS:
         raise _fail("content", f"at most {APPLY_CONTENT_MAX_CHARS} characters, got {len(text)}")

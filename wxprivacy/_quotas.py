@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol, runtime_checkable
 
-from ._checks import check_int
+from ._checks import check_int, shown
 from ._errors import InvalidArgumentError
 
 __all__ = [
@@ -85,7 +85,7 @@ def check_until(until: float) -> float:
         or not 0 <= until < LATEST
     ):
         raise InvalidArgumentError(
-            f"until must be a Unix time in seconds from 0 to {LATEST:.0f}, got {until!r}"
+            f"until must be a Unix time in seconds from 0 to {LATEST:.0f}, got {shown(until)}"
         )
     return float(until)
 

@@ -26,7 +26,7 @@ import datetime as _dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from ._checks import check_int
+from ._checks import check_int, shown
 from ._errors import InvalidArgumentError, QuotaExceededError
 from ._quotas import (
     MAX_PER_MINUTE,
@@ -83,7 +83,7 @@ class RateLimiter:
             ):
                 raise InvalidArgumentError(
                     f"rate limit keys are endpoint paths such as "
-                    f"/cgi-bin/component/getprivacysetting, got {endpoint!r}"
+                    f"/cgi-bin/component/getprivacysetting, got {shown(endpoint)}"
                 )
             check_int(
                 f"rate limit for {endpoint}", limit, low=1, high=MAX_PER_MINUTE, unit="per minute"

@@ -25,6 +25,7 @@ from redis.exceptions import (
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from ._checks import shown
 from ._errors import InvalidArgumentError, TokenStoreError
 from ._redact import redact
 
@@ -191,7 +192,7 @@ def check_part(name: str, value: str) -> str:
         or any(c in value for c in "{} ")
     ):
         raise InvalidArgumentError(
-            f"{name} must be a non-empty string without braces or spaces, got {value!r}"
+            f"{name} must be a non-empty string without braces or spaces, got {shown(value)}"
         )
     return value
 
@@ -222,10 +223,10 @@ def check_seconds(name: str, value: float, *, low: float, high: float | None = N
         or value < low
     ):
         raise InvalidArgumentError(
-            f"{name} must be a finite number of seconds >= {low:g}, got {value!r}"
+            f"{name} must be a finite number of seconds >= {low:g}, got {shown(value)}"
         )
     if high is not None and value > high:
-        raise InvalidArgumentError(f"{name} must be at most {high:g} seconds, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be at most {high:g} seconds, got {shown(value)}")
     return float(value)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import tenacity
 
-from ._checks import check_int
+from ._checks import check_int, shown
 from ._errcodes import RETRY_CLASSES
 from ._errors import InvalidArgumentError, TransportError, WeChatAPIError, retry_class_of
 
@@ -21,7 +21,9 @@ logger = logging.getLogger(__name__)
 def _positive(name: str) -> Callable[[Any, Any, float], None]:
     def check(_instance: Any, _attribute: Any, value: float) -> None:
         if not value > 0:
-            raise InvalidArgumentError(f"RetryPolicy.{name} must be > 0 seconds, got {value!r}")
+            raise InvalidArgumentError(
+                f"RetryPolicy.{name} must be > 0 seconds, got {shown(value)}"
+            )
 
     return check
 

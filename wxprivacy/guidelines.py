@@ -50,6 +50,7 @@ from typing import Any, Final
 import attrs
 
 from . import _serde
+from ._checks import shown
 from ._client import ComponentClient
 from ._errors import InvalidArgumentError, ResponseFormatError, WeChatAPIError, WxPrivacyError
 from ._privacy_validate import set_privacy_body
@@ -179,7 +180,7 @@ def load_guideline(path: Path) -> Guideline:
 
 def _privacy_ver(value: Any, path: Path) -> int:
     if type(value) is not int or value not in (1, 2):
-        raise InvalidArgumentError(f"{path}: privacy_ver must be 1 or 2, got {value!r}")
+        raise InvalidArgumentError(f"{path}: privacy_ver must be 1 or 2, got {shown(value)}")
     return value
 
 

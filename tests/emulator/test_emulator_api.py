@@ -114,3 +114,23 @@ def test_renamed_emulator_methods_still_answer_with_a_deprecation_warning(
     after = getattr(emu, new)(*given)
     if old != "push_ticket":
         assert before == after
+
+
+@pytest.mark.parametrize(
+    "auth_time",
+    [-1, 2**63, 10**4301, 1.5, "1700000000", True, {1}, None, 0, 2**63 - 1],
+    ids=["-1", "2**63", "10**4301", "1.5", "digits", "True", "set", "None", "0", "2**63-1"],
+)
+def test_add_authorizer_refuses_an_auth_time_json_cannot_carry(auth_time: object) -> None:
+    """Regression (trial of issue 12): ``auth_time=10**4301 - 1`` or ``{1}`` was accepted, and
+    ``api_get_authorizer_list`` then crashed with a bare ``TypeError``."""
+    from wxprivacy import InvalidArgumentError
+
+    emu = Emulator(authorizers=0)
+    if auth_time is None or type(auth_time) is int and 0 <= auth_time < 2**63:
+        emu.add_authorizer("wx1111111111111111", auth_time=auth_time)  # type: ignore[arg-type]
+        assert "wx1111111111111111" in emu.authorizer_appids
+        return
+    with pytest.raises(InvalidArgumentError, match="auth_time"):
+        emu.add_authorizer("wx1111111111111111", auth_time=auth_time)  # type: ignore[arg-type]
+    assert "wx1111111111111111" not in emu.authorizer_appids

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
+from .._checks import check_int
 from ._authorization import AUTH_CODE_TTL
 from ._control import CONTROL_PREFIX, ControlEndpoints, Traffic, snapshot
 from ._faults import FaultInjector, Faults
@@ -240,11 +241,15 @@ class Emulator:
             permission_18: whether permission set 18 is granted (else 61007).
             code_exist: ``code_exist`` when ``setting`` does not give it.
             refresh_token: its refresh token (default: a fresh random one).
-            auth_time: Unix seconds of authorization (default: now).
+            auth_time: Unix seconds of authorization (default: now), an int from 0 to 2**63 - 1
+                (what WeChat's JSON carries).
 
         Raises:
             ValueError: ``setting`` has unknown fields.
+            InvalidArgumentError: ``auth_time`` is not such an int.
         """
+        if auth_time is not None:
+            check_int("auth_time", auth_time, low=0, high=2**63 - 1, unit="Unix seconds")
         self._add(
             Authorizer(
                 appid=authorizer_appid,

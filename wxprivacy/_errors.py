@@ -287,6 +287,9 @@ class MinuteQuotaExceededError(QuotaExceededError):
             of the SDK: compare it with ``time.time()``).
     """
 
+    retry_after: float
+    retry_at: float
+
     def __init__(
         self,
         errcode: int,

@@ -28,6 +28,7 @@ complete SQLite example; :class:`MemoryTokenStore` is the reference implementati
 
 from __future__ import annotations
 
+import warnings
 from contextlib import AbstractAsyncContextManager
 from typing import Final, Protocol, runtime_checkable
 
@@ -80,11 +81,21 @@ class AccessToken:
             return now < self.refresh_at
         return now < self.expires_at - margin
 
-    def with_refresh_time(self, fetched_at: float, margin: float) -> AccessToken:
-        """This token with ``refresh_at`` set: ``margin`` before expiry, or half-way through
-        its lifetime when that is shorter (fetched_at: Unix seconds when it was requested)."""
+    def with_refresh_margin(self, fetched_at: float, margin: float) -> AccessToken:
+        """This token with ``refresh_at`` set: ``margin`` seconds before expiry, or half-way
+        through its lifetime when that is shorter (``fetched_at``: Unix seconds when it was
+        requested)."""
         lifetime = max(0.0, self.expires_at - fetched_at)
         return attrs.evolve(self, refresh_at=self.expires_at - min(margin, lifetime / 2))
+
+    def with_refresh_time(self, fetched_at: float, margin: float) -> AccessToken:
+        """Deprecated: use :meth:`with_refresh_margin` (``*_time`` names WeChat's instants)."""
+        warnings.warn(
+            "AccessToken.with_refresh_time() is deprecated: use with_refresh_margin()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.with_refresh_margin(fetched_at, margin)
 
     def is_usable(self, now: float) -> bool:
         """True while the token may still be sent (30 s of clock skew allowed)."""

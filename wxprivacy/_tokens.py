@@ -312,7 +312,7 @@ class TokenManager:
             except WxPrivacyError as exc:
                 return self._keep_serving(current, exc, kind), False
             self._early_failed.pop(kind.lock_name, None)
-            token = fetched[0].with_refresh_time(fetched_at, self._margin)
+            token = fetched[0].with_refresh_margin(fetched_at, self._margin)
             fetched = (token, fetched[1], fetched[2])
             if await kind.write(fetched, fence):
                 logger.info("refreshed %s for %s", kind.label, self.component_appid)

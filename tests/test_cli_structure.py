@@ -124,39 +124,139 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def import_graph(*, type_time: bool = False) -> dict[str, set[str]]:
-    """Every wxprivacy module -> the wxprivacy modules it imports (at any depth of its code,
-    ``if TYPE_CHECKING:`` blocks excepted unless ``type_time``), from the source."""
-    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+def _package_sources() -> dict[str, tuple[bool, str]]:
+    """wxprivacy's modules: name -> (is a package's ``__init__``, source)."""
+    return {
+        module_name(p): (p.name == "__init__.py", p.read_text("utf-8"))
+        for p in PACKAGE.rglob("*.py")
+    }
+
+
+def _typing_only(tree: ast.AST) -> set[int]:
+    """The nodes only a type checker runs: the body of ``if TYPE_CHECKING:`` and the ``else:``
+    of ``if not TYPE_CHECKING:`` (the other branch runs)."""
+
+    def names_type_checking(test: ast.expr) -> bool:
+        return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        )
+
+    skipped: set[int] = set()
+    for block in ast.walk(tree):
+        if not isinstance(block, ast.If):
+            continue
+        if names_type_checking(block.test):
+            branch = block.body
+        elif isinstance(block.test, ast.UnaryOp) and isinstance(block.test.op, ast.Not):
+            branch = block.orelse if names_type_checking(block.test.operand) else []
+        else:
+            branch = []
+        skipped |= {id(node) for statement in branch for node in ast.walk(statement)}
+    return skipped
+
+
+def _imported_by_call(node: ast.Call, package: list[str]) -> str | None:
+    """The module ``importlib.import_module("...")`` or ``__import__("...")`` names, if a
+    constant (a relative name is resolved against the caller's package)."""
+    func = node.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if called not in {"import_module", "__import__"} or not node.args:
+        return None
+    first = node.args[0]
+    if not isinstance(first, ast.Constant) or not isinstance(first.value, str):
+        return None
+    name: str = first.value
+    if name.startswith("."):
+        level = len(name) - len(name.lstrip("."))
+        base = package[: len(package) - level + 1]
+        name = ".".join(base + ([name.lstrip(".")] if name.lstrip(".") else []))
+    return name
+
+
+def import_graph(
+    *, type_time: bool = False, sources: dict[str, tuple[bool, str]] | None = None
+) -> dict[str, set[str]]:
+    """Every wxprivacy module -> the wxprivacy modules importing it runs (at any depth of its
+    code, ``if TYPE_CHECKING:`` branches excepted unless ``type_time``), from the source.
+
+    Importing ``p.q.r`` also runs ``p.q``'s ``__init__``: an edge to every package above an
+    imported module, except the packages the importer itself sits in (they are being imported
+    already). ``importlib.import_module("...")`` with a constant name counts as an import.
+    """
+    sources = _package_sources() if sources is None else sources
     graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        tree = ast.parse(path.read_text("utf-8"))
-        typing_only = {
-            id(node)
-            for block in ast.walk(tree)
-            if not type_time
-            and isinstance(block, ast.If)
-            and "TYPE_CHECKING" in ast.unparse(block.test)
-            for node in ast.walk(block)
-        }
-        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    for name, (is_package, source) in sources.items():
+        tree = ast.parse(source)
+        skipped = set() if type_time else _typing_only(tree)
+        package = name.split(".") if is_package else name.split(".")[:-1]
         deps: set[str] = set()
         for node in ast.walk(tree):
-            if id(node) in typing_only:
+            if id(node) in skipped:
                 continue
             if isinstance(node, ast.Import):
                 deps |= {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom):
                 if node.level:
                     base = package[: len(package) - node.level + 1]
-                    source = ".".join(base + ([node.module] if node.module else []))
+                    origin = ".".join(base + ([node.module] if node.module else []))
                 else:
-                    source = node.module or ""
+                    origin = node.module or ""
+                deps.add(origin)
                 for alias in node.names:
-                    submodule = f"{source}.{alias.name}"
-                    deps.add(submodule if submodule in modules else source)
-        graph[name] = {d for d in deps if d in modules and d != name}
+                    if f"{origin}.{alias.name}" in sources:
+                        deps.add(f"{origin}.{alias.name}")
+            elif isinstance(node, ast.Call):
+                called = _imported_by_call(node, package)
+                if called:
+                    deps.add(called)
+        own = {".".join(package[:i]) for i in range(1, len(package) + 1)}
+        for dep in list(deps):
+            parts = dep.split(".")
+            deps |= {".".join(parts[:i]) for i in range(2, len(parts))} - own
+        graph[name] = {d for d in deps if d in sources and d != name and d not in own}
     return graph
+
+
+@pytest.mark.parametrize(
+    ("checks_source", "label"),
+    [
+        ("from .emulator._payloads import dumps\n", "through the emulator package's __init__"),
+        ("import importlib\nimportlib.import_module('wxprivacy.emulator._payloads')\n", "call"),
+        (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    pass\nelse:\n"
+            "    from .emulator import _payloads\n",
+            "else of TYPE_CHECKING",
+        ),
+        (
+            "from typing import TYPE_CHECKING\nif not TYPE_CHECKING:\n"
+            "    from .emulator import _payloads\n",
+            "if not TYPE_CHECKING",
+        ),
+    ],
+)
+def test_the_graph_sees_every_way_a_module_runs_another(checks_source: str, label: str) -> None:
+    """Found by the trial of issue 12: each of these cycles passed the run-time check."""
+    sources = {
+        "wxprivacy": (True, "from . import _checks\n"),
+        "wxprivacy._checks": (False, checks_source),
+        "wxprivacy.emulator": (True, "from . import _payloads\nfrom .. import _checks\n"),
+        "wxprivacy.emulator._payloads": (False, "x = 1\n"),
+    }
+    found = cycles(import_graph(sources=sources))
+    assert found == [{"wxprivacy._checks", "wxprivacy.emulator"}], label
+
+
+def test_a_type_checking_import_is_no_run_time_edge() -> None:
+    sources = {
+        "wxprivacy": (True, ""),
+        "wxprivacy.a": (
+            False,
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import b\n",
+        ),
+        "wxprivacy.b": (False, "from . import a\n"),
+    }
+    assert cycles(import_graph(sources=sources)) == []
+    assert cycles(import_graph(sources=sources, type_time=True)) == [{"wxprivacy.a", "wxprivacy.b"}]
 
 
 def cycles(graph: dict[str, set[str]]) -> list[set[str]]:

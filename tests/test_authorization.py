@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from client_factory import APPID, emulated
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode
-from surface_helpers import APPID, emulated
 
 import wxprivacy
 import wxprivacy.models

@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from client_factory import APPID as SURFACE_APPID
+from client_factory import make as surface_make
 from fakes import COMPONENT_APPID, FakeWeChat
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from surface_helpers import APPID as SURFACE_APPID
-from surface_helpers import make as surface_make
 
 from wxprivacy import (
     ComponentClient,

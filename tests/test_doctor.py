@@ -20,11 +20,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from client_factory import emulated as surface_emulated
+from client_factory import started
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis_support import REDIS_URL
-from surface_helpers import emulated as surface_emulated
-from surface_helpers import started
 from typer.testing import CliRunner
 
 from wxprivacy import ClientClosedError, ComponentClient, InvalidArgumentError, MemoryTokenStore

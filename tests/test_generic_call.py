@@ -13,7 +13,7 @@ from typing import Any, Literal
 import attrs
 import httpx
 import pytest
-from surface_helpers import started
+from client_factory import started
 
 from wxprivacy import (
     AccessToken,

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from client_factory import APPID, emulated, make
 from fakes import FakeWeChat, errcode, raises
-from surface_helpers import APPID, emulated, make
 
 from wxprivacy import (
     InvalidArgumentError,

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from surface_helpers import emulated, started
+from client_factory import emulated, started
 
 from wxprivacy import AccessToken, ComponentClient
 from wxprivacy.audit import run_audit

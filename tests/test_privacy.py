@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from client_factory import APPID as SURFACE_APPID
+from client_factory import make as surface_make
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep, raw
 from fixture_data import fixture_bytes
-from surface_helpers import APPID as SURFACE_APPID
-from surface_helpers import make as surface_make
 from transports import over_each_transport  # noqa: F401 - the fixture below
 
 from wxprivacy import (

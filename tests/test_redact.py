@@ -6,9 +6,9 @@ import json
 import logging
 
 import pytest
+from client_factory import APPID as SURFACE_APPID
+from client_factory import make as surface_make
 from fakes import APPSECRET, TICKET, FakeWeChat, raw
-from surface_helpers import APPID as SURFACE_APPID
-from surface_helpers import make as surface_make
 
 from wxprivacy import (
     ResponseFormatError,

@@ -6,9 +6,9 @@ import logging
 
 import httpx
 import pytest
+from client_factory import APPID as SURFACE_APPID
+from client_factory import make as surface_make
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, raises, raw
-from surface_helpers import APPID as SURFACE_APPID
-from surface_helpers import make as surface_make
 
 from wxprivacy import (
     ComponentClient,

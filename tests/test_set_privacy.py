@@ -8,8 +8,8 @@ from typing import Any
 import attrs
 import httpx
 import pytest
+from client_factory import APPID, OWNER, emulated, make
 from fakes import FakeWeChat, errcode, raises
-from surface_helpers import APPID, OWNER, emulated, make
 
 from wxprivacy import (
     InvalidArgumentError,

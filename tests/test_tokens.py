@@ -8,11 +8,11 @@ import logging
 
 import httpx
 import pytest
+from client_factory import APPID as SURFACE_APPID
+from client_factory import make as surface_make
 from clock import FakeClock
 from clock import FakeClock as Clock
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep
-from surface_helpers import APPID as SURFACE_APPID
-from surface_helpers import make as surface_make
 from transports import over_each_transport  # noqa: F401 - the fixture below
 
 from wxprivacy import (

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from client_factory import APPID as SURFACE_APPID
+from client_factory import make as surface_make
 from fakes import FakeWeChat
-from surface_helpers import APPID as SURFACE_APPID
-from surface_helpers import make as surface_make
 
 from wxprivacy import (
     AccessToken,

@@ -9,8 +9,8 @@ from pathlib import Path
 import attrs
 import httpx
 import pytest
+from client_factory import APPID, OWNER, emulated, make
 from fakes import FakeWeChat, errcode
-from surface_helpers import APPID, OWNER, emulated, make
 
 from wxprivacy import (
     InvalidArgumentError,

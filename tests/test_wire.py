@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from client_factory import APPID as SURFACE_APPID
+from client_factory import make as surface_make
 from fakes import FakeWeChat, raw
 from fixture_data import fixture_bytes
-from surface_helpers import APPID as SURFACE_APPID
-from surface_helpers import make as surface_make
 
 from wxprivacy import (
     PrivacyConfigError,

@@ -1,4 +1,5 @@
-"""The remembered privacy_desc_list: reused only for an equal list, never stale after mutation."""
+"""wxprivacy._serde's remembered privacy_desc_list: reused only for an equal list, never stale
+after mutation."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
-"""The set and apply-template commands: TOML parsing, diffs, --yes, and the emulator."""
+"""wxprivacy.guidelines and the commands that use it (set, apply-template): TOML parsing, diffs,
+--yes, and the emulator."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from surface_helpers import emulated
+from client_factory import emulated
 from typer.testing import CliRunner
 
 from wxprivacy import InvalidArgumentError

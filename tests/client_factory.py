@@ -1,4 +1,4 @@
-"""Shared helpers for the surface tests: a valid owner_setting, clients over fakes and emulators."""
+"""One client factory for the tests: a valid owner_setting, clients over fakes and emulators."""
 
 from __future__ import annotations
 

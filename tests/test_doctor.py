@@ -285,9 +285,23 @@ async def test_the_clock_offset_against_wechats_date_header(offset: float) -> No
         assert "behind" in line.summary if offset > 0 else "ahead of" in line.summary
 
 
-async def test_no_date_header_skips_the_clock_check() -> None:
+@pytest.mark.parametrize(
+    "date",
+    [
+        None,
+        "garbage",
+        "Mon, 01 Jan 99999999999999999999 00:00:00 +0000",  # the trial's: OverflowError
+        "Mon, 01 Jan 2026 00:00:00 +99999999",
+        "Mon, 01 Jan 10000 00:00:00 +0000",
+        "",
+    ],
+)
+async def test_no_readable_date_header_skips_the_clock_check(date: str | None) -> None:
+    """Regression (trial of issue 12): a Date header past what a datetime holds failed the
+    check with ``OverflowError: Python int too large to convert to C long``."""
+
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(404)
+        return httpx.Response(404, headers={} if date is None else {"Date": date})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
         async with ComponentClient("wx0000000000000000", "s", http_client=http) as client:

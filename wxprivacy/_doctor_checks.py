@@ -462,7 +462,7 @@ async def _clock(client: ComponentClient) -> Check:
     data: dict[str, Any] = {"round_trip_ms": round(round_trip * 1000, 1)}
     try:
         server = parsedate_to_datetime(answer.date or "").timestamp()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):  # absent, garbage, or out of range
         return _check(
             name,
             CheckStatus.SKIP,

@@ -9,10 +9,11 @@ style (memory by default, Redis for fleets: ``wxprivacy.redis.RedisQuotaStore``)
 - **is an endpoint held?** :meth:`QuotaStore.hold` records "WeChat refused this until then"
   and :meth:`QuotaStore.held_until` reads it back, for two kinds of hold:
 
-  - ``minute:<endpoint>``: a 45011 (minute quota). WeChat names the next minute; every call to
-    the endpoint waits for it. Kept per component and endpoint: whether WeChat counts the minute
-    quota per authorizer is not documented (unknown), and holding the endpoint for the whole
-    component costs at most the rest of one minute.
+  - ``minute:<endpoint>``: a 45011 (minute quota), held until the next whole minute of the
+    client's clock (WeChat's answer names no time); every call to the endpoint waits for it.
+    Kept per component and endpoint: whether WeChat counts the minute quota per authorizer is
+    not documented (unknown), and holding the endpoint for the whole component costs at most
+    the rest of one minute.
   - ``daily:<endpoint>`` (a component-level call) or ``daily:<endpoint>:<authorizer_appid>``
     (a call made with an authorizer's token): a 45009 (daily quota). A call made for an
     authorizer consumes that account's own quota ("第三方帮助公众号调用时，实际上是在消耗公众号

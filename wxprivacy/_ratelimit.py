@@ -9,8 +9,9 @@ client awaits :meth:`RateLimiter.acquire` for the endpoint. The counts and holds
   N attempts start within any 61 seconds (WeChat's minute plus 1 s for the time a request takes
   to reach WeChat), counted by every process that shares the store (a moving window, so it also
   holds for WeChat's calendar minutes whatever the clock offset);
-- after WeChat answered 45011 for the endpoint, attempts wait until the minute WeChat named
-  (:attr:`MinuteQuotaExceededError.retry_at`): every call in this minute would fail;
+- after WeChat answered 45011 for the endpoint, attempts wait until the next whole minute of the
+  client's clock (:attr:`MinuteQuotaExceededError.retry_at`; WeChat's answer names no time):
+  every call in this minute would fail;
 - after WeChat answered 45009 (daily quota), calls that count against the same quota fail at
   once with :class:`QuotaExceededError`, unsent, until the hold ends (see ``_quotas.py`` for
   what counts against what, and when it ends).

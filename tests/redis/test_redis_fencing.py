@@ -76,6 +76,10 @@ async def test_a_late_authorizer_token_answer_never_overwrites_newer_tokens(
         if renew:
             # the lease was renewed: the second worker waited and used the first one's token
             assert emu.calls[AT] == 1 and second == stored_access.value
+        elif emu.calls[AT] == 1:
+            # a loaded machine started the second worker after the late answer was stored (the
+            # closest case leaves 0.1 s): it found that token and used it, no refresh of its own
+            assert second == stored_access.value
         else:
             # the second worker's refresh, and one more by the refused worker so that the store
             # holds WeChat's current token whichever order WeChat saw the two requests in

@@ -385,27 +385,50 @@ class BaseClient:
                 raise late_error(endpoint, what, maybe_sent=False) from None
             waited = wire.timer() - started
         try:
-            token_name = token_param or (
-                "access_token" if authorizer_appid else "component_access_token"
+            return await self._send(
+                authorizer_appid, method, endpoint, content, files, idempotent, token_param, waited
             )
-
-            async def call(token: str) -> dict[str, Any]:
-                return await wire.call(
-                    method,
-                    endpoint,
-                    token=(token_name, token),
-                    content=content,
-                    files=files,
-                    idempotent=idempotent,
-                    waited=waited,
-                    authorizer_appid=authorizer_appid,
-                )
-
-            if authorizer_appid is None:
-                return await self._tokens.with_component_token(call)
-            return await self._tokens.with_authorizer_token(authorizer_appid, call)
         except (RuntimeError, TransportError) as exc:
             self._closed_instead(exc)
             raise
         finally:
             admission.release()
+
+    def _send(
+        self,
+        authorizer_appid: str | None,
+        method: str,
+        endpoint: str,
+        content: bytes | None,
+        files: Mapping[str, Any] | None,
+        idempotent: bool,
+        token_param: str | None,
+        waited: float,
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
+        """The admitted part of :meth:`_call`: the token, then the wire call.
+
+        A plain function, so that the closure's cells exist only once a call is admitted: a
+        frame that defines a closure holds a cell per captured variable from its first line, and
+        a call waiting in line should hold as few objects as it can for the garbage collector
+        to walk (nine cells per queued call in a burst of 100,000 were 900,000 objects).
+        """
+        wire = self._wire
+        token_name = token_param or (
+            "access_token" if authorizer_appid else "component_access_token"
+        )
+
+        async def call(token: str) -> dict[str, Any]:
+            return await wire.call(
+                method,
+                endpoint,
+                token=(token_name, token),
+                content=content,
+                files=files,
+                idempotent=idempotent,
+                waited=waited,
+                authorizer_appid=authorizer_appid,
+            )
+
+        if authorizer_appid is None:
+            return self._tokens.with_component_token(call)
+        return self._tokens.with_authorizer_token(authorizer_appid, call)

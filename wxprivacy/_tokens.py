@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Final, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from ._errors import (
     MissingRefreshTokenError,
@@ -230,23 +230,26 @@ class TokenManager:
         """
         return await self._token(_AuthorizerKind(self, authorizer_appid))
 
-    async def with_component_token(self, call: Callable[[str], Awaitable[T]]) -> T:
+    # Plain functions returning the coroutine of _with_token: a pass-through ``async def`` is
+    # one more coroutine per call in flight for the garbage collector to walk and promote.
+
+    def with_component_token(self, call: Callable[[str], Awaitable[T]]) -> Coroutine[Any, Any, T]:
         """Run ``call(component_access_token)``; on a rejected token refresh once and retry once.
 
         Raises:
             TokenInvalidError: the freshly fetched token was rejected too.
         """
-        return await self._with_token(self._component, call)
+        return self._with_token(self._component, call)
 
-    async def with_authorizer_token(
+    def with_authorizer_token(
         self, authorizer_appid: str, call: Callable[[str], Awaitable[T]]
-    ) -> T:
+    ) -> Coroutine[Any, Any, T]:
         """Run ``call(authorizer_access_token)``; on a rejected token refresh once and retry once.
 
         Raises:
             TokenInvalidError: the freshly fetched token was rejected too.
         """
-        return await self._with_token(_AuthorizerKind(self, authorizer_appid), call)
+        return self._with_token(_AuthorizerKind(self, authorizer_appid), call)
 
     async def drain(self, *, wait: float) -> None:
         """Wait up to ``wait`` seconds for refreshes in flight, then cancel the rest."""

@@ -65,3 +65,71 @@ async def test_public_arguments_refuse_huge_ints_by_name() -> None:
         await MemoryQuotaStore(clock=time.time).hold("wx0000000000000000", "k", 10**4300)
     with pytest.raises(InvalidArgumentError, match="max_connections .* to 65535"):
         ComponentClient("wx0000000000000000", "secret", max_connections=10**4300)
+
+
+_HUGE = [("10**4300", 10**4300), ("-10**4300", -(10**4300)), ("inf", float("inf")),
+         ("nan", float("nan")), ("True", True), ("1e308", 1e308), ("str", "5")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("label", "value"), _HUGE, ids=[label for label, _ in _HUGE])
+def test_check_seconds_refuses_what_is_no_duration(label: str, value: Any) -> None:
+    from wxprivacy._checks import check_seconds
+
+    with pytest.raises(InvalidArgumentError, match="lease must be a number of seconds"):
+        check_seconds("lease", value, low=0.001)
+
+
+@given(st.floats(0.001, 366 * 86_400) | st.integers(1, 366 * 86_400))
+def test_check_seconds_passes_every_duration_in_range(value: float) -> None:
+    from wxprivacy._checks import check_seconds
+
+    assert check_seconds("lease", value, low=0.001) == float(value)
+
+
+@pytest.mark.parametrize(("label", "value"), _HUGE, ids=[label for label, _ in _HUGE])
+def test_numeric_arguments_refuse_absurd_values_by_name(label: str, value: Any) -> None:
+    """Re-check of the issue-12 trial: each raised a bare OverflowError/ValueError, or was
+    accepted and failed later (tenacity, Redis, the emulator)."""
+    from wxprivacy import RetryPolicy
+    from wxprivacy.emulator import Emulator
+
+    for build, name in [
+        (lambda: RetryPolicy(initial_backoff=value), "initial_backoff"),
+        (lambda: RetryPolicy(max_backoff=value), "max_backoff"),
+        (lambda: RetryPolicy(max_attempts=value), "max_attempts"),
+        (lambda: Emulator(authorizers=value), "authorizers"),
+        (lambda: Emulator(seed=value), "seed"),
+        (lambda: Emulator(token_ttl=value), "token_ttl"),
+        (lambda: Emulator(grace=value), "grace"),
+        (lambda: Emulator(latency=value), "latency"),
+    ]:
+        with pytest.raises(InvalidArgumentError, match=name):
+            build()
+
+
+async def test_paging_arguments_are_named_and_bounded() -> None:
+    client = ComponentClient("wx0000000000000000", "secret")
+    try:
+        with pytest.raises(InvalidArgumentError, match="offset"):
+            await client.list_authorizers(offset=10**4300)
+        with pytest.raises(InvalidArgumentError, match="page_size"):
+            await client.reload_refresh_tokens(page_size=0)
+        with pytest.raises(InvalidArgumentError, match="concurrency"):
+            await client.get_privacy_settings(["wx1111111111111111"], concurrency=10**4300)
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize("option", ["lock_lease", "lock_wait", "local_cache_ttl", "timeout"])
+@pytest.mark.parametrize(
+    "value", [1e308, 10**400, -(10**400), float("inf")], ids=["1e308", "10**400", "-10**400", "inf"]
+)
+def test_redis_store_durations_are_bounded(option: str, value: float) -> None:
+    """Re-check of the issue-12 trial: ±10**400 raised OverflowError; lock_lease=1e308 was taken
+    and overflowed at the first lock."""
+    from wxprivacy.redis import RedisTokenStore
+
+    with pytest.raises(InvalidArgumentError, match=option):
+        RedisTokenStore.from_url("redis://127.0.0.1:1/0", **{option: value})
+    with pytest.raises(InvalidArgumentError, match="max_connections"):
+        RedisTokenStore.from_url("redis://127.0.0.1:1/0", max_connections=10**4300)

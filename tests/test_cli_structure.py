@@ -160,9 +160,10 @@ def _imported_by_call(node: ast.Call, package: list[str]) -> str | None:
     constant (a relative name is resolved against the caller's package)."""
     func = node.func
     called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    if called not in {"import_module", "__import__"} or not node.args:
+    named = [k.value for k in node.keywords if k.arg == "name"]
+    if called not in {"import_module", "__import__"} or not (node.args or named):
         return None
-    first = node.args[0]
+    first = node.args[0] if node.args else named[0]
     if not isinstance(first, ast.Constant) or not isinstance(first.value, str):
         return None
     name: str = first.value
@@ -190,6 +191,7 @@ def import_graph(
         skipped = set() if type_time else _typing_only(tree)
         package = name.split(".") if is_package else name.split(".")[:-1]
         deps: set[str] = set()
+        names_from: set[str] = set()
         for node in ast.walk(tree):
             if id(node) in skipped:
                 continue
@@ -205,6 +207,8 @@ def import_graph(
                 for alias in node.names:
                     if f"{origin}.{alias.name}" in sources:
                         deps.add(f"{origin}.{alias.name}")
+                    elif origin in sources:
+                        names_from.add(origin)  # a name its __init__ must have defined by now
             elif isinstance(node, ast.Call):
                 called = _imported_by_call(node, package)
                 if called:
@@ -214,6 +218,7 @@ def import_graph(
             parts = dep.split(".")
             deps |= {".".join(parts[:i]) for i in range(2, len(parts))} - own
         graph[name] = {d for d in deps if d in sources and d != name and d not in own}
+        graph[name] |= {d for d in names_from if d != name}
     return graph
 
 
@@ -222,6 +227,7 @@ def import_graph(
     [
         ("from .emulator._payloads import dumps\n", "through the emulator package's __init__"),
         ("import importlib\nimportlib.import_module('wxprivacy.emulator._payloads')\n", "call"),
+        ("import importlib\nimportlib.import_module(name='wxprivacy.emulator._payloads')\n", "kw"),
         (
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    pass\nelse:\n"
             "    from .emulator import _payloads\n",
@@ -499,3 +505,14 @@ def test_help_shows_no_type_placeholders_beside_flags(command: list[str]) -> Non
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
     assert "<bool>" not in result.output
+
+
+def test_a_name_taken_from_the_own_package_needs_its_init() -> None:
+    """Re-check of the issue-12 trial: ``from . import ComponentClient`` in ``_checks`` closes
+    wxprivacy → _client → _base → _checks → wxprivacy; a submodule import does not."""
+    sources = {
+        "wxprivacy": (True, "from . import a\nClient = 1\n"),
+        "wxprivacy.a": (False, "from . import Client\n"),
+        "wxprivacy.b": (False, "from . import a\n"),
+    }
+    assert cycles(import_graph(sources=sources)) == [{"wxprivacy", "wxprivacy.a"}]

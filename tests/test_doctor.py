@@ -752,3 +752,29 @@ async def test_a_store_that_never_answers_fails_its_line_in_time(
         diagnosis = await diagnose(client)
     assert diagnosis["refresh_tokens"].status is FAIL
     assert "did not finish" in diagnosis["refresh_tokens"].summary
+
+
+@pytest.mark.parametrize("zone", ["-0000", ""])
+async def test_a_date_without_a_zone_is_read_as_gmt(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-check of the issue-12 trial: ``Date: <now> -0000`` on a machine set to Asia/Shanghai
+    read as local time: "clock is 28800 s ahead of WeChat's"."""
+    from email.utils import formatdate
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        stamp = formatdate(time.time())  # RFC 2822 in UTC, zone "-0000"
+        date = stamp if zone else stamp.removesuffix(" -0000")
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(404, headers={"Date": date})
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+            async with ComponentClient("wx0000000000000000", "s", http_client=http) as client:
+                line = (await diagnose(client))["clock"]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert line.status is PASS, line.summary

@@ -12,6 +12,7 @@ name that breaks the rule fails here with its place.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import inspect
 import sys
@@ -29,6 +30,7 @@ MODULES = [
     "wxprivacy.redis",
     "wxprivacy.report",
     "wxprivacy.audit",
+    "wxprivacy.guidelines",
     "wxprivacy.paths",
     "wxprivacy.emulator",
 ]
@@ -65,9 +67,37 @@ def _hints(obj: Callable[..., Any] | type) -> dict[str, Any]:
     return hints
 
 
+def _module_constants() -> Iterator[tuple[str, str, Any]]:
+    """(module, name, annotation) of every annotated public module-level name."""
+    for module_name in MODULES:
+        module = importlib.import_module(module_name)
+        public = set(getattr(module, "__all__", []))
+        for name, hint in _hints_of_module(module).items():
+            if name in public:
+                yield module_name, name, hint
+
+
+def _hints_of_module(module: Any) -> dict[str, Any]:
+    hints: dict[str, Any] = {}
+    for name, text in getattr(module, "__annotations__", {}).items():
+        try:
+            hints[name] = eval(text, vars(module)) if isinstance(text, str) else text  # noqa: S307
+        except NameError:
+            hints[name] = text
+    return {name: _final_inner(hint) for name, hint in hints.items()}
+
+
+def _final_inner(hint: Any) -> Any:
+    """``Final[int]`` is an ``int`` for the rule."""
+    if typing.get_origin(hint) is typing.Final:
+        return typing.get_args(hint)[0]
+    return hint
+
+
 def _named_times() -> Iterator[tuple[str, str, Any]]:
     """(place, name, annotation) of every time-like name on the public surface: fields,
     class annotations, parameters, and a method's or property's return under its own name."""
+    yield from _module_constants()
     seen: set[int] = set()
     for module_name in MODULES:
         for place, obj in _public(module_name):
@@ -82,7 +112,14 @@ def _named_times() -> Iterator[tuple[str, str, Any]]:
                 for attr, member in inspect.getmembers(obj):
                     if attr.startswith("_") and attr != "__init__":
                         continue
-                    function = member.fget if isinstance(member, property) else member
+                    if isinstance(member, property):
+                        function = member.fget
+                    elif isinstance(member, functools.cached_property):
+                        function = member.func
+                    elif inspect.ismethod(member):  # a classmethod, bound to the class
+                        function = member.__func__
+                    else:
+                        function = member
                     if not inspect.isfunction(function) or not function.__module__.startswith(
                         "wxprivacy"
                     ):
@@ -95,13 +132,14 @@ def _named_times() -> Iterator[tuple[str, str, Any]]:
                             yield f"{place}.{attr}", name, hint
                     if "return" in hints:
                         yield f"{place}.{attr}", attr, hints["return"]
-            elif inspect.isfunction(obj):
+            elif inspect.isfunction(obj) or inspect.ismethod(obj):
                 hints = _hints(obj)
                 for name, hint in hints.items():
                     yield place, name if name != "return" else obj.__name__, hint
 
 
 def _is_instant(name: str) -> bool:
+    name = name.lower()  # a constant too: LAST_FETCHED_AT
     return name.endswith(("_at", "_until")) or name == "until"
 
 
@@ -127,7 +165,7 @@ def test_every_public_time_follows_the_rule() -> None:
     for place, name, hint in _named_times():
         if _is_instant(name) and hint not in FLOAT:
             broken.append(f"{place}: {name}: {hint} (an instant on the clock is float seconds)")
-        elif name.endswith("_time"):
+        elif name.lower().endswith("_time"):
             wanted = WIRE_INT if place.startswith(WIRE_SIDE) else DATETIME
             if hint not in wanted:
                 broken.append(f"{place}: {name}: {hint} (wanted {wanted})")

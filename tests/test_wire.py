@@ -147,3 +147,54 @@ async def test_huge_errmsg_is_cut() -> None:
     with pytest.raises(PrivacyConfigError) as info:
         await client.get_privacy_setting(SURFACE_APPID)
     assert len(info.value.errmsg) <= 501
+
+
+# -- numbers read by one rule: expires_in and errcode (re-check of the issue-12 trial) -------------
+
+_LIFETIMES_REFUSED = [
+    b"1" + b"0" * 400,  # was a bare OverflowError (int too large to convert to float)
+    b'"1' + b"0" * 400 + b'"',
+    b"1e400",
+    b"99999999999999999999",
+    b"1e300",
+    b'"1_0"',
+    b'"\xd9\xa1\xd9\xa0"',  # Arabic-Indic digits
+    b"0",
+    b"-5",
+    b"true",
+    b"31622401",  # a year and a day
+    b"7200.5",
+]
+
+
+@pytest.mark.parametrize("raw_value", _LIFETIMES_REFUSED)
+def test_an_impossible_token_lifetime_is_refused_by_name(raw_value: bytes) -> None:
+    from wxprivacy._wire import require_seconds
+
+    data = decode_response(200, b'{"expires_in":%s,"t":"\t"}' % raw_value, endpoint="/e")
+    with pytest.raises(ResponseFormatError) as info:
+        require_seconds(data, "expires_in", endpoint="/e", default=7200.0)
+    assert info.value.field_path == "expires_in"
+
+
+@pytest.mark.parametrize(("raw_value", "seconds"), [(b"7200", 7200.0), (b'" 600 "', 600.0)])
+def test_a_token_lifetime_in_range_is_read(raw_value: bytes, seconds: float) -> None:
+    from wxprivacy._wire import require_seconds
+
+    data = decode_response(200, b'{"expires_in":%s}' % raw_value, endpoint="/e")
+    assert require_seconds(data, "expires_in", endpoint="/e", default=1.0) == seconds
+
+
+@pytest.mark.parametrize(
+    ("raw_code", "kind"),
+    [
+        (b'"4_5011"', ResponseFormatError),  # int() reads it; no integer field does
+        ('"\u0664\u0665\u0660\u0661\u0661"'.encode(), ResponseFormatError),
+        (b"45011.0", QuotaExceededError),  # an exact integral float, as every integer field
+        (b'" 45011 "', QuotaExceededError),
+        (b"1" + b"0" * 400, ResponseFormatError),
+    ],
+)
+def test_errcode_follows_the_rule_of_every_integer_field(raw_code: bytes, kind: type) -> None:
+    with pytest.raises(kind):
+        decode_response(200, b'{"errcode":%s,"errmsg":"x"}' % raw_code, endpoint="/e")

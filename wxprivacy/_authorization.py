@@ -16,6 +16,7 @@ from ._coerce import ResponseBody
 from ._errors import InvalidArgumentError, ResponseFormatError, WeChatAPIError
 from ._stores import AccessToken, EventStamp
 from ._token_endpoints import DEFAULT_EXPIRES_IN, present
+from ._wire import MAX_LIFETIME
 from .models import (
     AuthorizationInfo,
     AuthorizerDetails,
@@ -257,8 +258,7 @@ class AuthorizationAPI(BaseClient):
                 await self._store_current_refresh_token(appid)
                 return True
         if refresh_token is not None and access_token is not None:
-            lifetime = expires_in if expires_in > 0 else DEFAULT_EXPIRES_IN
-            token = AccessToken(access_token, sent_at + lifetime)
+            token = AccessToken(access_token, sent_at + _lifetime(expires_in))
             return await self.token_store.set_authorizer_tokens(
                 comp, appid, token, refresh_token, event=event
             )
@@ -273,8 +273,7 @@ class AuthorizationAPI(BaseClient):
             return False
         # Keep the new access token beside the refresh token already stored: under the
         # authorizer's lock and with its fence, so a refresher's rotated token is never replaced.
-        lifetime = expires_in if expires_in > 0 else DEFAULT_EXPIRES_IN
-        token = AccessToken(access_token, sent_at + lifetime)
+        token = AccessToken(access_token, sent_at + _lifetime(expires_in))
         async with self.token_store.lock(comp, f"authorizer:{appid}") as fence:
             stored = await self.token_store.get_refresh_token(comp, appid)
             if stored is None:
@@ -308,7 +307,7 @@ class AuthorizationAPI(BaseClient):
         ``{"component_appid", "offset", "count"}``.
 
         Args:
-            offset: how many authorizers to skip (>= 0).
+            offset: how many authorizers to skip (0 to 2**31 - 1).
             count: page size, 1 to 500 (WeChat answers 40170 above 500).
 
         Raises:
@@ -316,7 +315,7 @@ class AuthorizationAPI(BaseClient):
             WeChatAPIError, TransportError, ResponseFormatError: as for any call.
         """
         check_int("count", count, low=1, high=500)
-        check_int("offset", offset, low=0)
+        check_int("offset", offset, low=0, high=2**31 - 1)
         endpoint = endpoints.AUTHORIZER_LIST
         body = {"component_appid": self.component_appid, "offset": offset, "count": count}
         data = await self._component_call(endpoint, body)
@@ -339,6 +338,7 @@ class AuthorizationAPI(BaseClient):
             InvalidArgumentError: page_size out of range. TokenStoreError: the store failed.
             WeChatAPIError, TransportError, ResponseFormatError: as for any call.
         """
+        check_int("page_size", page_size, low=1, high=500)
         offset = 0
         while True:
             page = await self.list_authorizers(offset, page_size)
@@ -424,3 +424,10 @@ class AuthorizationAPI(BaseClient):
             current = None if info is None else present(info.authorizer_refresh_token)
             if current is not None and current != await store.get_refresh_token(comp, appid):
                 await store.set_refresh_token(comp, appid, current)
+
+
+def _lifetime(expires_in: int) -> float:
+    """Seconds an access token from ``api_query_auth`` lives: its ``expires_in`` when from 1 to
+    :data:`~wxprivacy._wire.MAX_LIFETIME`, else WeChat's usual 7,200 (the answer's refresh token
+    is kept either way: a credential is never dropped for an odd lifetime)."""
+    return float(expires_in) if 0 < expires_in <= MAX_LIFETIME else float(DEFAULT_EXPIRES_IN)

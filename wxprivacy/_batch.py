@@ -36,7 +36,7 @@ R = TypeVar("R")
 
 def check_concurrency(concurrency: int) -> int:
     """Return ``concurrency`` if it is an int >= 1, else raise InvalidArgumentError."""
-    return check_int("concurrency", concurrency, low=1)
+    return check_int("concurrency", concurrency, low=1, high=1_000_000)
 
 
 def check_keys(keys: object, name: str) -> None:

@@ -3,11 +3,15 @@ and :func:`shown`: how an error message quotes a value it refuses."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["check_int", "shown"]
+__all__ = ["MAX_SECONDS", "check_int", "check_seconds", "shown"]
+
+MAX_SECONDS: Final = 366 * 86_400
+"""The longest duration any setting takes (a year): past it, a value is a mistake, and a float
+of it would overflow the milliseconds Redis and the event loop count in."""
 
 _SHOWN_CHARS = 60
 _SHOWN_BITS = 256
@@ -44,3 +48,33 @@ def check_int(name: str, value: Any, *, low: int, high: int | None = None, unit:
         suffix = f" {unit}" if unit else ""
         raise InvalidArgumentError(f"{name} must be an int {span}{suffix}, got {shown(value)}")
     return value
+
+
+def check_seconds(
+    name: str,
+    value: Any,
+    *,
+    low: float = 0.0,
+    high: float = MAX_SECONDS,
+    above_low: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a number (not a bool) of seconds from ``low`` (or
+    above it, with ``above_low``) to ``high``, inclusive; the one check of every duration
+    argument. Huge ints are compared as ints (no overflow) and refused.
+
+    Raises:
+        InvalidArgumentError: naming ``name``, the range, and the value (:func:`shown`).
+    """
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if (
+        not number
+        or value != value  # nan
+        or value < low
+        or (above_low and value == low)
+        or value > high
+    ):
+        bound = f"> {low:g}" if above_low else f">= {low:g}"
+        raise InvalidArgumentError(
+            f"{name} must be a number of seconds {bound} and <= {high:g}, got {shown(value)}"
+        )
+    return float(value)

@@ -52,6 +52,7 @@ __all__ = [
     "unix_seconds_in",
     "unix_seconds_or_none_in",
     "unix_seconds_out",
+    "whole_number",
     "wire",
 ]
 
@@ -156,7 +157,7 @@ _EXACT: Final = 2.0**53
 """The largest magnitude below which every integer has an exact float."""
 
 
-def _integer(value: Any) -> int | None:
+def whole_number(value: Any) -> int | None:
     """Return ``value`` as an int when that is unambiguous (int, integral float, digits)."""
     if type(value) is int:
         return value
@@ -175,7 +176,7 @@ def optional_int_in(value: Any, _: Any = None) -> int | None:
         return value
     if type(value) is str and not value.strip():
         return None
-    number = _integer(value)
+    number = whole_number(value)
     if number is None:
         raise WireError(f"expected an integer, got {describe(value)}")
     return number
@@ -221,7 +222,7 @@ def unix_seconds_in(value: Any, _: Any = None) -> _dt.datetime | None:
     elif isinstance(value, _dt.datetime) and value.tzinfo is not None:
         return value.astimezone(_dt.UTC)
     else:
-        number = _integer(value)
+        number = whole_number(value)
         if number is None and type(value) is float and math.isfinite(value):
             seconds = value
         elif number is None:

@@ -8,6 +8,7 @@ answered, a ticket is stored, the credentials work, the authorizers WeChat lists
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import re
 import statistics
@@ -461,7 +462,10 @@ async def _clock(client: ComponentClient) -> Check:
     round_trip = max(0.0, received - sent)
     data: dict[str, Any] = {"round_trip_ms": round(round_trip * 1000, 1)}
     try:
-        server = parsedate_to_datetime(answer.date or "").timestamp()
+        stamp = parsedate_to_datetime(answer.date or "")
+        if stamp.tzinfo is None:  # "-0000" or no zone: HTTP dates are GMT, never local time
+            stamp = stamp.replace(tzinfo=dt.UTC)
+        server = stamp.timestamp()
     except (TypeError, ValueError, OverflowError, OSError):  # absent, garbage, or out of range
         return _check(
             name,

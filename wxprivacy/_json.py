@@ -34,17 +34,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-_MAX_INT_DIGITS: Final = 4300
-"""Python's own limit on converting digits to an int (``sys.get_int_max_str_digits``)."""
+_INT_RANGE: Final = range(-(2**63), 2**64)
+"""The integers orjson reads as ints; it reads any other integer as a float."""
 
 
-def _bounded_int(digits: str) -> int | str:
-    """A JSON integer as an int, or as its digits when it is too long to convert: the field's
-    own rule then reads the text (and refuses it, naming the field) instead of the whole body
-    failing to parse."""
-    if len(digits) - digits.startswith("-") > _MAX_INT_DIGITS:
-        return digits
-    return int(digits)
+def _orjson_int(digits: str) -> int | float:
+    """A JSON integer read as orjson reads it, so a body means the same whichever parser reads
+    it: an int within 64 bits, else a float (``inf`` past a float's range), which every integer
+    field refuses by name unless the float is exact (``whole_number``). Never Python's
+    4,300-digit conversion error."""
+    if len(digits) <= 21:  # 2**64 has 20 digits, and a sign
+        number = int(digits)
+        if number in _INT_RANGE:
+            return number
+    return float(digits)
 
 
 def _parse_problem(msg: str) -> str:
@@ -69,7 +72,7 @@ def _loads_lenient(raw: bytes) -> tuple[Any, str, str, int]:
         return None, raw.decode("utf-8", "replace"), f"is not valid UTF-8 (byte {exc.start})", near
     try:
         return (
-            json.loads(text, strict=False, parse_constant=_reject_constant, parse_int=_bounded_int),
+            json.loads(text, strict=False, parse_constant=_reject_constant, parse_int=_orjson_int),
             text,
             "",
             0,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
@@ -25,7 +24,7 @@ from redis.exceptions import (
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ._checks import shown
+from ._checks import check_seconds, shown
 from ._errors import InvalidArgumentError, TokenStoreError
 from ._redact import redact
 
@@ -208,26 +207,6 @@ def per_node(info: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def glob_escape(value: str) -> str:
     """``value`` with the characters Redis's ``MATCH`` patterns read as wildcards escaped."""
     return "".join("\\" + c if c in "*?[]\\" else c for c in value)
-
-
-def check_seconds(name: str, value: float, *, low: float, high: float | None = None) -> float:
-    """Return ``value`` as float if ``low <= value (<= high)``.
-
-    Raises:
-        InvalidArgumentError: not a number, or out of range.
-    """
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < low
-    ):
-        raise InvalidArgumentError(
-            f"{name} must be a finite number of seconds >= {low:g}, got {shown(value)}"
-        )
-    if high is not None and value > high:
-        raise InvalidArgumentError(f"{name} must be at most {high:g} seconds, got {shown(value)}")
-    return float(value)
 
 
 async def export_hash(redis: Any, key: str) -> dict[str, str]:

@@ -9,9 +9,9 @@ from typing import Any
 import attrs
 import tenacity
 
-from ._checks import check_int, shown
+from ._checks import check_int, check_seconds
 from ._errcodes import RETRY_CLASSES
-from ._errors import InvalidArgumentError, TransportError, WeChatAPIError, retry_class_of
+from ._errors import TransportError, WeChatAPIError, retry_class_of
 
 __all__ = ["RetryPolicy"]
 
@@ -20,16 +20,13 @@ logger = logging.getLogger(__name__)
 
 def _positive(name: str) -> Callable[[Any, Any, float], None]:
     def check(_instance: Any, _attribute: Any, value: float) -> None:
-        if not value > 0:
-            raise InvalidArgumentError(
-                f"RetryPolicy.{name} must be > 0 seconds, got {shown(value)}"
-            )
+        check_seconds(f"RetryPolicy.{name}", value, low=0.0, high=86_400.0, above_low=True)
 
     return check
 
 
 def _check_attempts(_instance: Any, _attribute: Any, value: int) -> None:
-    check_int("RetryPolicy.max_attempts", value, low=1)
+    check_int("RetryPolicy.max_attempts", value, low=1, high=100)
 
 
 @attrs.frozen(kw_only=True)

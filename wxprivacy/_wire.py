@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import _serde
+from ._coerce import whole_number
 from ._errors import ResponseFormatError, TransportError, error_for
 from ._keys import describe
 from ._redact import carries_credentials, redact
@@ -161,18 +162,11 @@ def decode_response(
 
 
 def _as_errcode(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
+    """``errcode`` read by the rule of every integer field (:func:`whole_number`: ASCII digits,
+    an integral float JSON carries exactly); ``null`` is 0."""
     if value is None:
         return 0
-    return None
+    return whole_number(value)
 
 
 def require_str(data: Mapping[str, Any], key: str, *, endpoint: str) -> str:
@@ -192,22 +186,22 @@ def require_str(data: Mapping[str, Any], key: str, *, endpoint: str) -> str:
     )
 
 
+MAX_LIFETIME: Final = 366 * 86_400
+"""The longest lifetime (``expires_in``, seconds) an answer may give; WeChat's are 7,200 or less."""
+
+
 def require_seconds(data: Mapping[str, Any], key: str, *, endpoint: str, default: float) -> float:
-    """Return ``data[key]`` as positive seconds (int or numeric string); ``default`` when absent."""
+    """Return ``data[key]`` as seconds from 1 to :data:`MAX_LIFETIME` (an integer, an integral
+    float or ASCII digits, by the rule of every integer field); ``default`` when absent."""
     value = data.get(key)
     if value is None:
         return default
-    if isinstance(value, bool):
-        value = None
-    elif isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            value = None
-    if isinstance(value, int | float) and value > 0:
-        return float(value)
+    number = whole_number(value)
+    if number is not None and 0 < number <= MAX_LIFETIME:
+        return float(number)
     raise ResponseFormatError(
-        f"{key} in the response from {endpoint} is not a positive number of seconds: "
+        f"{key} in the response from {endpoint} is not a number of seconds from 1 to "
+        f"{MAX_LIFETIME:,}: "
         f"{describe(data.get(key))}",
         endpoint=endpoint,
         field_path=key,

@@ -238,7 +238,7 @@ class RedisTokenStore(AsyncClosing):
             InvalidArgumentError: ``max_connections`` below 1, or a bad argument as for the
                 constructor.
         """
-        check_int("max_connections", max_connections, low=1)
+        check_int("max_connections", max_connections, low=1, high=65_535)
         redis_options.setdefault("socket_timeout", timeout)
         redis_options.setdefault("socket_connect_timeout", timeout)
         redis_options.setdefault("max_connections", max_connections)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,49 @@ def test_add_authorizer_refuses_an_auth_time_json_cannot_carry(auth_time: object
     with pytest.raises(InvalidArgumentError, match="auth_time"):
         emu.add_authorizer("wx1111111111111111", auth_time=auth_time)  # type: ignore[arg-type]
     assert "wx1111111111111111" not in emu.authorizer_appids
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"update_time": 2**64},
+        {"code_exist": 10**4300},
+        {"owner_setting": {"store_region": 2**64}},
+        {"privacy_list": [object()]},
+        {"privacy_list": {"Location"}},
+        {"privacy_list": ["\ud800"]},
+    ],
+    ids=["update_time", "code_exist", "store_region", "object", "set", "surrogate"],
+)
+def test_seeding_refuses_what_json_cannot_carry(setting: dict[str, Any]) -> None:
+    """Re-check of the issue-12 trial: each was accepted and crashed the first request with a
+    bare ``TypeError``; now refused when seeded, naming the argument."""
+    from wxprivacy import InvalidArgumentError
+
+    emu = Emulator(authorizers=1)
+    appid = emu.authorizer_appids[0]
+    with pytest.raises(InvalidArgumentError, match="setting"):
+        emu.add_authorizer("wx1111111111111111", setting=setting)
+    with pytest.raises(InvalidArgumentError, match="live_setting"):
+        emu.add_authorizer("wx1111111111111111", live_setting=setting)
+    with pytest.raises(InvalidArgumentError, match="setting"):
+        emu.set_privacy_setting(appid, setting)
+    assert "wx1111111111111111" not in emu.authorizer_appids
+
+
+@pytest.mark.parametrize(
+    "token", ["", "  ", 123, b"x", "\ud800"], ids=["empty", "blank", "int", "bytes", "surrogate"]
+)
+def test_seeding_refuses_a_refresh_token_wechat_could_not_send(token: object) -> None:
+    from wxprivacy import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="refresh_token"):
+        Emulator().add_authorizer("wx1111111111111111", refresh_token=token)  # type: ignore[arg-type]
+
+
+def test_set_privacy_setting_refuses_a_version_wechat_has_not() -> None:
+    from wxprivacy import InvalidArgumentError
+
+    emu = Emulator(authorizers=1)
+    with pytest.raises(InvalidArgumentError, match="privacy_ver"):
+        emu.set_privacy_setting(emu.authorizer_appids[0], {}, privacy_ver=3)

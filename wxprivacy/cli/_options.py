@@ -14,7 +14,7 @@ import inspect
 import typing
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Final, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import attrs
 import typer
@@ -23,6 +23,7 @@ from .._base import DEFAULT_BASE_URL
 from .._client import ComponentClient
 from .._errors import InvalidArgumentError
 from .._stores import TokenStore
+from ..emulator._seed import MAX_EMULATED
 
 __all__ = [
     "ClientOptions",
@@ -37,9 +38,6 @@ __all__ = [
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-MAX_EMULATED: Final = 200_000
-"""Authorizers an emulator may be seeded with (each costs about 6 KB; 200,000 about 1.2 GB)."""
 
 
 def at_most_emulated(value: int | None) -> int | None:

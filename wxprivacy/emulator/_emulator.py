@@ -16,7 +16,11 @@ from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
-from .._checks import check_int
+import orjson
+
+from .._checks import check_int, check_seconds
+from .._errors import InvalidArgumentError
+from .._wire import MAX_LIFETIME
 from ._authorization import AUTH_CODE_TTL
 from ._control import CONTROL_PREFIX, ControlEndpoints, Traffic, snapshot
 from ._faults import FaultInjector, Faults
@@ -24,7 +28,7 @@ from ._interfaces import interface_entry
 from ._payloads import EmulatorResponse, dumps, json_response
 from ._push import CallbackPush, Pushes
 from ._routes import ROUTES
-from ._seed import seed_specs
+from ._seed import MAX_EMULATED, seed_specs
 from ._state import Authorizer, EmulatorState, PrivacyVersion, new_secret
 
 if TYPE_CHECKING:
@@ -53,6 +57,17 @@ def _not_found() -> EmulatorResponse:
     return EmulatorResponse(404, {"content-type": "text/plain"}, b"404 Not Found")
 
 
+def _wire_value(name: str, value: Any) -> Any:
+    """Return ``value`` if WeChat's JSON can carry it (what the emulator will answer with),
+    else raise :class:`InvalidArgumentError` naming ``name``: checked when seeded, not when a
+    client first asks (where it was a bare ``TypeError`` inside a request)."""
+    try:
+        dumps(value)
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        raise InvalidArgumentError(f"{name} cannot be sent as JSON: {exc}") from None
+    return value
+
+
 class Emulator:
     """A stateful WeChat Open Platform emulator (component token chain + privacy guidelines).
 
@@ -69,6 +84,11 @@ class Emulator:
         clock: the wall clock, Unix seconds (float); inject a fake one in tests.
         callback_token: the message-check Token used to sign callback pushes.
         encoding_aes_key: the 43-character EncodingAESKey used to encrypt callback pushes.
+
+    Raises:
+        InvalidArgumentError: a number out of its range (``authorizers`` 0 to 200,000,
+            ``seed`` 0 to 2**64 - 1, ``token_ttl`` 1 s to a year, ``grace`` up to a year,
+            ``latency`` up to an hour).
 
     Attributes:
         latency: seconds added to every response (may be changed at any time).
@@ -90,6 +110,11 @@ class Emulator:
         callback_token: str = DEFAULT_CALLBACK_TOKEN,
         encoding_aes_key: str = DEFAULT_ENCODING_AES_KEY,
     ) -> None:
+        check_int("authorizers", authorizers, low=0, high=MAX_EMULATED)
+        check_int("seed", seed, low=0, high=2**64 - 1)
+        check_seconds("token_ttl", token_ttl, low=1.0, high=MAX_LIFETIME)
+        check_seconds("grace", grace)
+        check_seconds("latency", latency, high=3_600.0)
         self._state = EmulatorState(
             component_appid,
             component_appsecret,
@@ -246,10 +271,18 @@ class Emulator:
 
         Raises:
             ValueError: ``setting`` has unknown fields.
-            InvalidArgumentError: ``auth_time`` is not such an int.
+            InvalidArgumentError: ``auth_time`` is not such an int, ``setting`` or
+                ``live_setting`` holds what JSON cannot carry, or ``refresh_token`` is blank.
         """
         if auth_time is not None:
             check_int("auth_time", auth_time, low=0, high=2**63 - 1, unit="Unix seconds")
+        _wire_value("setting", setting)
+        _wire_value("live_setting", live_setting)
+        if refresh_token is not None and (
+            not isinstance(refresh_token, str) or not refresh_token.strip()
+        ):
+            raise InvalidArgumentError("refresh_token must be a non-blank string")
+        _wire_value("refresh_token", refresh_token)
         self._add(
             Authorizer(
                 appid=authorizer_appid,
@@ -275,9 +308,17 @@ class Emulator:
         Args:
             setting: getprivacysetting-shaped fields; missing ones get "unconfigured" defaults.
             privacy_ver: 2 development (default) or 1 live.
+
+        Raises:
+            InvalidArgumentError: ``privacy_ver`` is not 1 or 2, or ``setting`` holds what JSON
+                cannot carry (a set, an int past 64 bits, a lone surrogate).
         """
         authorizer = self._state.authorizers[authorizer_appid]
-        version = PrivacyVersion.from_partial(dict(setting), code_exist=True)
+        if privacy_ver not in (1, 2):
+            raise InvalidArgumentError(f"privacy_ver must be 1 or 2, got {privacy_ver!r}")
+        version = PrivacyVersion.from_partial(
+            dict(_wire_value("setting", setting)), code_exist=True
+        )
         if privacy_ver == 1:
             authorizer.live = version
         else:

@@ -26,7 +26,10 @@ from typing import Any, Final
 
 from ._payloads import PRIVACY_DESC_LIST
 
-__all__ = ["PROFILE_SHARES", "SeedSpec", "seed_specs"]
+__all__ = ["MAX_EMULATED", "PROFILE_SHARES", "SeedSpec", "seed_specs"]
+
+MAX_EMULATED: Final = 200_000
+"""Authorizers an emulator may be seeded with (each costs about 6 KB; 200,000 about 1.2 GB)."""
 
 PROFILE_SHARES: Final[tuple[tuple[str, float], ...]] = (
     ("undeclared", 0.15),

@@ -57,9 +57,13 @@ def _hints(obj: Callable[..., Any] | type) -> dict[str, Any]:
         return typing.get_type_hints(obj)
     except NameError:
         pass
-    module = sys.modules[obj.__module__]
+    return _resolved(getattr(obj, "__annotations__", {}), sys.modules[obj.__module__])
+
+
+def _resolved(annotations: dict[str, Any], module: Any) -> dict[str, Any]:
+    """Each annotation evaluated in ``module``, or kept as its string when a name is missing."""
     hints: dict[str, Any] = {}
-    for name, text in getattr(obj, "__annotations__", {}).items():
+    for name, text in annotations.items():
         try:
             hints[name] = eval(text, vars(module)) if isinstance(text, str) else text  # noqa: S307
         except NameError:
@@ -78,12 +82,7 @@ def _module_constants() -> Iterator[tuple[str, str, Any]]:
 
 
 def _hints_of_module(module: Any) -> dict[str, Any]:
-    hints: dict[str, Any] = {}
-    for name, text in getattr(module, "__annotations__", {}).items():
-        try:
-            hints[name] = eval(text, vars(module)) if isinstance(text, str) else text  # noqa: S307
-        except NameError:
-            hints[name] = text
+    hints = _resolved(getattr(module, "__annotations__", {}), module)
     return {name: _final_inner(hint) for name, hint in hints.items()}
 
 

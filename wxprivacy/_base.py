@@ -388,22 +388,16 @@ class BaseClient:
             token_name = token_param or (
                 "access_token" if authorizer_appid else "component_access_token"
             )
-
-            async def call(token: str) -> dict[str, Any]:
-                return await wire.call(
-                    method,
-                    endpoint,
-                    token=(token_name, token),
-                    content=content,
-                    files=files,
-                    idempotent=idempotent,
-                    waited=waited,
-                    authorizer_appid=authorizer_appid,
-                )
-
+            # the wire call's arguments are passed along, not captured: no closure per call
             if authorizer_appid is None:
-                return await self._tokens.with_component_token(call)
-            return await self._tokens.with_authorizer_token(authorizer_appid, call)
+                return await self._tokens.with_component_token(
+                    wire.call_with, token_name, method, endpoint, content, files, idempotent,
+                    waited, None,
+                )  # fmt: skip
+            return await self._tokens.with_authorizer_token(
+                authorizer_appid, wire.call_with, token_name, method, endpoint, content, files,
+                idempotent, waited, authorizer_appid,
+            )  # fmt: skip
         except (RuntimeError, TransportError) as exc:
             self._closed_instead(exc)
             raise

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Final, Literal, get_args
 
 import httpx
@@ -158,7 +158,7 @@ class WireClient:
         self._stopping: set[asyncio.Task[Answer]] = set()
         self._isolated: dict[asyncio.Task[Answer], Progress] = {}  # exchanges in tasks of their own
 
-    async def call(
+    def call(
         self,
         method: str,
         endpoint: str,
@@ -169,7 +169,7 @@ class WireClient:
         idempotent: bool = True,
         waited: float = 0.0,
         authorizer_appid: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
         """Send one request (retrying transient failures) and return the JSON object.
 
         Args:
@@ -190,8 +190,32 @@ class WireClient:
             ResponseFormatError: the answer is not a well-formed WeChat response.
             WeChatAPIError: WeChat answered with a non-zero errcode.
         """
+        name, value = (None, "") if token is None else token
+        return self.call_with(
+            value, name, method, endpoint, content, files, idempotent, waited, authorizer_appid
+        )
+
+    async def call_with(
+        self,
+        token: str,
+        token_name: str | None,
+        method: str,
+        endpoint: str,
+        content: bytes | None,
+        files: Mapping[str, Any] | None,
+        idempotent: bool,
+        waited: float,
+        authorizer_appid: str | None,
+    ) -> dict[str, Any]:
+        """:meth:`call`, the token's value first and every argument positional: what the
+        token manager calls with the token it holds (no closure per call). ``token_name``
+        ``None`` sends no token."""
         request = build_request(
-            method, self.base_url + endpoint, token=token, content=content, files=files
+            method,
+            self.base_url + endpoint,
+            token=None if token_name is None else (token_name, token),
+            content=content,
+            files=files,
         )
         deadline = CallDeadline(self.call_timeout, self.timer)
         if waited:
@@ -226,7 +250,7 @@ class WireClient:
         authorizer_appid: str | None = None,
     ) -> dict[str, Any]:
         limiter = self.limiter
-        if limiter is not None:
+        if limiter is not None and not limiter.idle(endpoint):
             started = self.timer()
             await limiter.acquire(endpoint, authorizer_appid)
             deadline.at += self.timer() - started  # the client's own pacing does not count
@@ -263,9 +287,22 @@ class WireClient:
         return answer, sent_at, self._clock()
 
     async def _answer(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
-        """One exchange, its failures mapped to the SDK's errors (not decoded)."""
+        """One exchange within the attempt's and the call's deadline, its failures mapped to the
+        SDK's errors (not decoded).
+
+        A backend that is safe to cancel at any point goes straight to
+        :meth:`_exchange_direct`. Over httpcore the exchange runs in a task of its own, so that a
+        deadline can stop it without cancelling httpcore where that would strand a connection
+        (:meth:`_stop`).
+        """
+        left = self._take_free_slot(endpoint, deadline)
+        if left is None:
+            left = await self._wait_for_slot(endpoint, deadline)
         try:
-            answer = await self._exchange(request, endpoint, deadline)
+            if self.backend.isolate:
+                answer = await self._exchange_isolated(request, endpoint, deadline, left)
+            else:
+                answer = await self._exchange_direct(request, endpoint, deadline, left)
         except ExchangeError as exc:
             if carries_credentials(endpoint) and exc.maybe_sent:
                 # an HTTP library may quote what it received: from here that holds credentials
@@ -291,27 +328,12 @@ class WireClient:
         deadline.maybe_sent = True
         return answer
 
-    async def _exchange(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
-        """Run one exchange within the attempt's and the call's deadline.
-
-        A backend that is safe to cancel at any point goes straight to
-        :meth:`_exchange_direct`. Over httpcore the exchange runs in a task of its own, so that a
-        deadline can stop it without cancelling httpcore where that would strand a connection
-        (:meth:`_stop`).
-        """
-        left = self._take_free_slot(endpoint, deadline)
-        if left is None:
-            left = await self._wait_for_slot(endpoint, deadline)
-        if not self.backend.isolate:
-            return await self._exchange_direct(request, endpoint, deadline, left)
-        return await self._exchange_isolated(request, endpoint, deadline, left)
-
     async def _exchange_isolated(
         self, request: Request, endpoint: str, deadline: CallDeadline, left: float
     ) -> Answer:
-        """:meth:`_exchange` over httpcore: the exchange in its own task, stopped with care.
+        """:meth:`_answer`'s exchange over httpcore: in its own task, stopped with care.
 
-        The slot taken by :meth:`_exchange` is released when the task ends.
+        The slot taken by :meth:`_answer` is released when the task ends.
         """
         gate = self._gate
         progress = Progress()
@@ -368,9 +390,10 @@ class WireClient:
     async def _exchange_direct(
         self, request: Request, endpoint: str, deadline: CallDeadline, left: float
     ) -> Answer:
-        """:meth:`_exchange` for a backend that is safe to cancel at any point (the hot path).
+        """:meth:`_answer`'s exchange for a backend that is safe to cancel at any point (the hot
+        path).
 
-        The slot taken by :meth:`_exchange` is released here.
+        The slot taken by :meth:`_answer` is released here.
         """
         attempt = self.attempt_timeout
         by_call = attempt is None or left <= attempt

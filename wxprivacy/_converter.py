@@ -179,8 +179,17 @@ class _HookFactory:
         overrides = {name: override(struct_hook=hook) for name, hook in hooks.items()}
         if extras is not None:
             overrides[extras] = override(rename=EXTRAS_KEY, struct_hook=_keep)
-        gen = (_direct_structure_fn(cls, fields, hooks, extras) if self._fast else None) or (
-            make_dict_structure_fn(
+        drop = cls.envelope if issubclass(cls, ResponseBody) else frozenset()
+        aliases = {alias: f.name for f in fields for alias in rule_of(f).aliases}
+        folder = KeyFolder(hooks, aliases=aliases, drop=drop)
+        fast_keys = frozenset(hooks) | drop if self._fast else frozenset()
+        direct = None
+        if self._fast:
+            direct = _direct_structure_fns(cls, fields, hooks, extras, fast_keys)
+        gen = (
+            direct[0]
+            if direct is not None
+            else make_dict_structure_fn(
                 cls,
                 self._conv,
                 _cattrs_forbid_extra_keys=False,
@@ -188,10 +197,6 @@ class _HookFactory:
                 **cast("dict[str, Any]", overrides),
             )
         )
-        drop = cls.envelope if issubclass(cls, ResponseBody) else frozenset()
-        aliases = {alias: f.name for f in fields for alias in rule_of(f).aliases}
-        folder = KeyFolder(hooks, aliases=aliases, drop=drop)
-        fast_keys = frozenset(hooks) | drop if self._fast else frozenset()
         required = frozenset(f.name for f in fields if f.default is attrs.NOTHING)
         bare_list = next((f.name for f in fields if rule_of(f).bare_list), None)
 
@@ -228,13 +233,19 @@ class _HookFactory:
                 raise WireError("required key is missing", [exc.args[0]]) from None
 
         structure_model.__name__ = f"structure_{cls.__name__}"
+        entry: Callable[[Any, Any], T] = structure_model
+        if direct is not None:
+            # the usual case in one call: a dict with canonical keys, built at once; anything
+            # else (or any failure) goes to structure_model, which starts over
+            entry = direct[1]
+            entry.__globals__["__slow"] = structure_model
         if (
             self._fast
             and all(hook is str_in for hook in hooks.values())
             and attrs.inspect(cls).is_frozen
         ):
-            self._batches[cls] = _list_memo(cls, structure_model)
-        return structure_model
+            self._batches[cls] = _list_memo(cls, entry)
+        return entry
 
     # ------------------------------------------------------------------------- unstructure
 
@@ -306,12 +317,13 @@ def _list_memo(cls: type[T], item_hook: Hook) -> Batch:
     return batch
 
 
-def _direct_structure_fn(
+def _direct_structure_fns(
     cls: type[T],
     fields: tuple[attrs.Attribute[Any], ...],
     hooks: Mapping[str, Hook],
     extras: str | None,
-) -> Callable[[Mapping[str, Any]], T] | None:
+    fast_keys: frozenset[str],
+) -> tuple[Callable[[Mapping[str, Any]], T], Callable[[Any, Any], T]] | None:
     """Build what cattrs' generated function does for ``cls`` — each present key through its
     hook, then the constructor — without the constructor's keyword dict: a bare instance whose
     fields are set one by one as attrs' ``__init__`` sets them (defaults, ``attrs.Factory``
@@ -321,8 +333,11 @@ def _direct_structure_fn(
     fields, a converter or factory that takes ``self``, its own ``__setattr__``): cattrs'
     function is used then.
 
-    Like cattrs' function, it raises ``KeyError`` for a missing required key and lets a hook's
-    :class:`WireError` through (``structure_model`` handles both).
+    Returns ``(build, hook)``. ``build(data)``, like cattrs' function, raises ``KeyError`` for
+    a missing required key and lets a hook's :class:`WireError` through (``structure_model``
+    handles both). ``hook(obj, type)`` is the model's structure hook: the same code inlined for
+    a dict whose keys are all in ``fast_keys``, and for anything else, or on any failure, the
+    global ``__slow`` (the caller sets it to ``structure_model``, which starts over).
     """
     props = attrs.inspect(cls)
     if (
@@ -376,9 +391,19 @@ def _direct_structure_fn(
                 f"        __s{index}(inst, {fallback})",
             ]
     lines.append("    return inst")
-    exec(compile("\n".join(lines), f"<wxprivacy structure {cls.__qualname__}>", "exec"), names)  # noqa: S102 - generated from the model's own declaration
-    build: Callable[[Mapping[str, Any]], T] = names["build"]
-    return build
+    names["__fast"], names["__WireError"] = fast_keys, WireError
+    lines += [
+        "def hook(o, _=None):",
+        "    if type(o) is dict and o.keys() <= __fast:",
+        "        try:",
+        *("        " + line for line in lines[1:]),
+        "        except (__WireError, KeyError):",
+        "            pass",
+        "    return __slow(o, _)",
+    ]
+    source = "\n".join(lines)
+    exec(compile(source, f"<wxprivacy structure {cls.__qualname__}>", "exec"), names)  # noqa: S102 - generated from the model's own declaration
+    return names["build"], names["hook"]
 
 
 def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:

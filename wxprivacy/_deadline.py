@@ -19,7 +19,6 @@ cancelled only where httpcore cleans up after it; elsewhere it is told to stop a
 
 from __future__ import annotations
 
-import contextvars
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -111,11 +110,6 @@ _CONNECTING: Final = frozenset(
         "connection.start_tls.started",
     }
 )
-
-CURRENT: Final[contextvars.ContextVar[Progress | None]] = contextvars.ContextVar(
-    "wxprivacy_progress", default=None
-)
-"""The progress of the exchange running in this task (read by the aiohttp backend's connector)."""
 
 
 class Progress:

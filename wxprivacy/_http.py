@@ -28,6 +28,7 @@ from ._aiohttp_backend import AiohttpBackend
 from ._deadline import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_TIMEOUT,
+    AttemptDeadlines,
     CallDeadline,
     Progress,
     Stopped,
@@ -157,6 +158,7 @@ class WireClient:
         self.timer = timer
         self._stopping: set[asyncio.Task[Answer]] = set()
         self._isolated: dict[asyncio.Task[Answer], Progress] = {}  # exchanges in tasks of their own
+        self._attempts = AttemptDeadlines()
 
     def call(
         self,
@@ -398,6 +400,15 @@ class WireClient:
         attempt = self.attempt_timeout
         by_call = attempt is None or left <= attempt
         progress = Progress()
+        if not by_call:
+            # the usual case: the attempt's deadline, kept with every other attempt's by one
+            # timer (what asyncio.timeout does, without a timer per exchange)
+            assert attempt is not None
+            loop = asyncio.get_running_loop()
+            task = asyncio.current_task(loop)
+            assert task is not None
+            if self._attempts.watch(progress, task, loop.time() + attempt, loop):
+                return await self._watched(request, endpoint, deadline, progress, task)
         scope = asyncio.timeout(left if by_call else attempt)
         try:
             async with scope:
@@ -407,10 +418,41 @@ class WireClient:
                 raise  # the exchange's own error, not the deadline
             raise self._expired(endpoint, deadline, progress, by_call) from None
         finally:
-            if self._gate is not None:
-                self._gate.release()
-            if progress.httpcore:  # a caller's transport turned out to be httpcore
-                self.backend.isolate = self.backend.reports = True
+            self._after_exchange(progress)
+
+    async def _watched(
+        self,
+        request: Request,
+        endpoint: str,
+        deadline: CallDeadline,
+        progress: Progress,
+        task: asyncio.Task[Any],
+    ) -> Answer:
+        """:meth:`_exchange_direct` under :class:`AttemptDeadlines`, which cancels ``task`` when
+        the attempt's deadline passes; that cancellation (and only that one) becomes the
+        attempt's timeout error, as ``asyncio.timeout`` decides it."""
+        cancelling = task.cancelling()
+        try:
+            return await self.backend.send(request, progress)
+        except asyncio.CancelledError:
+            if progress.expired:
+                progress.expired = False
+                if task.uncancel() <= cancelling:
+                    raise self._expired(endpoint, deadline, progress, False) from None
+            raise
+        finally:
+            if progress.expired:  # expired as the exchange ended otherwise: take the cancel back
+                task.uncancel()
+            self._attempts.release(progress)
+            self._after_exchange(progress)
+
+    def _after_exchange(self, progress: Progress) -> None:
+        """Release the connection slot taken by :meth:`_answer`; switch to the isolated path
+        when a caller's transport turned out to be httpcore."""
+        if self._gate is not None:
+            self._gate.release()
+        if progress.httpcore:
+            self.backend.isolate = self.backend.reports = True
 
     def _take_free_slot(self, endpoint: str, deadline: CallDeadline) -> float | None:
         """Take a free connection slot without waiting; return the seconds left, or ``None``

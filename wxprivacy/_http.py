@@ -256,7 +256,18 @@ class WireClient:
             started = self.timer()
             await limiter.acquire(endpoint, authorizer_appid)
             deadline.at += self.timer() - started  # the client's own pacing does not count
-        answer = await self._answer(request, endpoint, deadline)
+        # what _answer does, inlined: one coroutine less per call
+        left = self._take_free_slot(endpoint, deadline)
+        if left is None:
+            left = await self._wait_for_slot(endpoint, deadline)
+        try:
+            if self.backend.isolate:
+                answer = await self._exchange_isolated(request, endpoint, deadline, left)
+            else:
+                answer = await self._exchange_direct(request, endpoint, deadline, left)
+        except ExchangeError as exc:
+            raise self._failed(exc, endpoint, deadline) from None
+        deadline.maybe_sent = True
         try:
             return decode_response(answer.status, answer.body, endpoint=endpoint, now=self._clock())
         except MinuteQuotaExceededError as exc:
@@ -290,7 +301,7 @@ class WireClient:
 
     async def _answer(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
         """One exchange within the attempt's and the call's deadline, its failures mapped to the
-        SDK's errors (not decoded).
+        SDK's errors (not decoded): :meth:`probe`'s; :meth:`_once` does the same inline.
 
         A backend that is safe to cancel at any point goes straight to
         :meth:`_exchange_direct`. Over httpcore the exchange runs in a task of its own, so that a
@@ -306,36 +317,36 @@ class WireClient:
             else:
                 answer = await self._exchange_direct(request, endpoint, deadline, left)
         except ExchangeError as exc:
-            if carries_credentials(endpoint) and exc.maybe_sent:
-                # an HTTP library may quote what it received: from here that holds credentials
-                exc.detail = (
-                    f"{exc.kind} (not shown: answers from this endpoint may carry credentials)"
-                )
-            if exc.unreadable:
-                deadline.maybe_sent = True
-                raise ResponseFormatError(
-                    f"could not read the response from {endpoint}: {exc.detail}",
-                    endpoint=endpoint,
-                ) from None
-            if not exc.maybe_sent:
-                raise TransportError(
-                    f"could not connect for {endpoint}: {exc.detail}",
-                    endpoint=endpoint,
-                    maybe_sent=False,
-                ) from None
-            deadline.maybe_sent = True
-            raise TransportError(
-                f"request to {endpoint} failed: {exc.detail}", endpoint=endpoint
-            ) from None
+            raise self._failed(exc, endpoint, deadline) from None
         deadline.maybe_sent = True
         return answer
+
+    @staticmethod
+    def _failed(exc: ExchangeError, endpoint: str, deadline: CallDeadline) -> WxPrivacyError:
+        """The SDK's error for an exchange that failed (raise it ``from None``)."""
+        if carries_credentials(endpoint) and exc.maybe_sent:
+            # an HTTP library may quote what it received: from here that holds credentials
+            exc.detail = f"{exc.kind} (not shown: answers from this endpoint may carry credentials)"
+        if exc.unreadable:
+            deadline.maybe_sent = True
+            return ResponseFormatError(
+                f"could not read the response from {endpoint}: {exc.detail}", endpoint=endpoint
+            )
+        if not exc.maybe_sent:
+            return TransportError(
+                f"could not connect for {endpoint}: {exc.detail}",
+                endpoint=endpoint,
+                maybe_sent=False,
+            )
+        deadline.maybe_sent = True
+        return TransportError(f"request to {endpoint} failed: {exc.detail}", endpoint=endpoint)
 
     async def _exchange_isolated(
         self, request: Request, endpoint: str, deadline: CallDeadline, left: float
     ) -> Answer:
-        """:meth:`_answer`'s exchange over httpcore: in its own task, stopped with care.
+        """The exchange of :meth:`_once` over httpcore: in its own task, stopped with care.
 
-        The slot taken by :meth:`_answer` is released when the task ends.
+        The slot taken by :meth:`_once` is released when the task ends.
         """
         gate = self._gate
         progress = Progress()
@@ -392,23 +403,50 @@ class WireClient:
     async def _exchange_direct(
         self, request: Request, endpoint: str, deadline: CallDeadline, left: float
     ) -> Answer:
-        """:meth:`_answer`'s exchange for a backend that is safe to cancel at any point (the hot
-        path).
+        """The exchange of :meth:`_once` for a backend that is safe to cancel at any point (the
+        hot path).
 
-        The slot taken by :meth:`_answer` is released here.
+        The attempt's deadline is kept with every other attempt's by one timer
+        (:class:`AttemptDeadlines`, which cancels the task when it passes); that cancellation,
+        and only that one, becomes the attempt's timeout error, as ``asyncio.timeout`` decides
+        it. A call's own deadline closer than the attempt's is kept by ``asyncio.timeout``
+        (:meth:`_exchange_scoped`). The slot taken by :meth:`_once` is released here.
         """
         attempt = self.attempt_timeout
-        by_call = attempt is None or left <= attempt
         progress = Progress()
-        if not by_call:
-            # the usual case: the attempt's deadline, kept with every other attempt's by one
-            # timer (what asyncio.timeout does, without a timer per exchange)
-            assert attempt is not None
+        if attempt is not None and left > attempt:
             loop = asyncio.get_running_loop()
             task = asyncio.current_task(loop)
             assert task is not None
             if self._attempts.watch(progress, task, loop.time() + attempt, loop):
-                return await self._watched(request, endpoint, deadline, progress, task)
+                cancelling = task.cancelling()
+                try:
+                    return await self.backend.send(request, progress)
+                except asyncio.CancelledError:
+                    if progress.expired:
+                        progress.expired = False
+                        if task.uncancel() <= cancelling:
+                            raise self._expired(endpoint, deadline, progress, False) from None
+                    raise
+                finally:
+                    if progress.expired:  # expired as it ended otherwise: take the cancel back
+                        task.uncancel()
+                    self._attempts.release(progress)
+                    self._after_exchange(progress)
+        return await self._exchange_scoped(request, endpoint, deadline, left, progress)
+
+    async def _exchange_scoped(
+        self,
+        request: Request,
+        endpoint: str,
+        deadline: CallDeadline,
+        left: float,
+        progress: Progress,
+    ) -> Answer:
+        """:meth:`_exchange_direct` within ``asyncio.timeout``: for the call's deadline, or an
+        attempt deadline earlier than one :class:`AttemptDeadlines` keeps already."""
+        attempt = self.attempt_timeout
+        by_call = attempt is None or left <= attempt
         scope = asyncio.timeout(left if by_call else attempt)
         try:
             async with scope:
@@ -420,34 +458,8 @@ class WireClient:
         finally:
             self._after_exchange(progress)
 
-    async def _watched(
-        self,
-        request: Request,
-        endpoint: str,
-        deadline: CallDeadline,
-        progress: Progress,
-        task: asyncio.Task[Any],
-    ) -> Answer:
-        """:meth:`_exchange_direct` under :class:`AttemptDeadlines`, which cancels ``task`` when
-        the attempt's deadline passes; that cancellation (and only that one) becomes the
-        attempt's timeout error, as ``asyncio.timeout`` decides it."""
-        cancelling = task.cancelling()
-        try:
-            return await self.backend.send(request, progress)
-        except asyncio.CancelledError:
-            if progress.expired:
-                progress.expired = False
-                if task.uncancel() <= cancelling:
-                    raise self._expired(endpoint, deadline, progress, False) from None
-            raise
-        finally:
-            if progress.expired:  # expired as the exchange ended otherwise: take the cancel back
-                task.uncancel()
-            self._attempts.release(progress)
-            self._after_exchange(progress)
-
     def _after_exchange(self, progress: Progress) -> None:
-        """Release the connection slot taken by :meth:`_answer`; switch to the isolated path
+        """Release the connection slot taken by :meth:`_once`; switch to the isolated path
         when a caller's transport turned out to be httpcore."""
         if self._gate is not None:
             self._gate.release()

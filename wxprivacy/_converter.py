@@ -185,7 +185,13 @@ class _HookFactory:
         fast_keys = frozenset(hooks) | drop if self._fast else frozenset()
         direct = None
         if self._fast:
-            direct = _direct_structure_fns(cls, fields, hooks, extras, fast_keys)
+            listed = [f for f in fields if f.name != extras]
+            share = (
+                attrs.inspect(cls).is_frozen
+                and bool(listed)
+                and all(_tuple_item(f.type) in self._batches for f in listed)
+            )
+            direct = _direct_structure_fns(cls, fields, hooks, extras, fast_keys, share=share)
         gen = (
             direct[0]
             if direct is not None
@@ -323,6 +329,8 @@ def _direct_structure_fns(
     hooks: Mapping[str, Hook],
     extras: str | None,
     fast_keys: frozenset[str],
+    *,
+    share: bool = False,
 ) -> tuple[Callable[[Mapping[str, Any]], T], Callable[[Any, Any], T]] | None:
     """Build what cattrs' generated function does for ``cls`` — each present key through its
     hook, then the constructor — without the constructor's keyword dict: a bare instance whose
@@ -338,6 +346,11 @@ def _direct_structure_fns(
     handles both). ``hook(obj, type)`` is the model's structure hook: the same code inlined for
     a dict whose keys are all in ``fast_keys``, and for anything else, or on any failure, the
     global ``__slow`` (the caller sets it to ``structure_model``, which starts over).
+
+    With ``share`` (a frozen model whose fields are all remembered lists, and ``extras``: the
+    ``privacy_desc`` that holds WeChat's catalogue), an instance whose every field value is the
+    very object the last one built holds gives that last instance back: equal and frozen, so
+    shared safely, and one object less for every answer to keep.
     """
     props = attrs.inspect(cls)
     if (
@@ -348,8 +361,8 @@ def _direct_structure_fns(
         or not (props.is_frozen or cls.__setattr__ is object.__setattr__)
     ):
         return None
-    names: dict[str, Any] = {"__new": object.__new__, "__cl": cls}
-    lines = ["def build(o):", "    inst = __new(__cl)"]
+    names: dict[str, Any] = {"__new": object.__new__, "__cl": cls, "__last": [None]}
+    lines = ["def build(o):"]
     for index, field in enumerate(fields):
         if field.validator is not None or not field.init:
             return None
@@ -381,15 +394,23 @@ def _direct_structure_fns(
             value = f"__c{index}({value})"
             fallback = None if fallback is None else f"__c{index}({fallback})"
         if fallback is None:  # required: a missing key raises KeyError, as cattrs' function
-            lines += [f"    v = o[{key!r}]", f"    __s{index}(inst, {value})"]
+            lines += [f"    v = o[{key!r}]", f"    x{index} = {value}"]
         else:
             lines += [
                 f"    if {key!r} in o:",
                 f"        v = o[{key!r}]",
-                f"        __s{index}(inst, {value})",
+                f"        x{index} = {value}",
                 "    else:",
-                f"        __s{index}(inst, {fallback})",
+                f"        x{index} = {fallback}",
             ]
+    if share:
+        same = " and ".join(f"x{i} is last.{f.name}" for i, f in enumerate(fields))
+        lines += ["    last = __last[0]", f"    if last is not None and {same}:"]
+        lines.append("        return last")
+    lines.append("    inst = __new(__cl)")
+    lines += [f"    __s{index}(inst, x{index})" for index in range(len(fields))]
+    if share:
+        lines.append("    __last[0] = inst")
     lines.append("    return inst")
     names["__fast"], names["__WireError"] = fast_keys, WireError
     lines += [

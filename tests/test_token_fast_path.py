@@ -105,13 +105,13 @@ def test_the_fast_path_is_taken_only_for_a_plain_memory_store() -> None:
 def test_a_warm_token_is_peeked_not_awaited() -> None:
     store = MemoryTokenStore()
     seen: list[str] = []
-    peek = store.peek_authorizer_token
+    peek = store._peek_authorizer_token
 
     def counting(component_appid: str, authorizer_appid: str) -> AccessToken | None:
         seen.append(authorizer_appid)
         return peek(component_appid, authorizer_appid)
 
-    store.peek_authorizer_token = counting  # type: ignore[method-assign]
+    store._peek_authorizer_token = counting  # type: ignore[method-assign]
     outcome = asyncio.run(scenario(store, "fresh", [], 3))
     assert outcome[-1] == {GP: 3}  # no token request: the seeded token served every call
     assert seen == [APPID] * 3

@@ -89,7 +89,7 @@ class _ComponentKind:
         return await self._m.store.get_component_token(self._m.component_appid)
 
     def peek(self, store: MemoryTokenStore) -> AccessToken | None:
-        return store.peek_component_token(self._m.component_appid)
+        return store._peek_component_token(self._m.component_appid)
 
     async def invalidate(self, value: str) -> None:
         await self._m.store.invalidate_component_token(self._m.component_appid, value)
@@ -140,7 +140,7 @@ class _AuthorizerKind:
         return await self._m.store.get_authorizer_token(self._m.component_appid, self._appid)
 
     def peek(self, store: MemoryTokenStore) -> AccessToken | None:
-        return store.peek_authorizer_token(self._m.component_appid, self._appid)
+        return store._peek_authorizer_token(self._m.component_appid, self._appid)
 
     async def invalidate(self, value: str) -> None:
         await self._m.store.invalidate_authorizer_token(self._m.component_appid, self._appid, value)

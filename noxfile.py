@@ -79,7 +79,8 @@ def chaos(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Print the benchmark tables: throughput (0 and 50 ms), parse, memory, profile, server.
+    """Print the benchmark tables: throughput (0 and 50 ms), parse, memory, profile, layers,
+    server.
 
     Scripts, not timed tests: each prints ratios measured side by side in one run. Pass script
     options after ``--`` only when running one script, e.g. ``nox -s bench -- throughput --n 2000``.
@@ -91,6 +92,7 @@ def bench(session: nox.Session) -> None:
         "memory": "benchmarks/bench_memory.py",
         "profile": "benchmarks/bench_profile.py",
         "allocations": "benchmarks/bench_allocations.py",
+        "layers": "benchmarks/bench_layers.py",
         "burst": "benchmarks/bench_burst.py",
         "gc_floor": "benchmarks/bench_gc_floor.py",
         "server": "benchmarks/bench_server.py",

@@ -381,6 +381,53 @@ def test_a_new_model_needs_nothing_but_its_declaration() -> None:
     assert unstructure(answer) == {"done": 1, "nick": "x", "more": 1}
 
 
+@attrs.frozen(kw_only=True)
+class Converted:
+    """A converter on a field with a value and a default, and one with a factory default."""
+
+    privacy_key: str = attrs.field(default="x", converter=str.upper)
+    privacy_desc: str = attrs.field(factory=lambda: "d", converter=str.upper)
+    extras: Mapping[str, Any] = _extras()
+
+
+@attrs.frozen(kw_only=True)
+class Validated:
+    privacy_key: str = attrs.field(default="", validator=attrs.validators.max_len(3))
+    extras: Mapping[str, Any] = _extras()
+
+
+@attrs.define(kw_only=True)
+class PostInit:
+    privacy_key: str = ""
+    seen: list[str] = attrs.field(factory=list, metadata=wire(structure=lambda v, _: v))
+    extras: Mapping[str, Any] = _extras()
+
+    def __attrs_post_init__(self) -> None:
+        self.seen.append(self.privacy_key)
+
+
+def test_the_generated_constructor_does_what_the_attrs_constructor_does() -> None:
+    # converters run on values and on defaults (plain and factory), as in __init__
+    assert structure({"privacy_key": "ab", "privacy_desc": "cd"}, Converted) == Converted(
+        privacy_key="ab", privacy_desc="cd"
+    )
+    built = structure({}, Converted)
+    assert (built.privacy_key, built.privacy_desc) == ("X", "D")
+    assert built == Converted()
+    # a validator or __attrs_post_init__: the constructor itself runs (cattrs' function)
+    assert structure({"privacy_key": "abc"}, Validated) == Validated(privacy_key="abc")
+    with pytest.raises(ValueError, match="Length of"):
+        structure({"privacy_key": "abcd"}, Validated)
+    assert structure({"privacy_key": "k"}, PostInit).seen == ["k"]
+    # a required key that is missing, and a wrong type, are named as before
+    with pytest.raises(ResponseFormatError) as info:
+        structure({"privacy_desc": "x"}, FactoryDescItem)
+    assert info.value.field_path == "privacy_key"
+    with pytest.raises(ResponseFormatError) as info:
+        structure({"privacy_key": ["x"]}, PlainItem)
+    assert info.value.field_path == "privacy_key"
+
+
 def test_a_field_without_a_rule_for_its_type_is_refused_when_first_used() -> None:
     @attrs.frozen
     class Odd:

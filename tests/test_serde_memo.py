@@ -43,3 +43,45 @@ def test_mixed_case_catalogue_equals_the_canonical_one() -> None:
     for _ in range(2):  # built, then remembered
         mixed = structure(loads(fixture_bytes("getprivacysetting_mixed_case.json")), PrivacySetting)
         assert descs(mixed) == descs(canonical)
+
+
+def test_a_list_is_remembered_the_second_time_in_a_row_it_is_seen() -> None:
+    body = fixture_bytes("getprivacysetting_full.json")
+    other = json.loads(body)
+    other["privacy_desc"]["privacy_desc_list"][0]["privacy_key"] = "Other"
+    structure(other, PrivacySetting)  # whatever was remembered before: not this catalogue
+    first = structure(loads(body), PrivacySetting)
+    second = structure(loads(body), PrivacySetting)
+    third = structure(loads(body), PrivacySetting)
+    assert first.privacy_desc is not None and second.privacy_desc is not None
+    assert third.privacy_desc is not None
+    assert first.privacy_desc.privacy_desc_list == second.privacy_desc.privacy_desc_list
+    assert first.privacy_desc.privacy_desc_list is not second.privacy_desc.privacy_desc_list
+    # remembered at the second sighting: the third answer shares its (frozen) instances, and
+    # the privacy_desc holding them (nothing else in it)
+    assert third.privacy_desc.privacy_desc_list is second.privacy_desc.privacy_desc_list
+    assert third.privacy_desc is second.privacy_desc
+
+
+def test_a_privacy_desc_with_more_than_the_catalogue_is_its_own() -> None:
+    body = fixture_bytes("getprivacysetting_full.json")
+    for _ in range(3):
+        plain = structure(loads(body), PrivacySetting)
+    data = json.loads(body)
+    data["privacy_desc"]["note"] = "an unknown key"
+    extra = structure(data, PrivacySetting)
+    assert extra.privacy_desc is not None and plain.privacy_desc is not None
+    assert extra.privacy_desc is not plain.privacy_desc
+    assert extra.privacy_desc.extras == {"note": "an unknown key"}
+    assert extra.privacy_desc.privacy_desc_list is plain.privacy_desc.privacy_desc_list
+    assert structure(loads(body), PrivacySetting).privacy_desc == plain.privacy_desc
+
+
+def test_lists_that_differ_each_time_build_right_and_are_never_shared() -> None:
+    body = fixture_bytes("getprivacysetting_full.json")
+    results = []
+    for index in range(6):
+        data = json.loads(body)
+        data["privacy_desc"]["privacy_desc_list"][0]["privacy_desc"] = f"text {index % 2}"
+        results.append(descs(structure(data, PrivacySetting))[0][1])
+    assert results == ["text 0", "text 1"] * 3

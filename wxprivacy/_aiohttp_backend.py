@@ -10,13 +10,14 @@ the running event loop, and closed by :meth:`AiohttpBackend.aclose`.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ssl
 from typing import Any, Final
 
 import httpx
 
-from ._deadline import CURRENT, Progress
+from ._deadline import Progress
 from ._exchange import (
     MAX_ANSWER_BYTES,
     Answer,
@@ -34,15 +35,23 @@ __all__ = ["AiohttpBackend"]
 _NO_REDIRECTS: Final = False
 
 
-def _reporting_connector(ssl_context: ssl.SSLContext, limit: int) -> Any:
+def _reporting_connector(
+    ssl_context: ssl.SSLContext, limit: int, exchanges: dict[Any, Progress]
+) -> Any:
     """A ``TCPConnector`` that reports to the running exchange's :class:`Progress` (see
-    ``_deadline.py``) once it holds a connection: from then on the request may leave."""
+    ``_deadline.py``) once it holds a connection: from then on the request may leave.
+
+    ``exchanges`` maps the task running each exchange to its progress (aiohttp connects in the
+    task that sends): a dict entry per exchange, where a context variable would cost a new
+    context mapping and a token, objects the garbage collector then walks."""
     import aiohttp
+
+    current_task = asyncio.current_task
 
     class ReportingConnector(aiohttp.TCPConnector):
         async def connect(self, *args: Any, **kwargs: Any) -> Any:
             connection = await super().connect(*args, **kwargs)
-            progress = CURRENT.get()
+            progress = exchanges.get(current_task())
             if progress is not None:
                 progress.held = progress.sent = True
                 on_held, progress.on_held = progress.on_held, None
@@ -83,6 +92,7 @@ class AiohttpBackend:
 
     __slots__ = (
         "_closed",
+        "_exchanges",
         "_limit",
         "_session",
         "_ssl",
@@ -100,6 +110,7 @@ class AiohttpBackend:
         self._ssl: ssl.SSLContext | None = None
         self._timeout = timeout
         self._closed = False
+        self._exchanges: dict[Any, Progress] = {}  # running task -> its exchange's progress
         self.isolate = False
         self.reports = True
         self.owned = True
@@ -116,7 +127,7 @@ class AiohttpBackend:
             self._ssl = _ssl_context()
         parts = self._timeout if isinstance(self._timeout, httpx.Timeout) else None
         self._session = aiohttp.ClientSession(
-            connector=_reporting_connector(self._ssl, self._limit),
+            connector=_reporting_connector(self._ssl, self._limit, self._exchanges),
             timeout=aiohttp.ClientTimeout(
                 total=None,
                 sock_connect=parts.connect if parts else None,
@@ -148,7 +159,8 @@ class AiohttpBackend:
             session = self._open()
         import aiohttp
 
-        current = CURRENT.set(progress)
+        exchanges, task = self._exchanges, asyncio.current_task()
+        exchanges[task] = progress
         try:
             async with session.request(
                 request.method,
@@ -173,4 +185,4 @@ class AiohttpBackend:
             sent = progress.sent or unreadable
             raise ExchangeError(detail, maybe_sent=sent, unreadable=unreadable) from None
         finally:
-            CURRENT.reset(current)
+            del exchanges[task]

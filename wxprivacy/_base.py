@@ -374,86 +374,22 @@ class BaseClient(AsyncClosing):
                 raise late_error(endpoint, what, maybe_sent=False) from None
             waited = wire.timer() - started
         try:
-            return await self._send(
-                authorizer_appid, method, endpoint, content, files, idempotent, token_param, waited
+            token_name = token_param or (
+                "access_token" if authorizer_appid else "component_access_token"
             )
+            # the wire call's arguments are passed along, not captured: no closure (and no
+            # cell per captured variable) in a call waiting in line or in flight
+            if authorizer_appid is None:
+                return await self._tokens.with_component_token(
+                    wire.call_with, token_name, method, endpoint, content, files, idempotent,
+                    waited, None,
+                )  # fmt: skip
+            return await self._tokens.with_authorizer_token(
+                authorizer_appid, wire.call_with, token_name, method, endpoint, content, files,
+                idempotent, waited, authorizer_appid,
+            )  # fmt: skip
         except (RuntimeError, TransportError) as exc:
             self._closed_instead(exc)
             raise
         finally:
             admission.release()
-
-    def _send(
-        self,
-        authorizer_appid: str | None,
-        method: str,
-        endpoint: str,
-        content: bytes | None,
-        files: Mapping[str, Any] | None,
-        idempotent: bool,
-        token_param: str | None,
-        waited: float,
-    ) -> Coroutine[Any, Any, dict[str, Any]]:
-        """The admitted part of :meth:`_call`: the token, then the wire call.
-
-        Apart from :meth:`_call`, so that a call waiting in line holds only its own frame's
-        locals: a frame that defines a closure holds a cell per captured variable from its first
-        line (nine cells per queued call in a burst of 100,000 were 900,000 objects for the
-        garbage collector to walk).
-        """
-        token_name = token_param or (
-            "access_token" if authorizer_appid else "component_access_token"
-        )
-        call = _WireCall(
-            self._wire, method, endpoint, token_name, content, files, idempotent, waited,
-            authorizer_appid,
-        )  # fmt: skip
-        if authorizer_appid is None:
-            return self._tokens.with_component_token(call)
-        return self._tokens.with_authorizer_token(authorizer_appid, call)
-
-
-class _WireCall:
-    """``call(token)``: the wire call of one admitted call with ``token``. One object where a
-    closure costs a function, a cell per captured variable and a coroutine of its own (a
-    call in flight lives through collections of the young generations; what it holds then is
-    promoted, and enough promotions start a full collection)."""
-
-    __slots__ = (
-        "authorizer_appid", "content", "endpoint", "files", "idempotent", "method",
-        "token_name", "waited", "wire",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        wire: WireClient,
-        method: str,
-        endpoint: str,
-        token_name: str,
-        content: bytes | None,
-        files: Mapping[str, Any] | None,
-        idempotent: bool,
-        waited: float,
-        authorizer_appid: str | None,
-    ) -> None:
-        self.wire = wire
-        self.method = method
-        self.endpoint = endpoint
-        self.token_name = token_name
-        self.content = content
-        self.files = files
-        self.idempotent = idempotent
-        self.waited = waited
-        self.authorizer_appid = authorizer_appid
-
-    def __call__(self, token: str) -> Coroutine[Any, Any, dict[str, Any]]:
-        return self.wire.call(
-            self.method,
-            self.endpoint,
-            token=(self.token_name, token),
-            content=self.content,
-            files=self.files,
-            idempotent=self.idempotent,
-            waited=self.waited,
-            authorizer_appid=self.authorizer_appid,
-        )

@@ -287,7 +287,8 @@ def model_tuple_hook(
     Args:
         hook: the structure hook of one item.
         cls: the item model.
-        batch: a whole-list fast path, tried first; it returns ``None`` to decline.
+        batch: a remembered list (``_converter._list_memo``), tried first; it returns ``None``
+            to decline.
     """
 
     def structure_models(value: Any, _: Any = None) -> tuple[Any, ...]:

@@ -19,11 +19,13 @@ model needs no change here. The rules every model shares:
   :class:`ResponseFormatError`) whose ``field_path`` names the field, e.g.
   ``setting_list[2].privacy_key``.
 
-Speed: each model gets one cattrs-generated structure function. When every key of an object is
+Speed: each model gets one generated structure function, which sets the fields of a bare
+instance as the attrs constructor would (cattrs' generated function, which calls the constructor
+with a dict of keywords, for models whose constructor does more). When every key of an object is
 already canonical (the usual case) it runs directly on the decoded dict; only otherwise are the
-keys folded first. Lists of plain string records (``privacy_desc_list``) are built whole when
-every item is already well-formed, and the last such list is remembered. Errors are located after
-the fact, so the happy path carries no bookkeeping.
+keys folded first. A list of plain string records that repeats (``privacy_desc_list``, WeChat's
+catalogue) is remembered. Errors are located after the fact, so the happy path carries no
+bookkeeping.
 
 Request bodies come from the same ``unstructure``, kept to the fields a request sends
 (:class:`Send`, :func:`unstructure_request`).
@@ -32,8 +34,8 @@ Request bodies come from the same ``unstructure``, kept to the fields a request 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from itertools import chain, repeat
-from operator import attrgetter, contains
+from itertools import chain
+from operator import attrgetter
 from types import MemberDescriptorType
 from typing import Any, Final, TypeVar, cast
 
@@ -80,7 +82,7 @@ _JUST_DICT: Final = frozenset({dict})
 _JUST_STR: Final = frozenset({str})
 #: The class of ``attrs.Factory`` defaults (typed as a function by attrs).
 _FACTORY: Final = cast(type, attrs.Factory)
-#: The shortest list of string records worth the whole-list fast path.
+#: The shortest list of string records worth remembering.
 _BATCH_MIN: Final = 4
 
 
@@ -107,18 +109,6 @@ def _tuple_item(typ: Any) -> Any:
 
 def _keep(value: Any, _: Any) -> Any:
     return value
-
-
-def _builds_like_init(cls: type, fields: tuple[attrs.Attribute[Any], ...]) -> bool:
-    """Whether setting each field's value on a bare instance is all the constructor does."""
-    props = attrs.inspect(cls)
-    return (
-        props.added_init
-        and props.hashability is not attrs.ClassProps.Hashability.HASHABLE_CACHED
-        and not hasattr(cls, "__attrs_pre_init__")
-        and not hasattr(cls, "__attrs_post_init__")
-        and all(field.converter is None and field.validator is None for field in fields)
-    )
 
 
 def _plain_hook(conv: cattrs.Converter, typ: Any) -> Hook:
@@ -150,7 +140,7 @@ class _HookFactory:
     def __init__(self, conv: cattrs.Converter, *, fast: bool) -> None:
         self._conv = conv
         self._fast = fast
-        # The whole-list fast path of each string-record model, for the hooks of its lists.
+        # The remembered list of each string-record model, for the hooks of its lists.
         self._batches: dict[type, Batch] = {}
 
     # ------------------------------------------------------------------------- structure
@@ -189,17 +179,30 @@ class _HookFactory:
         overrides = {name: override(struct_hook=hook) for name, hook in hooks.items()}
         if extras is not None:
             overrides[extras] = override(rename=EXTRAS_KEY, struct_hook=_keep)
-        gen = make_dict_structure_fn(
-            cls,
-            self._conv,
-            _cattrs_forbid_extra_keys=False,
-            _cattrs_detailed_validation=False,
-            **cast("dict[str, Any]", overrides),
-        )
         drop = cls.envelope if issubclass(cls, ResponseBody) else frozenset()
         aliases = {alias: f.name for f in fields for alias in rule_of(f).aliases}
         folder = KeyFolder(hooks, aliases=aliases, drop=drop)
         fast_keys = frozenset(hooks) | drop if self._fast else frozenset()
+        direct = None
+        if self._fast:
+            listed = [f for f in fields if f.name != extras]
+            share = (
+                attrs.inspect(cls).is_frozen
+                and bool(listed)
+                and all(_tuple_item(f.type) in self._batches for f in listed)
+            )
+            direct = _direct_structure_fns(cls, fields, hooks, extras, fast_keys, share=share)
+        gen = (
+            direct[0]
+            if direct is not None
+            else make_dict_structure_fn(
+                cls,
+                self._conv,
+                _cattrs_forbid_extra_keys=False,
+                _cattrs_detailed_validation=False,
+                **cast("dict[str, Any]", overrides),
+            )
+        )
         required = frozenset(f.name for f in fields if f.default is attrs.NOTHING)
         bare_list = next((f.name for f in fields if rule_of(f).bare_list), None)
 
@@ -236,13 +239,19 @@ class _HookFactory:
                 raise WireError("required key is missing", [exc.args[0]]) from None
 
         structure_model.__name__ = f"structure_{cls.__name__}"
+        entry: Callable[[Any, Any], T] = structure_model
+        if direct is not None:
+            # the usual case in one call: a dict with canonical keys, built at once; anything
+            # else (or any failure) goes to structure_model, which starts over
+            entry = direct[1]
+            entry.__globals__["__slow"] = structure_model
         if (
             self._fast
             and all(hook is str_in for hook in hooks.values())
-            and _builds_like_init(cls, fields)
+            and attrs.inspect(cls).is_frozen
         ):
-            self._batches[cls] = _string_record_batch(cls, fields, fast_keys, folder)
-        return structure_model
+            self._batches[cls] = _list_memo(cls, entry)
+        return entry
 
     # ------------------------------------------------------------------------- unstructure
 
@@ -272,73 +281,150 @@ class _HookFactory:
         return unstructure_model
 
 
-def _string_record_batch(
-    cls: type[T],
-    fields: tuple[attrs.Attribute[Any], ...],
-    fast_keys: frozenset[str],
-    folder: KeyFolder,
-) -> Batch:
-    """Build the whole-list fast path of a model of string fields (``PrivacyDescItem``...).
+def _list_memo(cls: type[T], item_hook: Hook) -> Batch:
+    """Build the remembered list of a frozen model of string fields (``PrivacyDescItem``...).
 
-    ``privacy_desc_list`` repeats the same two-string record a few dozen times, and per item the
-    generated function costs more than the record itself. When every item is an object whose
-    (folded) keys are canonical and whose values are all strings, there is nothing to convert or
-    check, so the instances are built the way the attrs constructor builds them (a bare instance,
-    then each field set past the frozen ``__setattr__``), a field at a time for all items, in C.
-    A key missing from some item takes the field's default when that is a plain value; anything
-    else (a required key, an ``attrs.Factory`` default) declines: the call returns ``None`` and
-    the items go one by one through the model's own constructor, which also reports errors.
+    ``privacy_desc_list`` is WeChat's fixed catalogue of privacy keys, the same in every
+    getprivacysetting answer: comparing it with the last one (in C) is cheaper than building it
+    again. The memo keeps a shallow copy of the raw items and the instances built from them
+    (frozen, so shared safely), as one tuple, so a reader never sees a copy paired with
+    another's result. A list is remembered the second time in a row it is seen (the first
+    sighting is only noted, uncopied): lists that differ every time (``setting_list``) then
+    pay one failed comparison, not a copy. Only lists of objects whose values are all strings
+    are remembered (an equal list then always builds the same instances). ``None`` means
+    "not remembered": the items are built one by one by the model's own hook.
     """
-    new = object.__new__
-    getitem = dict.__getitem__
-    setters = {field.name: _setter(cls, field.name) for field in fields}
-    # Defaults that are values; an ``attrs.Factory`` (taking ``self`` or not) is left to attrs.
-    plain_defaults = {
-        field.name: field.default
-        for field in fields
-        if field.default is not attrs.NOTHING and not isinstance(field.default, _FACTORY)
-    }
-
-    # The last list built, as a shallow copy of its raw items, and its instances (frozen, so
-    # shared safely). ``privacy_desc_list`` is WeChat's fixed catalogue of privacy keys, the same
-    # in every getprivacysetting answer: comparing it with the last one (in C) is cheaper than
-    # building it again. One tuple, so a reader never sees a copy paired with another's result.
     memo: tuple[list[Any] | None, tuple[T, ...]] = (None, ())
+    noted: list[Any] | None = None  # the last list not remembered (only compared with)
 
     def batch(items: Any) -> tuple[T, ...] | None:
-        nonlocal memo
+        nonlocal memo, noted
         if len(items) < _BATCH_MIN:
             return None  # its fixed cost does not pay for a few items
         seen, built = memo
         if items == seen:
             return built
+        if items != noted:
+            noted = items  # seen once: remembered if the next list equals it
+            return None
+        noted = None
         if not set(map(type, items)) <= _JUST_DICT:
             return None
-        raw = items
-        if not set(chain.from_iterable(items)) <= fast_keys:
-            items = folder.rename_all(items)
-            if items is None:
-                return None
         if not set(map(type, chain.from_iterable(map(dict.values, items)))) <= _JUST_STR:
             return None
-        count = len(items)
-        columns: list[tuple[str, Any]] = []
-        for field in fields:
-            name = field.name
-            if all(map(contains, items, repeat(name))):
-                columns.append((name, map(getitem, items, repeat(name))))
-            elif name in plain_defaults:
-                columns.append((name, repeat(plain_defaults[name], count)))
-            else:
-                return None  # required (an error), or a default only the constructor computes
-        instances = list(map(new, repeat(cls, count)))
-        for name, values in columns:
-            any(map(setters[name], instances, values))  # every call returns None
-        result = tuple(instances)
-        memo = (list(map(dict, raw)), result)  # the raw items: a mixed-case list matches too
+        copy = list(map(dict, items))  # the raw items: a mixed-case list matches too
+        try:
+            result = tuple([item_hook(item, cls) for item in copy])
+        except WireError:
+            return None  # the items one by one raise it again, with the index
+        memo = (copy, result)
         return result
 
     return batch
+
+
+def _direct_structure_fns(
+    cls: type[T],
+    fields: tuple[attrs.Attribute[Any], ...],
+    hooks: Mapping[str, Hook],
+    extras: str | None,
+    fast_keys: frozenset[str],
+    *,
+    share: bool = False,
+) -> tuple[Callable[[Mapping[str, Any]], T], Callable[[Any, Any], T]] | None:
+    """Build what cattrs' generated function does for ``cls`` — each present key through its
+    hook, then the constructor — without the constructor's keyword dict: a bare instance whose
+    fields are set one by one as attrs' ``__init__`` sets them (defaults, ``attrs.Factory``
+    defaults that do not take ``self``, and converters applied alike). A ``str_in`` field takes
+    a string without a call. ``None`` for a class whose constructor does more than that
+    (validators, ``__attrs_pre_init__``/``__attrs_post_init__``, a cached hash, ``init=False``
+    fields, a converter or factory that takes ``self``, its own ``__setattr__``): cattrs'
+    function is used then.
+
+    Returns ``(build, hook)``. ``build(data)``, like cattrs' function, raises ``KeyError`` for
+    a missing required key and lets a hook's :class:`WireError` through (``structure_model``
+    handles both). ``hook(obj, type)`` is the model's structure hook: the same code inlined for
+    a dict whose keys are all in ``fast_keys``, and for anything else, or on any failure, the
+    global ``__slow`` (the caller sets it to ``structure_model``, which starts over).
+
+    With ``share`` (a frozen model whose fields are all remembered lists, and ``extras``: the
+    ``privacy_desc`` that holds WeChat's catalogue), an instance whose every field value is the
+    very object the last one built holds gives that last instance back: equal and frozen, so
+    shared safely, and one object less for every answer to keep.
+    """
+    props = attrs.inspect(cls)
+    if (
+        not props.added_init
+        or props.hashability is attrs.ClassProps.Hashability.HASHABLE_CACHED
+        or hasattr(cls, "__attrs_pre_init__")
+        or hasattr(cls, "__attrs_post_init__")
+        or not (props.is_frozen or cls.__setattr__ is object.__setattr__)
+    ):
+        return None
+    names: dict[str, Any] = {"__new": object.__new__, "__cl": cls, "__last": [None]}
+    lines = ["def build(o):"]
+    for index, field in enumerate(fields):
+        if field.validator is not None or not field.init:
+            return None
+        convert = field.converter
+        if convert is not None and (isinstance(convert, attrs.Converter) or not callable(convert)):
+            return None
+        default: Any = field.default
+        is_factory = isinstance(default, _FACTORY)
+        if is_factory and default.takes_self:
+            return None
+        key = EXTRAS_KEY if field.name == extras else field.name
+        hook = _keep if field.name == extras else hooks[field.name]
+        names[f"__h{index}"], names[f"__t{index}"] = hook, field.type
+        names[f"__s{index}"] = _setter(cls, field.name)
+        if hook is str_in:
+            value = f"v if type(v) is str else __h{index}(v, __t{index})"
+        else:
+            value = f"__h{index}(v, __t{index})"
+        if default is attrs.NOTHING:
+            fallback = None
+        elif is_factory:
+            names[f"__f{index}"] = default.factory
+            fallback = f"__f{index}()"
+        else:
+            names[f"__d{index}"] = default
+            fallback = f"__d{index}"
+        if convert is not None:
+            names[f"__c{index}"] = convert
+            value = f"__c{index}({value})"
+            fallback = None if fallback is None else f"__c{index}({fallback})"
+        if fallback is None:  # required: a missing key raises KeyError, as cattrs' function
+            lines += [f"    v = o[{key!r}]", f"    x{index} = {value}"]
+        else:
+            lines += [
+                f"    if {key!r} in o:",
+                f"        v = o[{key!r}]",
+                f"        x{index} = {value}",
+                "    else:",
+                f"        x{index} = {fallback}",
+            ]
+    if share:
+        same = " and ".join(f"x{i} is last.{f.name}" for i, f in enumerate(fields))
+        lines += ["    last = __last[0]", f"    if last is not None and {same}:"]
+        lines.append("        return last")
+    lines.append("    inst = __new(__cl)")
+    lines += [f"    __s{index}(inst, x{index})" for index in range(len(fields))]
+    if share:
+        lines.append("    __last[0] = inst")
+    lines.append("    return inst")
+    names["__fast"], names["__WireError"] = fast_keys, WireError
+    lines += [
+        "def hook(o, _=None):",
+        "    if type(o) is dict and o.keys() <= __fast:",
+        "        try:",
+        *("        " + line for line in lines[1:]),
+        "        except (__WireError, KeyError):",
+        "            pass",
+        "    return __slow(o, _)",
+    ]
+    source = "\n".join(lines)
+    exec(compile(source, f"<wxprivacy structure {cls.__qualname__}>", "exec"), names)  # noqa: S102 - generated from the model's own declaration
+    return names["build"], names["hook"]
 
 
 def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:

@@ -19,8 +19,9 @@ cancelled only where httpcore cleans up after it; elsewhere it is told to stop a
 
 from __future__ import annotations
 
-import contextvars
+import asyncio
 import math
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -31,6 +32,7 @@ from ._errors import InvalidArgumentError
 __all__ = [
     "DEFAULT_CALL_TIMEOUT",
     "DEFAULT_TIMEOUT",
+    "AttemptDeadlines",
     "CallDeadline",
     "Progress",
     "attempt_seconds",
@@ -112,11 +114,6 @@ _CONNECTING: Final = frozenset(
     }
 )
 
-CURRENT: Final[contextvars.ContextVar[Progress | None]] = contextvars.ContextVar(
-    "wxprivacy_progress", default=None
-)
-"""The progress of the exchange running in this task (read by the aiohttp backend's connector)."""
-
 
 class Progress:
     """How far one exchange got, as its transport reports it.
@@ -136,7 +133,7 @@ class Progress:
         on_held: called once when ``held`` becomes true (starts the attempt's clock).
     """
 
-    __slots__ = ("held", "httpcore", "on_held", "safe", "sent", "stop")
+    __slots__ = ("at", "expired", "held", "httpcore", "on_held", "safe", "sent", "stop", "task")
 
     def __init__(self) -> None:
         self.httpcore = False
@@ -145,6 +142,10 @@ class Progress:
         self.safe = False
         self.stop = False
         self.on_held: Callable[[], None] | None = None
+        # set while :class:`AttemptDeadlines` watches the exchange
+        self.task: asyncio.Task[Any] | None = None
+        self.at = 0.0
+        self.expired = False
 
     def _hold(self) -> None:
         if not self.held:
@@ -166,3 +167,69 @@ class Progress:
             self.safe = False  # connected, not yet on the connection: a cancel here strands it
         elif event.endswith(".send_request_headers.started"):
             self.safe = self.sent = True  # from here httpcore closes the connection on cancel
+
+
+class AttemptDeadlines:
+    """The attempt deadlines of one client's exchanges in flight, kept by one timer.
+
+    ``asyncio.timeout`` per exchange costs a timeout object and a timer handle, pushed on and
+    later popped off the event loop's heap. Every attempt of a client gets the same
+    ``timeout``, so exchanges that start later end later: they wait here in a queue in start
+    order, and one timer, armed for the oldest, expires them in turn. Expiring one cancels its
+    task as ``asyncio.timeout`` does; :meth:`WireClient._exchange_direct
+    <wxprivacy._http.WireClient._exchange_direct>` turns that cancellation into the attempt's
+    timeout error with the same bookkeeping (``Task.cancelling``/``uncancel``), so that a
+    cancellation of the caller's own still propagates as one.
+
+    A finished exchange leaves the queue once every exchange older than it has finished too.
+    """
+
+    __slots__ = ("_queue", "_timer")
+
+    def __init__(self) -> None:
+        self._queue: deque[Progress] = deque()
+        self._timer: asyncio.TimerHandle | None = None  # armed for the oldest, or earlier
+
+    def watch(
+        self,
+        progress: Progress,
+        task: asyncio.Task[Any],
+        at: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> bool:
+        """Cancel ``task`` at loop time ``at`` unless :meth:`release` comes first; ``False``
+        (nothing watched) when an exchange already watched ends later (then the caller uses
+        ``asyncio.timeout``)."""
+        queue = self._queue
+        if queue and queue[-1].at > at:
+            return False
+        progress.task, progress.at = task, at
+        queue.append(progress)
+        timer = self._timer
+        if timer is None or timer.when() > at:  # none, or armed for a later one that has ended
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(at, self._expire)
+        return True
+
+    def release(self, progress: Progress) -> None:
+        """The exchange of ``progress`` ended (any way): stop watching it."""
+        progress.task = None
+        queue = self._queue
+        while queue and queue[0].task is None:
+            queue.popleft()
+
+    def _expire(self) -> None:
+        """Cancel the exchanges whose deadline passed (oldest first), then re-arm the timer."""
+        self._timer = None
+        queue = self._queue
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while queue and (queue[0].task is None or queue[0].at <= now):
+            progress = queue.popleft()
+            task = progress.task
+            if task is not None:
+                progress.task, progress.expired = None, True
+                task.cancel()
+        if queue:
+            self._timer = loop.call_at(queue[0].at, self._expire)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Final, Literal, get_args
 
 import httpx
@@ -28,6 +28,7 @@ from ._aiohttp_backend import AiohttpBackend
 from ._deadline import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_TIMEOUT,
+    AttemptDeadlines,
     CallDeadline,
     Progress,
     Stopped,
@@ -157,8 +158,9 @@ class WireClient:
         self.timer = timer
         self._stopping: set[asyncio.Task[Answer]] = set()
         self._isolated: dict[asyncio.Task[Answer], Progress] = {}  # exchanges in tasks of their own
+        self._attempts = AttemptDeadlines()
 
-    async def call(
+    def call(
         self,
         method: str,
         endpoint: str,
@@ -169,7 +171,7 @@ class WireClient:
         idempotent: bool = True,
         waited: float = 0.0,
         authorizer_appid: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
         """Send one request (retrying transient failures) and return the JSON object.
 
         Args:
@@ -190,8 +192,32 @@ class WireClient:
             ResponseFormatError: the answer is not a well-formed WeChat response.
             WeChatAPIError: WeChat answered with a non-zero errcode.
         """
+        name, value = (None, "") if token is None else token
+        return self.call_with(
+            value, name, method, endpoint, content, files, idempotent, waited, authorizer_appid
+        )
+
+    async def call_with(
+        self,
+        token: str,
+        token_name: str | None,
+        method: str,
+        endpoint: str,
+        content: bytes | None,
+        files: Mapping[str, Any] | None,
+        idempotent: bool,
+        waited: float,
+        authorizer_appid: str | None,
+    ) -> dict[str, Any]:
+        """:meth:`call`, the token's value first and every argument positional: what the
+        token manager calls with the token it holds (no closure per call). ``token_name``
+        ``None`` sends no token."""
         request = build_request(
-            method, self.base_url + endpoint, token=token, content=content, files=files
+            method,
+            self.base_url + endpoint,
+            token=None if token_name is None else (token_name, token),
+            content=content,
+            files=files,
         )
         deadline = CallDeadline(self.call_timeout, self.timer)
         if waited:
@@ -226,11 +252,22 @@ class WireClient:
         authorizer_appid: str | None = None,
     ) -> dict[str, Any]:
         limiter = self.limiter
-        if limiter is not None:
+        if limiter is not None and not limiter.idle(endpoint):
             started = self.timer()
             await limiter.acquire(endpoint, authorizer_appid)
             deadline.at += self.timer() - started  # the client's own pacing does not count
-        answer = await self._answer(request, endpoint, deadline)
+        # what _answer does, inlined: one coroutine less per call
+        left = self._take_free_slot(endpoint, deadline)
+        if left is None:
+            left = await self._wait_for_slot(endpoint, deadline)
+        try:
+            if self.backend.isolate:
+                answer = await self._exchange_isolated(request, endpoint, deadline, left)
+            else:
+                answer = await self._exchange_direct(request, endpoint, deadline, left)
+        except ExchangeError as exc:
+            raise self._failed(exc, endpoint, deadline) from None
+        deadline.maybe_sent = True
         try:
             return decode_response(answer.status, answer.body, endpoint=endpoint, now=self._clock())
         except MinuteQuotaExceededError as exc:
@@ -263,36 +300,8 @@ class WireClient:
         return answer, sent_at, self._clock()
 
     async def _answer(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
-        """One exchange, its failures mapped to the SDK's errors (not decoded)."""
-        try:
-            answer = await self._exchange(request, endpoint, deadline)
-        except ExchangeError as exc:
-            if carries_credentials(endpoint) and exc.maybe_sent:
-                # an HTTP library may quote what it received: from here that holds credentials
-                exc.detail = (
-                    f"{exc.kind} (not shown: answers from this endpoint may carry credentials)"
-                )
-            if exc.unreadable:
-                deadline.maybe_sent = True
-                raise ResponseFormatError(
-                    f"could not read the response from {endpoint}: {exc.detail}",
-                    endpoint=endpoint,
-                ) from None
-            if not exc.maybe_sent:
-                raise TransportError(
-                    f"could not connect for {endpoint}: {exc.detail}",
-                    endpoint=endpoint,
-                    maybe_sent=False,
-                ) from None
-            deadline.maybe_sent = True
-            raise TransportError(
-                f"request to {endpoint} failed: {exc.detail}", endpoint=endpoint
-            ) from None
-        deadline.maybe_sent = True
-        return answer
-
-    async def _exchange(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
-        """Run one exchange within the attempt's and the call's deadline.
+        """One exchange within the attempt's and the call's deadline, its failures mapped to the
+        SDK's errors (not decoded): :meth:`probe`'s; :meth:`_once` does the same inline.
 
         A backend that is safe to cancel at any point goes straight to
         :meth:`_exchange_direct`. Over httpcore the exchange runs in a task of its own, so that a
@@ -302,16 +311,42 @@ class WireClient:
         left = self._take_free_slot(endpoint, deadline)
         if left is None:
             left = await self._wait_for_slot(endpoint, deadline)
-        if not self.backend.isolate:
-            return await self._exchange_direct(request, endpoint, deadline, left)
-        return await self._exchange_isolated(request, endpoint, deadline, left)
+        try:
+            if self.backend.isolate:
+                answer = await self._exchange_isolated(request, endpoint, deadline, left)
+            else:
+                answer = await self._exchange_direct(request, endpoint, deadline, left)
+        except ExchangeError as exc:
+            raise self._failed(exc, endpoint, deadline) from None
+        deadline.maybe_sent = True
+        return answer
+
+    @staticmethod
+    def _failed(exc: ExchangeError, endpoint: str, deadline: CallDeadline) -> WxPrivacyError:
+        """The SDK's error for an exchange that failed (raise it ``from None``)."""
+        if carries_credentials(endpoint) and exc.maybe_sent:
+            # an HTTP library may quote what it received: from here that holds credentials
+            exc.detail = f"{exc.kind} (not shown: answers from this endpoint may carry credentials)"
+        if exc.unreadable:
+            deadline.maybe_sent = True
+            return ResponseFormatError(
+                f"could not read the response from {endpoint}: {exc.detail}", endpoint=endpoint
+            )
+        if not exc.maybe_sent:
+            return TransportError(
+                f"could not connect for {endpoint}: {exc.detail}",
+                endpoint=endpoint,
+                maybe_sent=False,
+            )
+        deadline.maybe_sent = True
+        return TransportError(f"request to {endpoint} failed: {exc.detail}", endpoint=endpoint)
 
     async def _exchange_isolated(
         self, request: Request, endpoint: str, deadline: CallDeadline, left: float
     ) -> Answer:
-        """:meth:`_exchange` over httpcore: the exchange in its own task, stopped with care.
+        """The exchange of :meth:`_once` over httpcore: in its own task, stopped with care.
 
-        The slot taken by :meth:`_exchange` is released when the task ends.
+        The slot taken by :meth:`_once` is released when the task ends.
         """
         gate = self._gate
         progress = Progress()
@@ -368,13 +403,50 @@ class WireClient:
     async def _exchange_direct(
         self, request: Request, endpoint: str, deadline: CallDeadline, left: float
     ) -> Answer:
-        """:meth:`_exchange` for a backend that is safe to cancel at any point (the hot path).
+        """The exchange of :meth:`_once` for a backend that is safe to cancel at any point (the
+        hot path).
 
-        The slot taken by :meth:`_exchange` is released here.
+        The attempt's deadline is kept with every other attempt's by one timer
+        (:class:`AttemptDeadlines`, which cancels the task when it passes); that cancellation,
+        and only that one, becomes the attempt's timeout error, as ``asyncio.timeout`` decides
+        it. A call's own deadline closer than the attempt's is kept by ``asyncio.timeout``
+        (:meth:`_exchange_scoped`). The slot taken by :meth:`_once` is released here.
         """
         attempt = self.attempt_timeout
-        by_call = attempt is None or left <= attempt
         progress = Progress()
+        if attempt is not None and left > attempt:
+            loop = asyncio.get_running_loop()
+            task = asyncio.current_task(loop)
+            assert task is not None
+            if self._attempts.watch(progress, task, loop.time() + attempt, loop):
+                cancelling = task.cancelling()
+                try:
+                    return await self.backend.send(request, progress)
+                except asyncio.CancelledError:
+                    if progress.expired:
+                        progress.expired = False
+                        if task.uncancel() <= cancelling:
+                            raise self._expired(endpoint, deadline, progress, False) from None
+                    raise
+                finally:
+                    if progress.expired:  # expired as it ended otherwise: take the cancel back
+                        task.uncancel()
+                    self._attempts.release(progress)
+                    self._after_exchange(progress)
+        return await self._exchange_scoped(request, endpoint, deadline, left, progress)
+
+    async def _exchange_scoped(
+        self,
+        request: Request,
+        endpoint: str,
+        deadline: CallDeadline,
+        left: float,
+        progress: Progress,
+    ) -> Answer:
+        """:meth:`_exchange_direct` within ``asyncio.timeout``: for the call's deadline, or an
+        attempt deadline earlier than one :class:`AttemptDeadlines` keeps already."""
+        attempt = self.attempt_timeout
+        by_call = attempt is None or left <= attempt
         scope = asyncio.timeout(left if by_call else attempt)
         try:
             async with scope:
@@ -384,10 +456,15 @@ class WireClient:
                 raise  # the exchange's own error, not the deadline
             raise self._expired(endpoint, deadline, progress, by_call) from None
         finally:
-            if self._gate is not None:
-                self._gate.release()
-            if progress.httpcore:  # a caller's transport turned out to be httpcore
-                self.backend.isolate = self.backend.reports = True
+            self._after_exchange(progress)
+
+    def _after_exchange(self, progress: Progress) -> None:
+        """Release the connection slot taken by :meth:`_once`; switch to the isolated path
+        when a caller's transport turned out to be httpcore."""
+        if self._gate is not None:
+            self._gate.release()
+        if progress.httpcore:
+            self.backend.isolate = self.backend.reports = True
 
     def _take_free_slot(self, endpoint: str, deadline: CallDeadline) -> float | None:
         """Take a free connection slot without waiting; return the seconds left, or ``None``

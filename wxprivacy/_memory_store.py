@@ -122,6 +122,18 @@ class MemoryTokenStore:
         """Return the cached authorizer token."""
         return self._authorizer.get((component_appid, authorizer_appid))
 
+    def _peek_authorizer_token(
+        self, component_appid: str, authorizer_appid: str
+    ) -> AccessToken | None:
+        """:meth:`get_authorizer_token` without an await: the token manager's fast path for a
+        warm token (not part of the :class:`TokenStore` protocol)."""
+        return self._authorizer.get((component_appid, authorizer_appid))
+
+    def _peek_component_token(self, component_appid: str) -> AccessToken | None:
+        """:meth:`get_component_token` without an await: the token manager's fast path for a
+        warm token (not part of the :class:`TokenStore` protocol)."""
+        return self._component.get(component_appid)
+
     async def invalidate_authorizer_token(
         self, component_appid: str, authorizer_appid: str, value: str
     ) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Iterable
 from typing import Any
 
 import attrs
@@ -104,8 +104,8 @@ class PrivacyAPI(BaseClient):
         check_concurrency(concurrency)
         check_keys(authorizer_appids, "authorizer_appids")
 
-        async def fetch(appid: str) -> PrivacySetting:
-            return await self.get_privacy_setting(appid, privacy_ver)
+        def fetch(appid: str) -> Coroutine[Any, Any, PrivacySetting]:
+            return self.get_privacy_setting(appid, privacy_ver)  # no coroutine of its own
 
         return as_completed_bounded(authorizer_appids, fetch, concurrency)
 
@@ -131,8 +131,8 @@ class PrivacyAPI(BaseClient):
             )
         check_privacy_ver(privacy_ver)
 
-        async def fetch(appid: str) -> PrivacySetting:
-            return await self.get_privacy_setting(appid, privacy_ver)
+        def fetch(appid: str) -> Coroutine[Any, Any, PrivacySetting]:
+            return self.get_privacy_setting(appid, privacy_ver)  # no coroutine of its own
 
         return await gather_bounded(authorizer_appids, fetch, concurrency)
 

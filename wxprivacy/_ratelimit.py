@@ -135,6 +135,12 @@ class RateLimiter:
         )
         return until
 
+    def idle(self, endpoint: str) -> bool:
+        """Whether :meth:`acquire` would return at once for ``endpoint`` without counting
+        anything: the endpoint is not limited and a memory store holds nothing (no await)."""
+        memory = self._memory
+        return endpoint not in self.per_minute and memory is not None and not memory.held_anything()
+
     async def acquire(self, endpoint: str, authorizer_appid: str | None = None) -> None:
         """Wait until one more attempt at ``endpoint`` may start, and count it.
 
@@ -145,10 +151,9 @@ class RateLimiter:
             QuotaExceededError: a 45009 holds the quota this call counts against (nothing sent).
             TokenStoreError: a shared store failed.
         """
-        limit = self.per_minute.get(endpoint)
-        memory = self._memory
-        if limit is None and memory is not None and not memory.held_anything():
+        if self.idle(endpoint):
             return
+        limit = self.per_minute.get(endpoint)
         comp = self.component_appid
         daily = [daily_key(endpoint, None)]
         if authorizer_appid:

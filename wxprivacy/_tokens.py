@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
 from ._errors import (
     MissingRefreshTokenError,
@@ -33,6 +33,7 @@ from ._errors import (
     TokenStoreError,
     WxPrivacyError,
 )
+from ._memory_store import MemoryTokenStore
 from ._stores import AccessToken, Fence, TokenStore
 from ._token_endpoints import request_authorizer_token, request_component_token
 
@@ -43,6 +44,7 @@ __all__ = ["DEFAULT_REFRESH_MARGIN", "TokenManager"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
 
 DEFAULT_REFRESH_MARGIN: Final = 300.0
 """Seconds before ``expires_at`` at which a token is refreshed."""
@@ -65,6 +67,8 @@ class _Kind(Protocol):
 
     async def read(self) -> AccessToken | None: ...
 
+    def peek(self, store: MemoryTokenStore) -> AccessToken | None: ...
+
     async def invalidate(self, value: str) -> None: ...
 
     async def fetch(self) -> _Fetched: ...
@@ -83,6 +87,9 @@ class _ComponentKind:
 
     async def read(self) -> AccessToken | None:
         return await self._m.store.get_component_token(self._m.component_appid)
+
+    def peek(self, store: MemoryTokenStore) -> AccessToken | None:
+        return store._peek_component_token(self._m.component_appid)
 
     async def invalidate(self, value: str) -> None:
         await self._m.store.invalidate_component_token(self._m.component_appid, value)
@@ -131,6 +138,9 @@ class _AuthorizerKind:
 
     async def read(self) -> AccessToken | None:
         return await self._m.store.get_authorizer_token(self._m.component_appid, self._appid)
+
+    def peek(self, store: MemoryTokenStore) -> AccessToken | None:
+        return store._peek_authorizer_token(self._m.component_appid, self._appid)
 
     async def invalidate(self, value: str) -> None:
         await self._m.store.invalidate_authorizer_token(self._m.component_appid, self._appid, value)
@@ -208,6 +218,9 @@ class TokenManager:
         self._early_failed: dict[str, float] = {}
         """Lock name -> Unix seconds until which no early refresh is tried (after a failure)."""
         self._component = _ComponentKind(self)
+        # A plain memory store (not a subclass, which may read differently) is read without an
+        # await: a warm token then costs no coroutine.
+        self._memory = store if type(store) is MemoryTokenStore else None
 
     def __repr__(self) -> str:
         return f"TokenManager(component_appid={self.component_appid!r})"
@@ -230,26 +243,34 @@ class TokenManager:
         """
         return await self._token(_AuthorizerKind(self, authorizer_appid))
 
-    # Plain functions returning the coroutine of _with_token: a pass-through ``async def`` is
-    # one more coroutine per call in flight for the garbage collector to walk and promote.
-
-    def with_component_token(self, call: Callable[[str], Awaitable[T]]) -> Coroutine[Any, Any, T]:
-        """Run ``call(component_access_token)``; on a rejected token refresh once and retry once.
+    def with_component_token(
+        self,
+        call: Callable[Concatenate[str, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Coroutine[Any, Any, T]:
+        """Run ``call(component_access_token, *args, **kwargs)``; on a rejected token refresh
+        once and retry once.
 
         Raises:
             TokenInvalidError: the freshly fetched token was rejected too.
         """
-        return self._with_token(self._component, call)
+        return self._with_token(self._component, call, *args, **kwargs)
 
     def with_authorizer_token(
-        self, authorizer_appid: str, call: Callable[[str], Awaitable[T]]
+        self,
+        authorizer_appid: str,
+        call: Callable[Concatenate[str, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> Coroutine[Any, Any, T]:
-        """Run ``call(authorizer_access_token)``; on a rejected token refresh once and retry once.
+        """Run ``call(authorizer_access_token, *args, **kwargs)``; on a rejected token refresh
+        once and retry once.
 
         Raises:
             TokenInvalidError: the freshly fetched token was rejected too.
         """
-        return self._with_token(_AuthorizerKind(self, authorizer_appid), call)
+        return self._with_token(_AuthorizerKind(self, authorizer_appid), call, *args, **kwargs)
 
     async def drain(self, *, wait: float) -> None:
         """Wait up to ``wait`` seconds for refreshes in flight, then cancel the rest."""
@@ -333,18 +354,25 @@ class TokenManager:
                 return newer, rotated
             return token, rotated  # WeChat just issued it: good for this call, not stored
 
-    async def _with_token(self, kind: _Kind, call: Callable[[str], Awaitable[T]]) -> T:
-        token = await kind.read()
+    async def _with_token(
+        self,
+        kind: _Kind,
+        call: Callable[Concatenate[str, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        memory = self._memory
+        token = kind.peek(memory) if memory is not None else await kind.read()
         if token is None or not token.is_fresh(self.clock(), self._margin):
             token = await self._refresh_if_due(kind, token)
         try:
-            return await call(token.value)
+            return await call(token.value, *args, **kwargs)
         except TokenInvalidError:
             logger.warning("%s was rejected; refreshing once", kind.label)
             await kind.invalidate(token.value)
         token = await self._token(kind)
         try:
-            return await call(token.value)
+            return await call(token.value, *args, **kwargs)
         except TokenInvalidError:
             await kind.invalidate(token.value)  # never reuse a rejected token
             raise

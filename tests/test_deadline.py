@@ -489,10 +489,15 @@ async def test_a_thousand_expired_attempts_leave_the_pool_whole(kind: str) -> No
 # -- the arguments -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, "10", True, None])
+@pytest.mark.parametrize(
+    "bad",
+    [0, -1, math.nan, math.inf, "10", True, None, 10**400, -(10**400), 1e308],
+    ids=["0", "-1", "nan", "inf", "str", "True", "None", "10**400", "-10**400", "1e308"],
+)
 @pytest.mark.parametrize("name", ["timeout", "call_timeout"])
 def test_deadlines_must_be_finite_positive_seconds(name: str, bad: object) -> None:
-    with pytest.raises(InvalidArgumentError, match=f"{name}.*finite number of seconds > 0"):
+    """10**400 raised a bare OverflowError (re-check of the issue-12 trial)."""
+    with pytest.raises(InvalidArgumentError, match=f"{name}.*number of seconds > 0"):
         ComponentClient(C, SECRET, **{name: bad})  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
         ComponentClient(C, SECRET, http_client=httpx.AsyncClient(), **{name: bad})  # type: ignore[arg-type]
@@ -513,3 +518,13 @@ async def test_timeout_accepts_seconds_or_an_httpx_timeout() -> None:
         assert (client._wire.attempt_timeout, client._wire.call_timeout) == (10.0, 60.0)
     with pytest.raises(InvalidArgumentError, match="largest part"):
         ComponentClient(C, SECRET, timeout=httpx.Timeout(0.0))
+
+
+@pytest.mark.parametrize(
+    "bad", [-1, math.nan, math.inf, True, "300", 10**400, 86_401], ids=lambda v: type(v).__name__
+)
+def test_refresh_margin_must_be_seconds_up_to_a_day(bad: object) -> None:
+    """Re-check of the issue-12 trial: refresh_margin was not checked at all (-10**4300 raised
+    OverflowError at the first token fetch; nan and inf were taken)."""
+    with pytest.raises(InvalidArgumentError, match="refresh_margin"):
+        ComponentClient(C, SECRET, refresh_margin=bad)  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI, Generic
             45011 pauses are not counted. A token refresh is a call of its own, with the same
             limits. Passing it raises :class:`TransportError`, with ``maybe_sent=False`` when no
             attempt's request can have left.
-        refresh_margin: seconds before expiry at which tokens are refreshed.
+        refresh_margin: seconds before expiry at which tokens are refreshed (0 to 86,400).
         clock: returns the current Unix time in seconds (tests inject a fake).
         sleep: awaitable sleep in seconds used between retries and by the rate limiter (tests
             inject a fake).
@@ -77,8 +77,9 @@ class ComponentClient(PrivacyAPI, PrivacyInterfaceAPI, AuthorizationAPI, Generic
     Raises:
         InvalidArgumentError: an empty appid or appsecret; a base_url that is not http(s); an
             unknown ``transport``, or one given with ``http_client``; ``max_connections`` not
-            an int >= 1; a rate limit that is not an int >= 1; a ``timeout`` or
-            ``call_timeout`` that is not a finite number of seconds above zero.
+            an int from 1 to 65,535; a rate limit that is not an int >= 1; a ``timeout`` or
+            ``call_timeout`` that is not a number of seconds above zero and at most a year; a
+            ``refresh_margin`` that is not 0 to 86,400 seconds.
     """
 
     async def reload_refresh_tokens(self, *, page_size: int = 500) -> int:

@@ -20,14 +20,13 @@ cancelled only where httpcore cleans up after it; elsewhere it is told to stop a
 from __future__ import annotations
 
 import asyncio
-import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import httpx
 
-from ._errors import InvalidArgumentError
+from ._checks import check_seconds as _check_seconds
 
 __all__ = [
     "DEFAULT_CALL_TIMEOUT",
@@ -46,19 +45,14 @@ DEFAULT_CALL_TIMEOUT: Final = 60.0
 
 
 def check_seconds(name: str, value: object) -> float:
-    """Return ``value`` as a float if it is a finite number of seconds above zero.
+    """Return ``value`` as a float if it is a number of seconds above zero, at most a year
+    (:func:`wxprivacy._checks.check_seconds`).
 
     Raises:
-        InvalidArgumentError: anything else (a bool, a string, NaN, infinity, zero, negative).
+        InvalidArgumentError: anything else (a bool, a string, NaN, infinity, zero, negative, an
+            int too large for a float).
     """
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise InvalidArgumentError(f"{name} must be a finite number of seconds > 0, got {value!r}")
-    return float(value)
+    return _check_seconds(name, value, low=0.0, above_low=True)
 
 
 def attempt_seconds(timeout: float | httpx.Timeout) -> float | None:

@@ -26,6 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
+from ._checks import check_seconds
 from ._errors import (
     MissingRefreshTokenError,
     MissingVerifyTicketError,
@@ -195,7 +196,10 @@ class TokenManager:
         store: where tickets and tokens live.
         wire: sends the token requests.
         clock: returns the current Unix time in seconds.
-        refresh_margin: seconds before expiry at which a token is refreshed.
+        refresh_margin: seconds before expiry at which a token is refreshed (0 to 86,400).
+
+    Raises:
+        InvalidArgumentError: ``refresh_margin`` is not such a number.
     """
 
     def __init__(
@@ -213,7 +217,7 @@ class TokenManager:
         self.store = store
         self.wire = wire
         self.clock = clock
-        self._margin = refresh_margin
+        self._margin = check_seconds("refresh_margin", refresh_margin, high=86_400.0)
         self._flights: dict[str, asyncio.Future[AccessToken]] = {}
         self._early_failed: dict[str, float] = {}
         """Lock name -> Unix seconds until which no early refresh is tried (after a failure)."""

@@ -122,3 +122,27 @@ async def test_a_cancellation_racing_the_deadline_is_the_callers() -> None:
     loop.call_at(wire._attempts._queue[0].at, call.cancel)
     with pytest.raises(asyncio.CancelledError):
         await call
+
+
+async def test_no_timer_is_left_when_nothing_is_watched() -> None:
+    """Regression (trial of issue 10): a closed client's AttemptDeadlines timer stayed on the
+    loop for up to ``timeout`` seconds."""
+    deadlines = AttemptDeadlines()
+    assert await _sleeper(deadlines, 30.0, 0.001) == ("done", pytest.approx(0.001, abs=0.5))
+    assert deadlines._timer is None and not deadlines._queue
+    await asyncio.gather(*(_sleeper(deadlines, 30.0, 0.001 * i) for i in range(5)))
+    assert deadlines._timer is None and not deadlines._queue
+
+
+async def test_a_stalled_exchange_does_not_pin_the_finished_ones() -> None:
+    """Regression (trial of issue 10): one stalled exchange kept every exchange that finished
+    after it in the queue (20,000 finished calls: 20,001 entries, ~3.7 MB)."""
+    deadlines = AttemptDeadlines()
+    stalled = asyncio.create_task(_sleeper(deadlines, 30.0, 10.0))
+    await asyncio.sleep(0)
+    for batch in range(20):
+        await asyncio.gather(*(_sleeper(deadlines, 30.0, 0) for _ in range(50)))
+        assert len(deadlines._queue) <= 4 * 1 + 64 + 50, batch  # swept, not growing
+    assert deadlines._timer is not None  # the stalled one is still watched
+    stalled.cancel()
+    await asyncio.gather(stalled, return_exceptions=True)

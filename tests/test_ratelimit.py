@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import httpx
 import pytest
@@ -253,3 +254,24 @@ async def test_an_expired_hold_no_longer_slows_every_call(kind: str) -> None:
     assert not store.held_anything()
     await limiter.acquire("/cgi-bin/component/api_get_authorizer_list")
     assert limiter._locks == {}  # the unlimited endpoint took the lock-free shortcut
+
+
+async def test_a_quota_store_subclass_is_asked_like_any_store() -> None:
+    """Regression (trial of issue 10): the limiter's synchronous path took any
+    MemoryQuotaStore subclass for the plain one, so an overriding ``held_until`` (a 30 s hold)
+    was asked 0 times and nothing waited; the token store's fast path already took the plain
+    class only."""
+    time = FakeClock(START)
+
+    class Held(MemoryQuotaStore):
+        asked = 0
+
+        async def held_until(self, component_appid: str, keys: Any) -> float | None:
+            Held.asked += 1
+            minute = any(key.startswith("minute:") for key in keys)
+            return time.clock() + 30 if minute and time.clock() < START + 30 else None
+
+    limiter = RateLimiter(store=Held(clock=time.clock), clock=time.clock, sleep=time.sleep)
+    await limiter.acquire(GP)
+    assert Held.asked >= 1
+    assert time.clock() >= START + 30  # it waited for the hold

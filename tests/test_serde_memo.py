@@ -49,7 +49,8 @@ def test_a_list_is_remembered_the_second_time_in_a_row_it_is_seen() -> None:
     body = fixture_bytes("getprivacysetting_full.json")
     other = json.loads(body)
     other["privacy_desc"]["privacy_desc_list"][0]["privacy_key"] = "Other"
-    structure(other, PrivacySetting)  # whatever was remembered before: not this catalogue
+    for _ in range(2):  # whatever was remembered before, now it is this other catalogue
+        structure(other, PrivacySetting)
     first = structure(loads(body), PrivacySetting)
     second = structure(loads(body), PrivacySetting)
     third = structure(loads(body), PrivacySetting)
@@ -85,3 +86,22 @@ def test_lists_that_differ_each_time_build_right_and_are_never_shared() -> None:
         data["privacy_desc"]["privacy_desc_list"][0]["privacy_desc"] = f"text {index % 2}"
         results.append(descs(structure(data, PrivacySetting))[0][1])
     assert results == ["text 0", "text 1"] * 3
+
+
+def _with_spellings(first: str, second: str, n: int = 6) -> dict[str, object]:
+    items = [
+        {first: f"{first}{i}", second: f"{second}{i}", "privacy_desc": f"d{i}"} for i in range(n)
+    ]
+    return {"errcode": 0, "privacy_desc": {"privacy_desc_list": items}}
+
+
+def test_two_spellings_of_one_key_give_the_same_result_whatever_came_before() -> None:
+    """Regression (trial of issue 10): list equality ignores key order but folding two
+    spellings of privacy_key keeps the first, so a reordered list got the earlier list's
+    instances: the result depended on the answers before it."""
+    alone = structure(_with_spellings("PRIVACY_KEY", "Privacy_Key"), PrivacySetting)
+    for _ in range(3):  # remembered if it ever could be
+        structure(_with_spellings("Privacy_Key", "PRIVACY_KEY"), PrivacySetting)
+    after = structure(_with_spellings("PRIVACY_KEY", "Privacy_Key"), PrivacySetting)
+    assert after == alone
+    assert descs(after) == descs(alone)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from clock import FakeClock
 from fakes import APPSECRET, COMPONENT_APPID, TICKET, FakeWeChat, errcode, no_sleep
 from hypothesis import given, settings
@@ -115,3 +116,37 @@ def test_a_warm_token_is_peeked_not_awaited() -> None:
     outcome = asyncio.run(scenario(store, "fresh", [], 3))
     assert outcome[-1] == {GP: 3}  # no token request: the seeded token served every call
     assert seen == [APPID] * 3
+
+
+@pytest.mark.parametrize("where", ["instance", "class"])
+async def test_a_patched_read_of_a_plain_memory_store_is_called(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (trial of issue 10): the synchronous read took a plain MemoryTokenStore's
+    token even when a test had patched ``get_authorizer_token`` (mock.patch.object), so the
+    patch was never called; patched after the client was made too."""
+    store = MemoryTokenStore()
+    fake = FakeWeChat()
+    client = ComponentClient(COMPONENT_APPID, APPSECRET, **fake.wire(), token_store=store)
+    async with client:
+        await client.set_component_verify_ticket(TICKET)
+        await client.set_authorizer_refresh_token(APPID, "refresh-0")
+        await client.get_privacy_setting(APPID)  # warm: the fast path would take it
+        seen: list[str] = []
+        original = MemoryTokenStore.get_authorizer_token
+
+        async def spy(self_or_comp: Any, *args: Any) -> AccessToken | None:
+            seen.append(where)
+            if where == "class":
+                return await original(self_or_comp, *args)
+            return await original(store, self_or_comp, *args)
+
+        if where == "instance":
+            monkeypatch.setattr(store, "get_authorizer_token", spy)
+        else:
+            monkeypatch.setattr(MemoryTokenStore, "get_authorizer_token", spy)
+        await client.get_privacy_setting(APPID)
+        assert seen == [where]
+        monkeypatch.undo()
+        await client.get_privacy_setting(APPID)  # unpatched again: the fast path, no call
+        assert seen == [where]

@@ -56,7 +56,7 @@ from ._coerce import (
     str_tuple_in,
 )
 from ._errors import ResponseFormatError
-from ._keys import EXTRAS_KEY, KeyFolder, WireError, describe
+from ._keys import EXTRAS_KEY, KeyFolder, WireError, describe, fold_key
 
 __all__ = [
     "Send",
@@ -249,6 +249,7 @@ class _HookFactory:
             self._fast
             and all(hook is str_in for hook in hooks.values())
             and attrs.inspect(cls).is_frozen
+            and not aliases
         ):
             self._batches[cls] = _list_memo(cls, entry)
         return entry
@@ -291,7 +292,10 @@ def _list_memo(cls: type[T], item_hook: Hook) -> Batch:
     another's result. A list is remembered the second time in a row it is seen (the first
     sighting is only noted, uncopied): lists that differ every time (``setting_list``) then
     pay one failed comparison, not a copy. Only lists of objects whose values are all strings
-    are remembered (an equal list then always builds the same instances). ``None`` means
+    and whose items have no two keys of one folded spelling are remembered (nor models with
+    aliases): an equal list (dict equality ignores key order) then has the same keys in every
+    item and always builds the same instances, where two spellings of one field would fold by
+    their order. ``None`` means
     "not remembered": the items are built one by one by the model's own hook.
     """
     memo: tuple[list[Any] | None, tuple[T, ...]] = (None, ())
@@ -312,6 +316,9 @@ def _list_memo(cls: type[T], item_hook: Hook) -> Batch:
             return None
         if not set(map(type, chain.from_iterable(map(dict.values, items)))) <= _JUST_STR:
             return None
+        for item in items:  # two spellings of one field fold by key order, which list
+            if len(set(map(fold_key, item))) != len(item):  # equality ignores: not remembered
+                return None
         copy = list(map(dict, items))  # the raw items: a mixed-case list matches too
         try:
             result = tuple([item_hook(item, cls) for item in copy])

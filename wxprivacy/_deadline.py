@@ -100,6 +100,9 @@ class Stopped(Exception):
     """Raised inside an exchange, at httpcore's next step, after its deadline passed."""
 
 
+_COMPACT_AT: Final = 64
+"""Queue length past which finished attempts are swept out when they are most of it."""
+
 _CONNECTING: Final = frozenset(
     {
         "connection.connect_tcp.started",
@@ -175,14 +178,17 @@ class AttemptDeadlines:
     timeout error with the same bookkeeping (``Task.cancelling``/``uncancel``), so that a
     cancellation of the caller's own still propagates as one.
 
-    A finished exchange leaves the queue once every exchange older than it has finished too.
+    A finished exchange leaves the queue once every exchange older than it has finished too, or
+    when finished ones are most of a long queue (one stalled exchange never pins the thousands
+    that finished after it); the timer is cancelled when nothing is watched.
     """
 
-    __slots__ = ("_queue", "_timer")
+    __slots__ = ("_live", "_queue", "_timer")
 
     def __init__(self) -> None:
         self._queue: deque[Progress] = deque()
         self._timer: asyncio.TimerHandle | None = None  # armed for the oldest, or earlier
+        self._live = 0  # exchanges in the queue still watched
 
     def watch(
         self,
@@ -199,6 +205,7 @@ class AttemptDeadlines:
             return False
         progress.task, progress.at = task, at
         queue.append(progress)
+        self._live += 1
         timer = self._timer
         if timer is None or timer.when() > at:  # none, or armed for a later one that has ended
             if timer is not None:
@@ -208,10 +215,23 @@ class AttemptDeadlines:
 
     def release(self, progress: Progress) -> None:
         """The exchange of ``progress`` ended (any way): stop watching it."""
+        if progress.task is None:
+            return  # expired: _expire let it go already
         progress.task = None
+        self._live -= 1
         queue = self._queue
         while queue and queue[0].task is None:
             queue.popleft()
+        if not queue:
+            self.close()
+        elif len(queue) > _COMPACT_AT and len(queue) > 4 * self._live:
+            self._queue = deque(p for p in queue if p.task is not None)
+
+    def close(self) -> None:
+        """Cancel the timer (the client is closing, or nothing is watched)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _expire(self) -> None:
         """Cancel the exchanges whose deadline passed (oldest first), then re-arm the timer."""
@@ -224,6 +244,7 @@ class AttemptDeadlines:
             task = progress.task
             if task is not None:
                 progress.task, progress.expired = None, True
+                self._live -= 1
                 task.cancel()
         if queue:
             self._timer = loop.call_at(queue[0].at, self._expire)

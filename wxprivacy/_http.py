@@ -524,6 +524,7 @@ class WireClient:
             self._stop(task, progress)  # where httpcore cleans up after it
         if self._stopping:
             await asyncio.wait(set(self._stopping), timeout=settle)
+        self._attempts.close()  # no timer of a closed client left on the loop
         await self.backend.aclose()
 
     def _stop(self, task: asyncio.Task[Answer], progress: Progress) -> None:

@@ -100,7 +100,7 @@ class RateLimiter:
         self.store: QuotaStore = store if store is not None else MemoryQuotaStore(clock=clock)
         # the memory store answers "nothing held" without an await: unlimited endpoints of a
         # client without holds then cost nothing here
-        self._memory = self.store if isinstance(self.store, MemoryQuotaStore) else None
+        self._memory = self.store if type(self.store) is MemoryQuotaStore else None
         self._locks: dict[str, asyncio.Lock] = {}
 
     def __repr__(self) -> str:

@@ -256,18 +256,7 @@ class WireClient:
             started = self.timer()
             await limiter.acquire(endpoint, authorizer_appid)
             deadline.at += self.timer() - started  # the client's own pacing does not count
-        # what _answer does, inlined: one coroutine less per call
-        left = self._take_free_slot(endpoint, deadline)
-        if left is None:
-            left = await self._wait_for_slot(endpoint, deadline)
-        try:
-            if self.backend.isolate:
-                answer = await self._exchange_isolated(request, endpoint, deadline, left)
-            else:
-                answer = await self._exchange_direct(request, endpoint, deadline, left)
-        except ExchangeError as exc:
-            raise self._failed(exc, endpoint, deadline) from None
-        deadline.maybe_sent = True
+        answer = await self._answer(request, endpoint, deadline)
         try:
             return decode_response(answer.status, answer.body, endpoint=endpoint, now=self._clock())
         except MinuteQuotaExceededError as exc:
@@ -301,7 +290,8 @@ class WireClient:
 
     async def _answer(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
         """One exchange within the attempt's and the call's deadline, its failures mapped to the
-        SDK's errors (not decoded): :meth:`probe`'s; :meth:`_once` does the same inline.
+        SDK's errors (not decoded): for :meth:`_once` and :meth:`probe` (written once, at the
+        cost of one coroutine per call).
 
         A backend that is safe to cancel at any point goes straight to
         :meth:`_exchange_direct`. Over httpcore the exchange runs in a task of its own, so that a

@@ -33,6 +33,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
 
 from ._appid import check_appid
 from ._checks import check_int
+from ._closing import AsyncClosing
 from ._errors import InvalidArgumentError
 from ._quotas import JITTER, MAX_PER_MINUTE, check_until
 from ._redis_ops import check_part, check_seconds, describe_server, run_op, text
@@ -52,7 +53,7 @@ return 0
 """
 
 
-class RedisQuotaStore:
+class RedisQuotaStore(AsyncClosing):
     """A :class:`QuotaStore` in Redis: every worker that shares it shares the limits and holds.
 
     Pass it to every client of the fleet (``ComponentClient(..., quota_store=store)``) with the

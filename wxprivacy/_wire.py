@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import _serde
+from ._checks import MAX_SECONDS
 from ._coerce import whole_number
 from ._errors import ResponseFormatError, TransportError, error_for
 from ._keys import describe
@@ -186,7 +187,7 @@ def require_str(data: Mapping[str, Any], key: str, *, endpoint: str) -> str:
     )
 
 
-MAX_LIFETIME: Final = 366 * 86_400
+MAX_LIFETIME: Final = MAX_SECONDS
 """The longest lifetime (``expires_in``, seconds) an answer may give; WeChat's are 7,200 or less."""
 
 

@@ -324,3 +324,19 @@ def test_a_window_out_of_range_is_refused(redis_client: Any) -> None:
 
     with pytest.raises(InvalidArgumentError, match="window"):
         RedisQuotaStore(redis_client, window=10**20)
+
+
+async def test_the_quota_store_closes_with_async_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like RedisTokenStore and the client: ``async with`` closes the Redis client it made."""
+    from wxprivacy.redis import RedisQuotaStore
+
+    store = RedisQuotaStore.from_url("redis://127.0.0.1:1/0")
+    closed: list[bool] = []
+
+    async def aclose() -> None:
+        closed.append(True)
+
+    monkeypatch.setattr(store._redis, "aclose", aclose)
+    async with store as entered:
+        assert entered is store
+    assert closed == [True]

@@ -1,14 +1,20 @@
-"""wxprivacy._serde's remembered privacy_desc_list: reused only for an equal list, never stale
-after mutation."""
+"""wxprivacy._serde's remembered values: the privacy_desc_list reused only for an equal list,
+never stale after mutation; equal string records (setting_list items) shared, bounded."""
 
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
+import pytest
 from fixture_data import fixture_bytes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from wxprivacy._serde import loads, structure
-from wxprivacy.models import PrivacySetting
+from wxprivacy import ResponseFormatError, _converter
+from wxprivacy._converter import build_converter
+from wxprivacy._serde import converter, loads, structure
+from wxprivacy.models import PrivacySetting, SettingItem
 
 
 def descs(setting: PrivacySetting) -> list[tuple[str, str]]:
@@ -105,3 +111,81 @@ def test_two_spellings_of_one_key_give_the_same_result_whatever_came_before() ->
     after = structure(_with_spellings("PRIVACY_KEY", "Privacy_Key"), PrivacySetting)
     assert after == alone
     assert descs(after) == descs(alone)
+
+
+# ------------------------------------------------------------------ shared string records
+
+_KEYS = ("privacy_key", "privacy_text", "privacy_label", "Privacy_Text", "note")
+_VALUES = st.one_of(
+    st.sampled_from(["", "Location", "查找附近门店", "手机号"]), st.none(), st.just(1)
+)
+_RECORDS = st.lists(
+    st.dictionaries(st.sampled_from(_KEYS), _VALUES, min_size=1, max_size=4), max_size=12
+)
+_REFERENCE = build_converter(fast=False)
+
+
+def _built(converter: Any, record: dict[str, Any]) -> SettingItem | str:
+    try:
+        return cast(SettingItem, converter.structure(record, SettingItem))
+    except ResponseFormatError as exc:
+        return f"error: {exc.field_path}"
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(history=_RECORDS, records=_RECORDS)
+def test_setting_items_equal_the_reference_whatever_came_before(
+    history: list[dict[str, Any]], records: list[dict[str, Any]]
+) -> None:
+    """Records drawn from a few values, so they repeat: a shared instance is only ever given
+    for a record equal to the one it was built from (nulls, absent keys, other spellings,
+    unknown keys and non-strings included), and the result never depends on earlier ones."""
+    for record in history:
+        _built(converter, record)
+    for record in records:
+        assert _built(converter, record) == _built(_REFERENCE, record)
+
+
+def test_equal_records_share_one_instance_and_others_do_not() -> None:
+    record = {
+        "privacy_key": "Location",
+        "privacy_text": "查找附近门店",
+        "privacy_label": "位置信息",
+    }
+    first = structure(dict(record), SettingItem)
+    assert structure(dict(record), SettingItem) is first
+    # null and absent both mean the default: equal instances, one shared
+    absent = structure({"privacy_key": "X"}, SettingItem)
+    assert structure({"privacy_key": "X", "privacy_text": None}, SettingItem) is absent
+    unknown = structure({**record, "note": "kept"}, SettingItem)
+    assert unknown.extras == {"note": "kept"} and unknown is not first
+    assert structure({**record, "note": "kept"}, SettingItem) is not unknown  # never shared
+    spelled = structure({"Privacy_Key": "Location", "privacy_text": "附近门店"}, SettingItem)
+    assert spelled.privacy_key == "Location" and spelled.privacy_label == ""
+    # inside an answer too: the items of two answers are the same objects
+    body = fixture_bytes("getprivacysetting_full.json")
+    one, two = (structure(loads(body), PrivacySetting) for _ in range(2))
+    assert all(a is b for a, b in zip(one.setting_list, two.setting_list, strict=True))
+
+
+def test_the_shared_records_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most _INTERNED_MAX records per model: the table starts over when full, so a fleet
+    of distinct texts never grows it without end."""
+    monkeypatch.setattr(_converter, "_INTERNED_MAX", 3)
+    first = structure({"privacy_key": "bounded-0"}, SettingItem)
+    for index in range(1, 3):
+        structure({"privacy_key": f"bounded-{index}"}, SettingItem)
+    assert structure({"privacy_key": "bounded-0"}, SettingItem) is first  # 3 remembered
+    structure({"privacy_key": "bounded-3"}, SettingItem)  # the fourth: the table starts over
+    again = structure({"privacy_key": "bounded-0"}, SettingItem)
+    assert again == first and again is not first
+
+
+@pytest.mark.parametrize("first", [1, True, 1.0, None, "1"])
+@pytest.mark.parametrize("then", [1, True, 1.0, None, "1"])
+def test_values_equal_across_types_never_share_a_record(first: Any, then: Any) -> None:
+    """1 == True == 1.0 (and hash alike), but only 1 becomes "1": a record is shared only when
+    it was built from strings, so what one answer held never decides another's result."""
+    for value in (first, then):
+        record = {"privacy_key": "types", "privacy_text": value}
+        assert _built(converter, record) == _built(_REFERENCE, record)

@@ -84,6 +84,8 @@ _JUST_STR: Final = frozenset({str})
 _FACTORY: Final = cast(type, attrs.Factory)
 #: The shortest list of string records worth remembering.
 _BATCH_MIN: Final = 4
+#: Distinct records of one string-record model remembered at most (:func:`_interned`).
+_INTERNED_MAX: Final = 4096
 
 
 def _fields(cls: Any) -> tuple[attrs.Attribute[Any], ...]:
@@ -251,6 +253,7 @@ class _HookFactory:
             and attrs.inspect(cls).is_frozen
             and not aliases
         ):
+            entry = _interned(cls, tuple(hooks), entry)
             self._batches[cls] = _list_memo(cls, entry)
         return entry
 
@@ -280,6 +283,46 @@ class _HookFactory:
 
         unstructure_model.__name__ = f"unstructure_{cls.__name__}"
         return unstructure_model
+
+
+def _interned(cls: type[T], names: tuple[str, ...], hook: Callable[[Any, Any], T]) -> Hook:
+    """Wrap the hook of a frozen model of string fields (``SettingItem``...) so that equal
+    records give one shared instance.
+
+    A fleet's guidelines repeat the same records (a provider sets one template on many Mini
+    Programs; ``setting_list`` items differ in a few dozen ways over thousands of answers).
+    Every instance a batch keeps is one more object for the garbage collector to walk, each
+    time it runs, for as long as the batch lasts; a shared one costs nothing more. A record is
+    remembered by its values in field order (``None`` for an absent key, which means the
+    field's default, as ``null`` does) when its keys are the fields' official names and its
+    values are all strings: the instance is then a function of those values alone, and frozen,
+    with the shared empty ``extras``, so sharing it is invisible but to ``is``. Anything else
+    (unknown keys, other spellings, other types) is built by ``hook`` every time. At most
+    :data:`_INTERNED_MAX` records are remembered per model; the table starts over when full.
+    """
+    fields = frozenset(names)
+    table: dict[tuple[Any, ...], T] = {}
+    remembered = table.get
+
+    def interned(obj: Any, _: Any = None) -> T:
+        if type(obj) is not dict or not obj.keys() <= fields:
+            return hook(obj, cls)
+        key = tuple(map(obj.get, names))
+        try:
+            shared = remembered(key)
+        except TypeError:  # an unhashable value: not a record of strings
+            return hook(obj, cls)
+        if shared is not None:
+            return shared
+        instance = hook(obj, cls)
+        if set(map(type, obj.values())) <= _JUST_STR:
+            if len(table) >= _INTERNED_MAX:
+                table.clear()
+            table[key] = instance
+        return instance
+
+    interned.__name__ = f"interned_{cls.__name__}"
+    return interned
 
 
 def _list_memo(cls: type[T], item_hook: Hook) -> Batch:

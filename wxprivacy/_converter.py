@@ -157,11 +157,18 @@ class _HookFactory:
             return required_int_in  # blank is 0 only in a field with a default
         hook = _TYPE_HOOKS.get(typ)
         if hook is not None:
-            return hook
+            return (
+                _shared_tuples(hook, of_items=False)
+                if self._fast and hook is str_tuple_in
+                else hook
+            )
         item = _tuple_item(typ)
         if item is not None:
             item_hook = self._conv.get_structure_hook(item)  # registers its batch, if any
-            return model_tuple_hook(item_hook, item, self._batches.get(item))
+            batch = self._batches.get(item)
+            hook = model_tuple_hook(item_hook, item, batch)
+            # the items of a string-record model are shared (_interned): so can their tuples be
+            return hook if batch is None else _shared_tuples(hook, of_items=True)
         inner = _optional_of(typ)
         if inner is not None and attrs.has(inner):
             return optional_model_hook(self._conv.get_structure_hook(inner), inner)
@@ -323,6 +330,36 @@ def _interned(cls: type[T], names: tuple[str, ...], hook: Callable[[Any, Any], T
 
     interned.__name__ = f"interned_{cls.__name__}"
     return interned
+
+
+def _shared_tuples(hook: Hook, *, of_items: bool) -> Hook:
+    """Wrap the hook of a tuple field so that equal tuples give one shared tuple.
+
+    For the same reason as :func:`_interned`: ``privacy_list`` and ``setting_list`` repeat
+    across a fleet's answers, and a tuple a batch keeps is one more object for the garbage
+    collector. ``of_items=False``: a tuple of strings (``privacy_list``), remembered by its
+    value. ``of_items=True``: a tuple of string-record instances (``setting_list``), remembered
+    by the identities of its items, which :func:`_interned` shares; the table holds the tuple,
+    so an identity it is keyed by cannot be reused while the entry lasts, and a tuple of items
+    built anew (unknown keys...) is simply not found. At most :data:`_INTERNED_MAX` tuples per
+    field; the table starts over when full.
+    """
+    table: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    remembered = table.get
+
+    def shared(value: Any, _: Any = None) -> tuple[Any, ...]:
+        built: tuple[Any, ...] = hook(value, _)
+        key = tuple(map(id, built)) if of_items else built
+        kept = remembered(key)
+        if kept is not None:
+            return kept
+        if len(table) >= _INTERNED_MAX:
+            table.clear()
+        table[key] = built
+        return built
+
+    shared.__name__ = f"shared_{getattr(hook, '__name__', 'tuple')}"
+    return shared
 
 
 def _list_memo(cls: type[T], item_hook: Hook) -> Batch:

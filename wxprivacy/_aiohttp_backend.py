@@ -10,7 +10,6 @@ the running event loop, and closed by :meth:`AiohttpBackend.aclose`.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import ssl
 from typing import Any, Final
@@ -28,6 +27,7 @@ from ._exchange import (
     plain_and_small,
 )
 from ._httpx_backend import KEEPALIVE_EXPIRY, MAX_CONNECTIONS
+from ._loops import current_task
 from ._redact import redact
 
 __all__ = ["AiohttpBackend"]
@@ -45,8 +45,6 @@ def _reporting_connector(
     task that sends): a dict entry per exchange, where a context variable would cost a new
     context mapping and a token, objects the garbage collector then walks."""
     import aiohttp
-
-    current_task = asyncio.current_task
 
     class ReportingConnector(aiohttp.TCPConnector):
         async def connect(self, *args: Any, **kwargs: Any) -> Any:
@@ -159,7 +157,7 @@ class AiohttpBackend:
             session = self._open()
         import aiohttp
 
-        exchanges, task = self._exchanges, asyncio.current_task()
+        exchanges, task = self._exchanges, current_task()
         exchanges[task] = progress
         try:
             async with session.request(

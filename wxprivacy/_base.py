@@ -35,6 +35,7 @@ from ._http import (
     late_error,
 )
 from ._httpx_backend import HttpxBackend
+from ._loops import running_loop
 from ._memory_store import MemoryTokenStore
 from ._quotas import QuotaStore
 from ._ratelimit import RateLimiter
@@ -190,7 +191,7 @@ class BaseClient(AsyncClosing):
         A cancellation that lands inside ``aclose()`` (a server shutting down, a job cancelled)
         still closes what this client owns, then propagates.
         """
-        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+        if self._loop is not None and self._loop is not running_loop():
             raise WrongEventLoopError(
                 "aclose() was called on another event loop than the one this ComponentClient "
                 "was used on: close it on its own loop"
@@ -274,7 +275,7 @@ class BaseClient(AsyncClosing):
             raise ClientClosedError(
                 "this ComponentClient was closed (aclose()); create a new client"
             )
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         if self._loop is None:
             self._loop = loop
         elif self._loop is not loop:

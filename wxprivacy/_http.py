@@ -45,6 +45,7 @@ from ._errors import (
 )
 from ._exchange import Answer, Backend, ExchangeError, Request, build_request
 from ._httpx_backend import MAX_CONNECTIONS, HttpxBackend, ShardedTransport, sharded_http_client
+from ._loops import running_loop
 from ._ratelimit import RateLimiter
 from ._redact import carries_credentials
 from ._retry import RetryPolicy, is_retryable
@@ -405,7 +406,7 @@ class WireClient:
         attempt = self.attempt_timeout
         progress = Progress()
         if attempt is not None and left > attempt:
-            loop = asyncio.get_running_loop()
+            loop = running_loop()
             task = asyncio.current_task(loop)
             assert task is not None
             if self._attempts.watch(progress, task, loop.time() + attempt, loop):

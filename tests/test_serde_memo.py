@@ -57,18 +57,14 @@ def test_a_list_is_remembered_the_second_time_in_a_row_it_is_seen() -> None:
     other["privacy_desc"]["privacy_desc_list"][0]["privacy_key"] = "Other"
     for _ in range(2):  # whatever was remembered before, now it is this other catalogue
         structure(other, PrivacySetting)
-    first = structure(loads(body), PrivacySetting)
-    second = structure(loads(body), PrivacySetting)
-    third = structure(loads(body), PrivacySetting)
-    assert first.privacy_desc is not None and second.privacy_desc is not None
-    assert third.privacy_desc is not None
-    assert first.privacy_desc.privacy_desc_list == second.privacy_desc.privacy_desc_list
-    # equal records and the tuples of them are shared (frozen): from the first repeat on
-    assert first.privacy_desc.privacy_desc_list is second.privacy_desc.privacy_desc_list
-    # remembered as a list at the second sighting: the third answer is not built item by item,
-    # and shares the privacy_desc holding them (nothing else in it)
-    assert third.privacy_desc.privacy_desc_list is second.privacy_desc.privacy_desc_list
-    assert third.privacy_desc is second.privacy_desc
+    first, second, third, fourth = (structure(loads(body), PrivacySetting) for _ in range(4))
+    descs_ = [s.privacy_desc for s in (first, second, third, fourth)]
+    assert all(d is not None and d == descs_[0] for d in descs_)
+    # remembered as a list at the second sighting: from then on the list is not built item by
+    # item, and the privacy_desc holding it (nothing else in it) is shared too
+    assert third.privacy_desc is not None and fourth.privacy_desc is not None
+    assert fourth.privacy_desc.privacy_desc_list is third.privacy_desc.privacy_desc_list
+    assert fourth.privacy_desc is third.privacy_desc
 
 
 def test_a_privacy_desc_with_more_than_the_catalogue_is_its_own() -> None:

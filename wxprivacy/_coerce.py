@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Final
 
 import attrs
@@ -40,6 +40,7 @@ __all__ = [
     "Wire",
     "flag_in",
     "int_in",
+    "as_tuple",
     "model_tuple_hook",
     "non_empty_str_in",
     "non_negative_int_in",
@@ -267,6 +268,20 @@ def str_tuple_in(value: Any, _: Any = None) -> tuple[str, ...]:
     raise WireError(f"expected an array, got {describe(value)}")
 
 
+def as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
+    """Turn any iterable except a string into a tuple (a tuple is returned as is): the attrs
+    converter of the models' tuple fields, which the structure functions skip for a tuple.
+
+    Raises:
+        TypeError: ``items`` is a ``str`` or ``bytes``.
+    """
+    if type(items) is tuple:
+        return items
+    if isinstance(items, str | bytes):
+        raise TypeError(f"expected an iterable of items, got {type(items).__name__}")
+    return tuple(items)
+
+
 def _items(values: Any, hook: Hook, cls: Any = None) -> list[Any]:
     """Apply ``hook`` to every item, prefixing the item's index to the path of any error."""
     out = []
@@ -279,24 +294,16 @@ def _items(values: Any, hook: Hook, cls: Any = None) -> list[Any]:
     return out
 
 
-def model_tuple_hook(
-    hook: Hook, cls: type, batch: Callable[[Any], tuple[Any, ...] | None] | None = None
-) -> Hook:
+def model_tuple_hook(hook: Hook, cls: type) -> Hook:
     """Build the hook of a list of models (``setting_list``).
 
     Args:
         hook: the structure hook of one item.
         cls: the item model.
-        batch: a remembered list (``_converter._list_memo``), tried first; it returns ``None``
-            to decline.
     """
 
     def structure_models(value: Any, _: Any = None) -> tuple[Any, ...]:
         if type(value) is list or type(value) is tuple:
-            if batch is not None:
-                done = batch(value)
-                if done is not None:
-                    return done
             try:
                 return tuple([hook(item, cls) for item in value])
             except WireError:

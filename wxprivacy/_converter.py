@@ -46,6 +46,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from ._coerce import (
     Hook,
     ResponseBody,
+    as_tuple,
     int_in,
     model_tuple_hook,
     optional_int_in,
@@ -166,12 +167,15 @@ class _HookFactory:
         if item is not None:
             item_hook = self._conv.get_structure_hook(item)  # registers its batch, if any
             batch = self._batches.get(item)
-            hook = model_tuple_hook(item_hook, item, batch)
+            if batch is None:
+                return model_tuple_hook(item_hook, item)
             # the items of a string-record model are shared (_interned): so can their tuples be
-            return hook if batch is None else _shared_tuples(hook, of_items=True)
+            return _shared_tuples(model_tuple_hook(item_hook, item), of_items=True, batch=batch)
         inner = _optional_of(typ)
         if inner is not None and attrs.has(inner):
-            return optional_model_hook(self._conv.get_structure_hook(inner), inner)
+            nested = self._conv.get_structure_hook(inner)
+            # the fast hooks ignore their type argument: called directly, one call fewer
+            return nested if self._fast else optional_model_hook(nested, inner)
         if cls.__module__.split(".", 1)[0] != "wxprivacy":
             # a caller's model (ComponentClient.call(model=...)): cattrs' own rules for the type
             return _plain_hook(self._conv, typ)
@@ -332,7 +336,7 @@ def _interned(cls: type[T], names: tuple[str, ...], hook: Callable[[Any, Any], T
     return interned
 
 
-def _shared_tuples(hook: Hook, *, of_items: bool) -> Hook:
+def _shared_tuples(hook: Hook, *, of_items: bool, batch: Batch | None = None) -> Hook:
     """Wrap the hook of a tuple field so that equal tuples give one shared tuple.
 
     For the same reason as :func:`_interned`: ``privacy_list`` and ``setting_list`` repeat
@@ -341,13 +345,18 @@ def _shared_tuples(hook: Hook, *, of_items: bool) -> Hook:
     value. ``of_items=True``: a tuple of string-record instances (``setting_list``), remembered
     by the identities of its items, which :func:`_interned` shares; the table holds the tuple,
     so an identity it is keyed by cannot be reused while the entry lasts, and a tuple of items
-    built anew (unknown keys...) is simply not found. At most :data:`_INTERNED_MAX` tuples per
-    field; the table starts over when full.
+    built anew (unknown keys...) is simply not found; ``batch`` (the model's remembered list,
+    :func:`_list_memo`) is tried first. At most :data:`_INTERNED_MAX` tuples per field; the
+    table starts over when full.
     """
     table: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     remembered = table.get
 
     def shared(value: Any, _: Any = None) -> tuple[Any, ...]:
+        if batch is not None and type(value) is list:
+            done = batch(value)
+            if done is not None:
+                return done  # the remembered list's tuple: shared already
         built: tuple[Any, ...] = hook(value, _)
         key = tuple(map(id, built)) if of_items else built
         kept = remembered(key)
@@ -476,7 +485,11 @@ def _direct_structure_fns(
         else:
             names[f"__d{index}"] = default
             fallback = f"__d{index}"
-        if convert is not None:
+        if convert is as_tuple:  # a tuple as is (what the tuple hooks give): no call
+            names[f"__c{index}"] = convert
+            value = f"t if type(t := {value}) is tuple else __c{index}(t)"
+            fallback = None if fallback is None else f"__c{index}({fallback})"
+        elif convert is not None:
             names[f"__c{index}"] = convert
             value = f"__c{index}({value})"
             fallback = None if fallback is None else f"__c{index}({fallback})"

@@ -22,7 +22,7 @@ tuple.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import attrs
@@ -36,6 +36,7 @@ from ._coerce import (
     UNIX_SECONDS_OR_NONE,
     ResponseBody,
     Wire,
+    as_tuple,
     wire,
 )
 from ._keys import ReadOnlyMapping, WireError
@@ -85,15 +86,6 @@ def _credential_in(value: Any, _: Any = None) -> str:
 
 #: A token or code from WeChat, where blank means absent.
 _CREDENTIAL: Final = Wire(structure=_credential_in)
-
-
-def _as_tuple(items: Iterable[Any]) -> tuple[Any, ...]:
-    """Turn any iterable except a string into a tuple (a tuple is returned as is)."""
-    if type(items) is tuple:
-        return items
-    if isinstance(items, str | bytes):
-        raise TypeError(f"expected an iterable of items, got {type(items).__name__}")
-    return tuple(items)
 
 
 @attrs.frozen(kw_only=True)
@@ -187,7 +179,7 @@ class PrivacyDesc:
     """
 
     privacy_desc_list: tuple[PrivacyDescItem, ...] = attrs.field(
-        default=(), converter=_as_tuple, metadata=wire(bare_list=True)
+        default=(), converter=as_tuple, metadata=wire(bare_list=True)
     )
     extras: Mapping[str, Any] = _extras_field()
 
@@ -207,7 +199,7 @@ class SdkPrivacyInfo:
 
     sdk_name: str = ""
     sdk_biz_name: str = ""
-    sdk_list: tuple[SettingItem, ...] = attrs.field(default=(), converter=_as_tuple)
+    sdk_list: tuple[SettingItem, ...] = attrs.field(default=(), converter=as_tuple)
     extras: Mapping[str, Any] = _extras_field()
 
 
@@ -231,12 +223,12 @@ class PrivacySetting(ResponseBody):
     """
 
     code_exist: bool = attrs.field(default=False, metadata=wire(FLAG))
-    privacy_list: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
-    setting_list: tuple[SettingItem, ...] = attrs.field(default=(), converter=_as_tuple)
+    privacy_list: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    setting_list: tuple[SettingItem, ...] = attrs.field(default=(), converter=as_tuple)
     update_time: _dt.datetime | None = attrs.field(default=None, metadata=wire(UNIX_SECONDS))
     owner_setting: OwnerSetting | None = None
     privacy_desc: PrivacyDesc | None = None
-    sdk_privacy_info_list: tuple[SdkPrivacyInfo, ...] = attrs.field(default=(), converter=_as_tuple)
+    sdk_privacy_info_list: tuple[SdkPrivacyInfo, ...] = attrs.field(default=(), converter=as_tuple)
     extras: Mapping[str, Any] = _extras_field()
 
     @property
@@ -318,8 +310,8 @@ class CodePrivacyInfo(ResponseBody):
         extras: keys the model does not know, with their raw JSON values.
     """
 
-    without_auth_list: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
-    without_conf_list: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
+    without_auth_list: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    without_conf_list: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     extras: Mapping[str, Any] = _extras_field()
 
     @property
@@ -337,7 +329,7 @@ class PrivacyInterfaceList(ResponseBody):
         extras: keys the model does not know, with their raw JSON values.
     """
 
-    interface_list: tuple[PrivacyInterface, ...] = attrs.field(default=(), converter=_as_tuple)
+    interface_list: tuple[PrivacyInterface, ...] = attrs.field(default=(), converter=as_tuple)
     extras: Mapping[str, Any] = _extras_field()
 
     def get(self, api_name: str) -> PrivacyInterface | None:
@@ -416,7 +408,7 @@ class AuthorizationInfo(ResponseBody):
     authorizer_access_token: str = attrs.field(default="", repr=False)
     expires_in: int = 0
     authorizer_refresh_token: str = attrs.field(default="", repr=False)
-    func_info: tuple[FuncInfo, ...] = attrs.field(default=(), converter=_as_tuple)
+    func_info: tuple[FuncInfo, ...] = attrs.field(default=(), converter=as_tuple)
     extras: Mapping[str, Any] = _extras_field()
 
     @property
@@ -534,5 +526,5 @@ class AuthorizerPage(ResponseBody):
     """
 
     total_count: int = attrs.field(metadata=wire(NON_NEGATIVE))
-    list: tuple[AuthorizerListItem, ...] = attrs.field(default=(), converter=_as_tuple)
+    list: tuple[AuthorizerListItem, ...] = attrs.field(default=(), converter=as_tuple)
     extras: Mapping[str, Any] = _extras_field(kw_only=True)

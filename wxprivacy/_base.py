@@ -357,7 +357,11 @@ class BaseClient(AsyncClosing):
         """
         self._check_usable()
         try:  # before the line: a body that cannot be sent fails at once (bytes are exact-size)
-            content = None if body is None else _serde.dumps(body)
+            content: bytes | None
+            if body is None or type(body) is _serde.JSONBytes:
+                content = body
+            else:
+                content = _serde.dumps(body)
         except TypeError as exc:
             raise InvalidArgumentError(f"the body of {endpoint} is not JSON: {exc}") from None
         admission, wire = self._admission, self._wire

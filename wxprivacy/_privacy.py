@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Iterable
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -19,6 +19,9 @@ from .models import OwnerSetting, PrivacySetting, SdkPrivacyInfo, SettingItem
 from .paths import SET_PRIVACY_SETTING, UPLOAD_PRIVACY_EXT_FILE
 
 __all__ = ["SET_PRIVACY_SETTING", "UPLOAD_PRIVACY_EXT_FILE", "PrivacyAPI", "check_privacy_ver"]
+
+_READ: Final = {ver: _serde.JSONBytes(_serde.dumps({"privacy_ver": ver})) for ver in (1, 2)}
+"""getprivacysetting's body for each ``privacy_ver``, encoded once."""
 
 
 @attrs.frozen(kw_only=True)
@@ -63,9 +66,7 @@ class PrivacyAPI(BaseClient):
         """
         check_privacy_ver(privacy_ver)
         endpoint = endpoints.GET_PRIVACY_SETTING
-        data = await self._authorizer_call(
-            authorizer_appid, "POST", endpoint, {"privacy_ver": privacy_ver}
-        )
+        data = await self._authorizer_call(authorizer_appid, "POST", endpoint, _READ[privacy_ver])
         setting = _serde.structure_response(data, PrivacySetting, endpoint=endpoint)
         desc = setting.privacy_desc
         if desc is not None and desc.privacy_desc_list is not self._catalogue:

@@ -17,6 +17,7 @@ from ._converter import converter, structure, structure_response, unstructure
 from ._json import loads
 
 __all__ = [
+    "JSONBytes",
     "converter",
     "dumps",
     "loads",
@@ -24,6 +25,13 @@ __all__ = [
     "structure_response",
     "unstructure",
 ]
+
+
+class JSONBytes(bytes):
+    """A request body encoded once, ahead of time (with :func:`dumps`), and sent as it is: a
+    constant body such as getprivacysetting's ``{"privacy_ver":2}`` is not encoded per call."""
+
+    __slots__ = ()
 
 
 def _model_to_json(obj: Any) -> Any:

@@ -422,14 +422,14 @@ def _unpatched(store: MemoryTokenStore) -> bool:
     """Whether the reads of a plain :class:`MemoryTokenStore` may be taken without an await: no
     read replaced on the instance or the class (as ``unittest.mock.patch.object`` does in a
     user's tests, at any time), which must then be called."""
-    own = vars(store)
-    return all(
-        name not in own and getattr(MemoryTokenStore, name) is original
-        for name, original in _MEMORY_READS.items()
+    own = vars(store)  # written out, not a loop: this runs on every call
+    return (
+        "get_authorizer_token" not in own
+        and "get_component_token" not in own
+        and MemoryTokenStore.get_authorizer_token is _GET_AUTHORIZER_TOKEN
+        and MemoryTokenStore.get_component_token is _GET_COMPONENT_TOKEN
     )
 
 
-_MEMORY_READS: Final = {
-    name: getattr(MemoryTokenStore, name)
-    for name in ("get_component_token", "get_authorizer_token")
-}
+_GET_AUTHORIZER_TOKEN: Final = MemoryTokenStore.get_authorizer_token
+_GET_COMPONENT_TOKEN: Final = MemoryTokenStore.get_component_token

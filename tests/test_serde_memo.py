@@ -240,3 +240,53 @@ def _built_setting(conv: Any, body: dict[str, Any]) -> PrivacySetting | str:
         return cast(PrivacySetting, conv.structure(body, PrivacySetting))
     except ResponseFormatError:
         return "error"  # with several faults, the one named may differ (see the changelog)
+
+
+_SDK_ENTRIES = st.lists(
+    st.fixed_dictionaries(
+        {"sdk_name": _TEXTS, "sdk_list": _RECORDS},
+        optional={"sdk_biz_name": _VALUES, "note": st.just(["mutable"])},
+    ),
+    max_size=3,
+)
+
+
+def test_equal_sdk_entries_share_one_instance_and_their_tuple() -> None:
+    entry = {"sdk_name": "map", "sdk_biz_name": "地图", "sdk_list": [{"privacy_key": "Location"}]}
+    one, two = (
+        structure({"sdk_privacy_info_list": [json.loads(json.dumps(entry))]}, PrivacySetting)
+        for _ in range(2)
+    )
+    assert two.sdk_privacy_info_list is one.sdk_privacy_info_list
+    assert two.sdk_privacy_info_list[0] is one.sdk_privacy_info_list[0]
+    other = structure({"sdk_privacy_info_list": [{**entry, "sdk_name": "pay"}]}, PrivacySetting)
+    assert other.sdk_privacy_info_list[0].sdk_name == "pay"
+    # an entry with a value of its own (extras) is its own, as is its tuple
+    odd = [{**entry, "note": ["a"]}]
+    first, second = (
+        structure({"sdk_privacy_info_list": json.loads(json.dumps(odd))}, PrivacySetting)
+        for _ in range(2)
+    )
+    assert first.sdk_privacy_info_list[0] is not second.sdk_privacy_info_list[0]
+    first.sdk_privacy_info_list[0].extras["note"].append("changed by one answer")
+    assert second.sdk_privacy_info_list[0].extras["note"] == ["a"]
+    # so is an entry whose items hold values of their own: equal, but never the same
+    deep = [{**entry, "sdk_list": [{"privacy_key": "Location", "note": ["a"]}]}]
+    first, second = (
+        structure({"sdk_privacy_info_list": json.loads(json.dumps(deep))}, PrivacySetting)
+        for _ in range(2)
+    )
+    assert first.sdk_privacy_info_list[0] == second.sdk_privacy_info_list[0]
+    assert first.sdk_privacy_info_list[0] is not second.sdk_privacy_info_list[0]
+    first.sdk_privacy_info_list[0].sdk_list[0].extras["note"].append("changed")
+    assert second.sdk_privacy_info_list[0].sdk_list[0].extras["note"] == ["a"]
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(answers=st.lists(_SDK_ENTRIES, max_size=6))
+def test_sdk_entries_equal_the_reference_whatever_came_before(
+    answers: list[list[dict[str, Any]]],
+) -> None:
+    for entries in answers:
+        body = {"errcode": 0, "sdk_privacy_info_list": entries}
+        assert _built_setting(converter, body) == _built_setting(_REFERENCE, body)

@@ -145,6 +145,9 @@ class _HookFactory:
         self._fast = fast
         # The remembered list of each string-record model, for the hooks of its lists.
         self._batches: dict[type, Batch] = {}
+        # Models whose equal instances are one shared instance (_interned, or keyed): the
+        # tuples of their items can be shared by identity too.
+        self._shareable: set[type] = set()
 
     # ------------------------------------------------------------------------- structure
 
@@ -166,10 +169,10 @@ class _HookFactory:
         item = _tuple_item(typ)
         if item is not None:
             item_hook = self._conv.get_structure_hook(item)  # registers its batch, if any
-            batch = self._batches.get(item)
-            if batch is None:
+            if item not in self._shareable:
                 return model_tuple_hook(item_hook, item)
-            # the items of a string-record model are shared (_interned): so can their tuples be
+            # equal items are one instance (_interned, or keyed): so can their tuples be
+            batch = self._batches.get(item)
             return _shared_tuples(model_tuple_hook(item_hook, item), of_items=True, batch=batch)
         inner = _optional_of(typ)
         if inner is not None and attrs.has(inner):
@@ -197,14 +200,23 @@ class _HookFactory:
         folder = KeyFolder(hooks, aliases=aliases, drop=drop)
         fast_keys = frozenset(hooks) | drop if self._fast else frozenset()
         direct = None
+        frozen = attrs.inspect(cls).is_frozen
+        records = (  # a model of string fields: its records are shared as read (_interned)
+            self._fast and frozen and not aliases and all(h is str_in for h in hooks.values())
+        )
         if self._fast:
             listed = [f for f in fields if f.name != extras]
             share = (
-                attrs.inspect(cls).is_frozen
+                frozen
                 and bool(listed)
                 and all(_tuple_item(f.type) in self._batches for f in listed)
             )
-            direct = _direct_structure_fns(cls, fields, hooks, extras, fast_keys, share=share)
+            keyed = None if share or records or not frozen else self._keyed(listed, hooks)
+            direct = _direct_structure_fns(
+                cls, fields, hooks, extras, fast_keys, share=share, keyed=keyed
+            )
+            if direct is not None and keyed is not None:
+                self._shareable.add(cls)
         gen = (
             direct[0]
             if direct is not None
@@ -258,15 +270,28 @@ class _HookFactory:
             # else (or any failure) goes to structure_model, which starts over
             entry = direct[1]
             entry.__globals__["__slow"] = structure_model
-        if (
-            self._fast
-            and all(hook is str_in for hook in hooks.values())
-            and attrs.inspect(cls).is_frozen
-            and not aliases
-        ):
+        if records:
             entry = _interned(cls, tuple(hooks), entry)
             self._batches[cls] = _list_memo(cls, entry)
+            self._shareable.add(cls)
         return entry
+
+    def _keyed(
+        self, listed: list[attrs.Attribute[Any]], hooks: Mapping[str, Hook]
+    ) -> tuple[bool, ...] | None:
+        """How to key a frozen model's instances for sharing (:func:`_direct_structure_fns`):
+        per field, ``False`` by value (a string field) or ``True`` by identity (a tuple of
+        shared items); ``None`` (not shared) when any field is of another kind, or when no
+        field is such a tuple (a model of strings alone is shared as read: :func:`_interned`)."""
+        kinds = []
+        for field in listed:
+            if hooks[field.name] is str_in:
+                kinds.append(False)
+            elif _tuple_item(field.type) in self._shareable:
+                kinds.append(True)
+            else:
+                return None
+        return tuple(kinds) if any(kinds) else None
 
     # ------------------------------------------------------------------------- unstructure
 
@@ -427,6 +452,7 @@ def _direct_structure_fns(
     fast_keys: frozenset[str],
     *,
     share: bool = False,
+    keyed: tuple[bool, ...] | None = None,
 ) -> tuple[Callable[[Mapping[str, Any]], T], Callable[[Any, Any], T]] | None:
     """Build what cattrs' generated function does for ``cls`` — each present key through its
     hook, then the constructor — without the constructor's keyword dict: a bare instance whose
@@ -447,6 +473,12 @@ def _direct_structure_fns(
     ``privacy_desc`` that holds WeChat's catalogue), an instance whose every field value is the
     very object the last one built holds gives that last instance back: equal and frozen, so
     shared safely, and one object less for every answer to keep.
+
+    With ``keyed`` (per field other than ``extras``: ``False`` a string, ``True`` a tuple of
+    shared items; ``SdkPrivacyInfo``), an instance without ``extras`` of its own is remembered
+    by its field values, the tuples by identity (the table holds them, so an identity cannot be
+    reused while the entry lasts): an equal one later gives that instance back. At most
+    :data:`_INTERNED_MAX` per model; the table starts over when full.
     """
     props = attrs.inspect(cls)
     if (
@@ -507,10 +539,24 @@ def _direct_structure_fns(
         same = " and ".join(f"x{i} is last.{f.name}" for i, f in enumerate(fields))
         lines += ["    last = __last[0]", f"    if last is not None and {same}:"]
         lines.append("        return last")
+    if keyed is not None:
+        listed = [i for i, f in enumerate(fields) if f.name != extras]
+        parts = [
+            f"__id(x{i})" if by_id else f"x{i}" for i, by_id in zip(listed, keyed, strict=True)
+        ]
+        own = [i for i, f in enumerate(fields) if f.name == extras]
+        names.update(__id=id, __table={}, __max=_INTERNED_MAX)
+        lines.append(f"    if {f'x{own[0]} is __d{own[0]}' if own else 'True'}:")
+        lines += [f"        key = ({', '.join(parts)},)", "        kept = __table.get(key)"]
+        lines += ["        if kept is not None:", "            return kept", "    else:"]
+        lines.append("        key = None")
     lines.append("    inst = __new(__cl)")
     lines += [f"    __s{index}(inst, x{index})" for index in range(len(fields))]
     if share:
         lines.append("    __last[0] = inst")
+    if keyed is not None:
+        lines += ["    if key is not None:", "        if len(__table) >= __max:"]
+        lines += ["            __table.clear()", "        __table[key] = inst"]
     lines.append("    return inst")
     names["__fast"], names["__WireError"] = fast_keys, WireError
     lines += [

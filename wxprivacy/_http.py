@@ -198,7 +198,7 @@ class WireClient:
             value, name, method, endpoint, content, files, idempotent, waited, authorizer_appid
         )
 
-    async def call_with(
+    def call_with(
         self,
         token: str,
         token_name: str | None,
@@ -209,7 +209,7 @@ class WireClient:
         idempotent: bool,
         waited: float,
         authorizer_appid: str | None,
-    ) -> dict[str, Any]:
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
         """:meth:`call`, the token's value first and every argument positional: what the
         token manager calls with the token it holds (no closure per call). ``token_name``
         ``None`` sends no token."""
@@ -223,27 +223,7 @@ class WireClient:
         deadline = CallDeadline(self.call_timeout, self.timer)
         if waited:
             deadline.at -= waited
-        if self.retry.max_attempts == 1:
-            return await self._once(request, endpoint, deadline, authorizer_appid)
-        # The first attempt runs outside tenacity (building its controller costs more than a
-        # parse); a retryable failure is then replayed as tenacity's first attempt, so waits,
-        # log lines and the attempt count are exactly the policy's.
-        try:
-            return await self._once(request, endpoint, deadline, authorizer_appid)
-        except WxPrivacyError as exc:
-            if not is_retryable(exc, idempotent=idempotent):
-                raise
-            first: WxPrivacyError | None = exc
-        retrying = self.retry.retrying(
-            endpoint=endpoint, idempotent=idempotent, sleep=self._sleep, left=deadline.remaining
-        )
-        async for attempt in retrying:
-            with attempt:
-                if first is not None:
-                    failed, first = first, None
-                    raise failed
-                return await self._once(request, endpoint, deadline, authorizer_appid)
-        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+        return self._once(request, endpoint, deadline, authorizer_appid, idempotent, True)
 
     async def _once(
         self,
@@ -251,23 +231,76 @@ class WireClient:
         endpoint: str,
         deadline: CallDeadline,
         authorizer_appid: str | None = None,
+        idempotent: bool = True,
+        first: bool = False,
     ) -> dict[str, Any]:
-        limiter = self.limiter
-        if limiter is not None and not limiter.idle(endpoint):
-            started = self.timer()
-            await limiter.acquire(endpoint, authorizer_appid)
-            deadline.at += self.timer() - started  # the client's own pacing does not count
-        answer = await self._answer(request, endpoint, deadline)
+        """One attempt: the rate limit, a connection slot, the exchange, the decoded answer.
+
+        The ``first`` attempt runs outside tenacity (building its controller costs more than a
+        parse), and each coroutine a call awaits through costs about a microsecond on every
+        resumption, so the usual case (a free slot, a backend safe to cancel) runs the exchange
+        from here; a retryable failure of the first attempt is then replayed as tenacity's
+        first attempt (:meth:`_retried`), so waits, log lines and the attempt count are exactly
+        the policy's.
+        """
         try:
-            return decode_response(answer.status, answer.body, endpoint=endpoint, now=self._clock())
-        except MinuteQuotaExceededError as exc:
-            if limiter is not None:
-                await limiter.pause(endpoint, exc.retry_at)
-            raise
-        except QuotaExceededError:
-            if limiter is not None:
-                await limiter.block_for_the_day(endpoint, authorizer_appid)
-            raise
+            limiter = self.limiter
+            if limiter is not None and not limiter.idle(endpoint):
+                started = self.timer()
+                await limiter.acquire(endpoint, authorizer_appid)
+                deadline.at += self.timer() - started  # the client's own pacing does not count
+            left = self._take_free_slot(endpoint, deadline)
+            if left is None or self.backend.isolate:
+                answer = await self._answer(request, endpoint, deadline, left)
+            else:
+                try:
+                    answer = await self._exchange_direct(request, endpoint, deadline, left)
+                except ExchangeError as exc:
+                    raise self._failed(exc, endpoint, deadline) from None
+                deadline.maybe_sent = True
+            try:
+                return decode_response(
+                    answer.status, answer.body, endpoint=endpoint, now=self._clock()
+                )
+            except MinuteQuotaExceededError as exc:
+                if limiter is not None:
+                    await limiter.pause(endpoint, exc.retry_at)
+                raise
+            except QuotaExceededError:
+                if limiter is not None:
+                    await limiter.block_for_the_day(endpoint, authorizer_appid)
+                raise
+        except WxPrivacyError as exc:
+            if not first or self.retry.max_attempts == 1:
+                raise
+            if not is_retryable(exc, idempotent=idempotent):
+                raise
+            failed = exc
+        return await self._retried(
+            failed, request, endpoint, deadline, authorizer_appid, idempotent
+        )
+
+    async def _retried(
+        self,
+        failed: WxPrivacyError,
+        request: Request,
+        endpoint: str,
+        deadline: CallDeadline,
+        authorizer_appid: str | None,
+        idempotent: bool,
+    ) -> dict[str, Any]:
+        """The attempts after a first one that ``failed`` retryably, by the retry policy."""
+        first: WxPrivacyError | None = failed
+        retrying = self.retry.retrying(
+            endpoint=endpoint, idempotent=idempotent, sleep=self._sleep, left=deadline.remaining
+        )
+        async for attempt in retrying:
+            with attempt:
+                if first is not None:
+                    replayed, first = first, None
+                    raise replayed
+                return await self._once(request, endpoint, deadline, authorizer_appid)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def probe(self, path: str = "/") -> tuple[Answer, float, float]:
         """Send one ``GET {base_url}{path}`` (no token, no retry) and return the raw answer.
@@ -286,20 +319,19 @@ class WireClient:
         request = build_request("GET", self.base_url + path)
         deadline = CallDeadline(self.call_timeout, self.timer)
         sent_at = self._clock()
-        answer = await self._answer(request, path, deadline)
+        answer = await self._answer(request, path, deadline, self._take_free_slot(path, deadline))
         return answer, sent_at, self._clock()
 
-    async def _answer(self, request: Request, endpoint: str, deadline: CallDeadline) -> Answer:
+    async def _answer(
+        self, request: Request, endpoint: str, deadline: CallDeadline, left: float | None
+    ) -> Answer:
         """One exchange within the attempt's and the call's deadline, its failures mapped to the
-        SDK's errors (not decoded): for :meth:`_once` and :meth:`probe` (written once, at the
-        cost of one coroutine per call).
-
-        A backend that is safe to cancel at any point goes straight to
-        :meth:`_exchange_direct`. Over httpcore the exchange runs in a task of its own, so that a
-        deadline can stop it without cancelling httpcore where that would strand a connection
-        (:meth:`_stop`).
+        SDK's errors (not decoded): for :meth:`probe`, and for :meth:`_once` when the call must
+        wait for a connection slot (``left`` is ``None``; else the slot is taken and ``left``
+        seconds remain) or the backend is not safe to cancel at any point: over httpcore the
+        exchange runs in a task of its own, so that a deadline can stop it without cancelling
+        httpcore where that would strand a connection (:meth:`_stop`).
         """
-        left = self._take_free_slot(endpoint, deadline)
         if left is None:
             left = await self._wait_for_slot(endpoint, deadline)
         try:

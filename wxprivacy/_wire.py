@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+import orjson
+
 from . import _serde
 from ._checks import MAX_SECONDS
 from ._coerce import whole_number
@@ -130,8 +132,13 @@ def decode_response(
             endpoint=endpoint,
             status_code=status_code,
         )
-    data = loads(body, endpoint=endpoint, status_code=status_code)
-    if not isinstance(data, dict):
+    try:  # the usual body, without the two calls around orjson (loads() is the same, then)
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = _UNREAD
+    if data is _UNREAD:  # outside the except block: no parser error (with the body) as context
+        data = loads(body, endpoint=endpoint, status_code=status_code)
+    if type(data) is not dict:
         raise ResponseFormatError(
             f"response from {endpoint} is a JSON {type(data).__name__}, not an object: "
             f"{_shown_body(body, endpoint=endpoint)}",
@@ -139,7 +146,7 @@ def decode_response(
             status_code=status_code,
         )
     raw_code = data.get("errcode", 0)
-    errcode = _as_errcode(raw_code)
+    errcode = 0 if raw_code == 0 and type(raw_code) is int else _as_errcode(raw_code)
     if errcode is None:
         raise ResponseFormatError(
             f"errcode from {endpoint} is not an integer: {describe(raw_code)}",
@@ -160,6 +167,10 @@ def decode_response(
             text = text[:ERRMSG_CHARS] + "…"
         raise error_for(errcode, text, rid=rid, endpoint=endpoint, now=now)
     return data
+
+
+_UNREAD: Final = object()
+"""What :func:`decode_response` holds while orjson has not read the body."""
 
 
 def _as_errcode(value: Any) -> int | None:

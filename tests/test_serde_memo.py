@@ -158,6 +158,11 @@ def test_equal_records_share_one_instance_and_others_do_not() -> None:
     assert structure({**record, "note": "kept"}, SettingItem) is not unknown  # never shared
     spelled = structure({"Privacy_Key": "Location", "privacy_text": "附近门店"}, SettingItem)
     assert spelled.privacy_key == "Location" and spelled.privacy_label == ""
+    # another spelling of each key is the same record once folded: shared too
+    canonical = structure({"privacy_key": "Location", "privacy_text": "附近门店"}, SettingItem)
+    assert spelled is canonical
+    twice = {"privacy_key": "Location", "Privacy_Key": "Other"}  # one field spelled twice
+    assert structure(twice, SettingItem).extras == {"Privacy_Key": "Other"}
     # inside an answer too: the items of two answers are the same objects
     body = fixture_bytes("getprivacysetting_full.json")
     one, two = (structure(loads(body), PrivacySetting) for _ in range(2))

@@ -271,7 +271,7 @@ class _HookFactory:
             entry = direct[1]
             entry.__globals__["__slow"] = structure_model
         if records:
-            entry = _interned(cls, tuple(hooks), entry)
+            entry = _interned(cls, tuple(hooks), entry, structure_model, folder.fold)
             self._batches[cls] = _list_memo(cls, entry)
             self._shareable.add(cls)
         return entry
@@ -321,7 +321,13 @@ class _HookFactory:
         return unstructure_model
 
 
-def _interned(cls: type[T], names: tuple[str, ...], hook: Callable[[Any, Any], T]) -> Hook:
+def _interned(
+    cls: type[T],
+    names: tuple[str, ...],
+    hook: Callable[[Any, Any], T],
+    slow: Callable[[Any, Any], T],
+    fold: Callable[[dict[str, Any]], dict[str, Any]],
+) -> Hook:
     """Wrap the hook of a frozen model of string fields (``SettingItem``...) so that equal
     records give one shared instance.
 
@@ -330,10 +336,12 @@ def _interned(cls: type[T], names: tuple[str, ...], hook: Callable[[Any, Any], T
     Every instance a batch keeps is one more object for the garbage collector to walk, each
     time it runs, for as long as the batch lasts; a shared one costs nothing more. A record is
     remembered by its values in field order (``None`` for an absent key, which means the
-    field's default, as ``null`` does) when its keys are the fields' official names and its
-    values are all strings: the instance is then a function of those values alone, and frozen,
+    field's default, as ``null`` does) when its keys, folded (``fold``: other spellings of the
+    fields' names, one each), are the fields' names and its values are all strings: the
+    instance is then a function of those values alone, and frozen,
     with the shared empty ``extras``, so sharing it is invisible but to ``is``. Anything else
-    (unknown keys, other spellings, other types) is built by ``hook`` every time. At most
+    (unknown keys, two spellings of one field, other types) is built every time, by ``slow``
+    (the model's ``structure_model``) when the keys are more than the fields. At most
     :data:`_INTERNED_MAX` records are remembered per model; the table starts over when full.
     """
     fields = frozenset(names)
@@ -341,8 +349,13 @@ def _interned(cls: type[T], names: tuple[str, ...], hook: Callable[[Any, Any], T
     remembered = table.get
 
     def interned(obj: Any, _: Any = None) -> T:
-        if type(obj) is not dict or not obj.keys() <= fields:
-            return hook(obj, cls)
+        if type(obj) is not dict:
+            return slow(obj, cls)
+        if not obj.keys() <= fields:
+            folded = fold(obj)  # other spellings (a whole list has one: the fold is planned)
+            if not folded.keys() <= fields:
+                return slow(obj, cls)  # unknown keys, or a field spelled twice: extras
+            obj = folded
         key = tuple(map(obj.get, names))
         try:
             shared = remembered(key)

@@ -321,6 +321,20 @@ class _HookFactory:
         return unstructure_model
 
 
+class _Shared(dict[tuple[Any, ...], T]):
+    """A table of shared values by key: at most :data:`_INTERNED_MAX`, and it starts over when
+    full (a fleet's repeated values are found again at once; distinct ones never pile up)."""
+
+    __slots__ = ()
+
+    def keep(self, key: tuple[Any, ...], value: T) -> T:
+        """Remember ``value`` under ``key`` and return it."""
+        if len(self) >= _INTERNED_MAX:
+            self.clear()
+        self[key] = value
+        return value
+
+
 def _interned(
     cls: type[T],
     names: tuple[str, ...],
@@ -345,7 +359,7 @@ def _interned(
     :data:`_INTERNED_MAX` records are remembered per model; the table starts over when full.
     """
     fields = frozenset(names)
-    table: dict[tuple[Any, ...], T] = {}
+    table: _Shared[T] = _Shared()
     remembered = table.get
 
     def interned(obj: Any, _: Any = None) -> T:
@@ -365,9 +379,7 @@ def _interned(
             return shared
         instance = hook(obj, cls)
         if set(map(type, obj.values())) <= _JUST_STR:
-            if len(table) >= _INTERNED_MAX:
-                table.clear()
-            table[key] = instance
+            table.keep(key, instance)
         return instance
 
     interned.__name__ = f"interned_{cls.__name__}"
@@ -387,7 +399,7 @@ def _shared_tuples(hook: Hook, *, of_items: bool, batch: Batch | None = None) ->
     :func:`_list_memo`) is tried first. At most :data:`_INTERNED_MAX` tuples per field; the
     table starts over when full.
     """
-    table: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    table: _Shared[tuple[Any, ...]] = _Shared()
     remembered = table.get
 
     def shared(value: Any, _: Any = None) -> tuple[Any, ...]:
@@ -398,12 +410,7 @@ def _shared_tuples(hook: Hook, *, of_items: bool, batch: Batch | None = None) ->
         built: tuple[Any, ...] = hook(value, _)
         key = tuple(map(id, built)) if of_items else built
         kept = remembered(key)
-        if kept is not None:
-            return kept
-        if len(table) >= _INTERNED_MAX:
-            table.clear()
-        table[key] = built
-        return built
+        return table.keep(key, built) if kept is None else kept
 
     shared.__name__ = f"shared_{getattr(hook, '__name__', 'tuple')}"
     return shared
@@ -558,7 +565,7 @@ def _direct_structure_fns(
             f"__id(x{i})" if by_id else f"x{i}" for i, by_id in zip(listed, keyed, strict=True)
         ]
         own = [i for i, f in enumerate(fields) if f.name == extras]
-        names.update(__id=id, __table={}, __max=_INTERNED_MAX)
+        names.update(__id=id, __table=_Shared())
         lines.append(f"    if {f'x{own[0]} is __d{own[0]}' if own else 'True'}:")
         lines += [f"        key = ({', '.join(parts)},)", "        kept = __table.get(key)"]
         lines += ["        if kept is not None:", "            return kept", "    else:"]
@@ -568,8 +575,7 @@ def _direct_structure_fns(
     if share:
         lines.append("    __last[0] = inst")
     if keyed is not None:
-        lines += ["    if key is not None:", "        if len(__table) >= __max:"]
-        lines += ["            __table.clear()", "        __table[key] = inst"]
+        lines += ["    if key is not None:", "        __table.keep(key, inst)"]
     lines.append("    return inst")
     names["__fast"], names["__WireError"] = fast_keys, WireError
     lines += [

@@ -5,6 +5,7 @@ backend: ``test_exchange.py``, ``test_transport.py`` and the tests run ``over_ea
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from wxprivacy import _aiohttp_backend
+from wxprivacy import TransportError, _aiohttp_backend
 from wxprivacy._aiohttp_backend import AiohttpBackend, _Urls
 from wxprivacy._deadline import Progress
 from wxprivacy._exchange import ExchangeError, build_request
+from wxprivacy._http import WireClient
+from wxprivacy._retry import RetryPolicy
 
 BASES = (
     "https://api.weixin.qq.com",
@@ -160,3 +163,20 @@ async def test_an_answer_too_large_releases_its_connection(monkeypatch: pytest.M
         done.set()
         await backend.aclose()
         await runner.cleanup()
+
+
+@pytest.mark.parametrize("base_url", ["http://[", "http://ａ@&%'"])
+async def test_a_url_yarl_refuses_is_a_transport_error_as_before(base_url: str) -> None:
+    """Regression (trial): a base URL the client accepts but yarl refuses made the call end
+    with a bare ValueError from building the URL; aiohttp refuses it itself, as it did before
+    (InvalidUrlClientError), and the call gets its TransportError, the token not shown."""
+    assert _Urls()(base_url + "/x?access_token=SECRET") == base_url + "/x?access_token=SECRET"
+    wire = WireClient(
+        AiohttpBackend(), base_url=base_url, retry=RetryPolicy(max_attempts=1), clock=time.time
+    )
+    try:
+        with pytest.raises(TransportError) as info:
+            await wire.call("GET", "/cgi-bin/x", token=("access_token", "SECRET"))
+        assert "InvalidUrlClientError" in str(info.value) and "SECRET" not in str(info.value)
+    finally:
+        await wire.aclose()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import threading
+import weakref
 from typing import Any
 
 import pytest
@@ -70,7 +72,8 @@ def test_a_loop_that_does_not_record_its_thread_is_asked_each_time(
         pass
 
     async def main() -> Any:
-        monkeypatch.setattr(_loops, "_seen", [Silent()])
+        silent = Silent()
+        monkeypatch.setattr(_loops, "_seen", [lambda: silent])
         return running_loop()
 
     loop = asyncio.new_event_loop()
@@ -109,3 +112,16 @@ def test_a_child_forked_inside_a_running_loop_never_uses_the_parents() -> None:
     pid = asyncio.run(child_checks())
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_closed_loop_is_not_kept_alive() -> None:
+    async def ask() -> Any:
+        return running_loop()
+
+    loop = asyncio.new_event_loop()
+    assert loop.run_until_complete(ask()) is loop  # now the remembered one
+    loop.close()
+    ref = weakref.ref(loop)
+    del loop
+    gc.collect()
+    assert ref() is None

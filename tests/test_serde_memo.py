@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+import attrs
 import pytest
 from fixture_data import fixture_bytes
 from hypothesis import HealthCheck, given, settings
@@ -150,9 +151,10 @@ def test_equal_records_share_one_instance_and_others_do_not() -> None:
     }
     first = structure(dict(record), SettingItem)
     assert structure(dict(record), SettingItem) is first
-    # null and absent both mean the default: equal instances, one shared
+    # null means the default: an equal instance (built, not looked up: only strings are)
     absent = structure({"privacy_key": "X"}, SettingItem)
-    assert structure({"privacy_key": "X", "privacy_text": None}, SettingItem) is absent
+    assert structure({"privacy_key": "X"}, SettingItem) is absent
+    assert structure({"privacy_key": "X", "privacy_text": None}, SettingItem) == absent
     unknown = structure({**record, "note": "kept"}, SettingItem)
     assert unknown.extras == {"note": "kept"} and unknown is not first
     assert structure({**record, "note": "kept"}, SettingItem) is not unknown  # never shared
@@ -295,3 +297,75 @@ def test_sdk_entries_equal_the_reference_whatever_came_before(
     for entries in answers:
         body = {"errcode": 0, "sdk_privacy_info_list": entries}
         assert _built_setting(converter, body) == _built_setting(_REFERENCE, body)
+
+
+# --------------------------------------- regressions of a fresh trial of the shared records
+
+
+@attrs.frozen
+class _Ext:  # a caller's model: WeChat sends some JSON inside a string (ext_json)
+    appid: str
+    ext_json: str = attrs.field(default="{}", converter=json.loads)
+
+
+@attrs.frozen(eq=False)
+class _Ident:  # a caller's model compared by identity
+    name: str
+
+
+@attrs.frozen
+class _Item:
+    k: str
+
+
+@attrs.frozen
+class _Page:  # strings and a tuple of records: what the SDK's keyed share would take
+    ext_json: str = attrs.field(converter=json.loads)
+    items: tuple[_Item, ...] = ()
+
+
+@attrs.frozen
+class _Outer:
+    name: str
+    items: tuple[_Item, ...] = ()
+
+
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [
+        (_Ext, {"appid": "wx1", "ext_json": '{"pages": ["a"]}'}),
+        (_Ident, {"name": "n"}),
+        (_Page, {"ext_json": '{"a": 1}', "items": [{"k": "x"}]}),
+        (_Outer, {"name": "n", "items": [{"k": "a"}]}),
+        (_Item, {"k": "a"}),
+    ],
+)
+def test_a_callers_models_are_never_shared(model: type, data: dict[str, Any]) -> None:
+    """Regression (trial): a caller's frozen model with a converter on a str field was shared
+    across answers (one caller's change seen in the other answer), or failed with a bare
+    TypeError (an unhashable converted value in the keyed share's key); an ``eq=False`` model's
+    instances became one. A caller's model may convert or compare as it likes: never shared."""
+    first = structure(json.loads(json.dumps(data)), model)
+    second = structure(json.loads(json.dumps(data)), model)
+    assert first is not second
+    assert first == _REFERENCE.structure(json.loads(json.dumps(data)), model) or model is _Ident
+    if model is _Ext:
+        first.ext_json["pages"].append("changed by the first caller")
+        assert second.ext_json == {"pages": ["a"]}
+
+
+class _Str(str):
+    pass
+
+
+def test_a_str_subclass_is_refused_whatever_came_before() -> None:
+    """Regression (trial): a record of str subclasses got the shared instance of an equal
+    record of plain strings once one had been seen (the reference refuses it)."""
+    structure({"privacy_key": "Loc"}, SettingItem)
+    structure({"setting_list": [{"privacy_key": "Cam"}]}, PrivacySetting)
+    with pytest.raises(ResponseFormatError) as info:
+        structure({"privacy_key": _Str("Loc")}, SettingItem)
+    assert info.value.field_path == "privacy_key"
+    with pytest.raises(ResponseFormatError) as info:
+        structure({"setting_list": [{"privacy_key": _Str("Cam")}]}, PrivacySetting)
+    assert info.value.field_path == "setting_list[0].privacy_key"

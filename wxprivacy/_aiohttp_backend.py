@@ -57,6 +57,14 @@ class _Urls:
         self._bases: dict[str, tuple[str, str, str] | None] = {}
 
     def __call__(self, url: str) -> Any:
+        """The ``yarl.URL`` of ``url``; ``url`` itself when yarl refuses it, for aiohttp to
+        refuse as it always does (``InvalidUrlClientError``: the call's TransportError)."""
+        try:
+            return self._build(url)
+        except ValueError:
+            return url
+
+    def _build(self, url: str) -> Any:
         from yarl import URL
 
         head, _, query = url.partition("?")

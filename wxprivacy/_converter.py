@@ -201,8 +201,9 @@ class _HookFactory:
         fast_keys = frozenset(hooks) | drop if self._fast else frozenset()
         direct = None
         frozen = attrs.inspect(cls).is_frozen
+        shareable = self._fast and _may_share(cls, fields, extras)
         records = (  # a model of string fields: its records are shared as read (_interned)
-            self._fast and frozen and not aliases and all(h is str_in for h in hooks.values())
+            shareable and not aliases and all(h is str_in for h in hooks.values())
         )
         if self._fast:
             listed = [f for f in fields if f.name != extras]
@@ -211,7 +212,7 @@ class _HookFactory:
                 and bool(listed)
                 and all(_tuple_item(f.type) in self._batches for f in listed)
             )
-            keyed = None if share or records or not frozen else self._keyed(listed, hooks)
+            keyed = None if share or records or not shareable else self._keyed(listed, hooks)
             direct = _direct_structure_fns(
                 cls, fields, hooks, extras, fast_keys, share=share, keyed=keyed
             )
@@ -321,6 +322,25 @@ class _HookFactory:
         return unstructure_model
 
 
+def _may_share(cls: type, fields: tuple[attrs.Attribute[Any], ...], extras: str | None) -> bool:
+    """Whether equal instances of ``cls`` may be one shared instance: only the SDK's own
+    models, frozen and compared by value, whose fields hold what their hooks give (no converter
+    but :func:`as_tuple`) and whose ``extras`` default is a value. A caller's model
+    (``ComponentClient.call(model=...)``) is never shared: it may compare by identity, or
+    convert a string into something mutable."""
+    if cls.__module__.split(".", 1)[0] != "wxprivacy" or "__eq__" not in vars(cls):
+        return False
+    if not attrs.inspect(cls).is_frozen:
+        return False
+    for field in fields:
+        convert: object = field.converter
+        if convert is not None and convert is not as_tuple:
+            return False
+        if field.name == extras and isinstance(field.default, _FACTORY):
+            return False
+    return True
+
+
 class _Shared(dict[tuple[Any, ...], T]):
     """A table of shared values by key: at most :data:`_INTERNED_MAX`, and it starts over when
     full (a fleet's repeated values are found again at once; distinct ones never pile up)."""
@@ -350,7 +370,7 @@ def _interned(
     Every instance a batch keeps is one more object for the garbage collector to walk, each
     time it runs, for as long as the batch lasts; a shared one costs nothing more. A record is
     remembered by its values in field order (``None`` for an absent key, which means the
-    field's default, as ``null`` does) when its keys, folded (``fold``: other spellings of the
+    field's default) when its keys, folded (``fold``: other spellings of the
     fields' names, one each), are the fields' names and its values are all strings: the
     instance is then a function of those values alone, and frozen,
     with the shared empty ``extras``, so sharing it is invisible but to ``is``. Anything else
@@ -370,17 +390,11 @@ def _interned(
             if not folded.keys() <= fields:
                 return slow(obj, cls)  # unknown keys, or a field spelled twice: extras
             obj = folded
+        if not set(map(type, obj.values())) <= _JUST_STR:
+            return hook(obj, cls)  # nulls, numbers, str subclasses...: built (and checked)
         key = tuple(map(obj.get, names))
-        try:
-            shared = remembered(key)
-        except TypeError:  # an unhashable value: not a record of strings
-            return hook(obj, cls)
-        if shared is not None:
-            return shared
-        instance = hook(obj, cls)
-        if set(map(type, obj.values())) <= _JUST_STR:
-            table.keep(key, instance)
-        return instance
+        shared = remembered(key)
+        return table.keep(key, hook(obj, cls)) if shared is None else shared
 
     interned.__name__ = f"interned_{cls.__name__}"
     return interned

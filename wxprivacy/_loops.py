@@ -7,19 +7,26 @@ last found when that loop says it runs in this thread: asyncio's loops record th
 them (``_thread_id``) for as long as they run, and a thread runs one loop at a time. Otherwise
 (another loop, a loop that does not record its thread, the first call) it asks asyncio, and so it
 does in a child after ``fork``, where the remembered loop is forgotten.
+
+Not covered: a loop run inside a callback of another loop in the same thread (``nest_asyncio``
+patches asyncio to allow it); both then say they run in this thread, and the outer one may be
+given. asyncio itself refuses to run two loops in one thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import weakref
+from collections.abc import Callable
 from threading import get_ident
 from typing import Any
 
 __all__ = ["current_task", "running_loop"]
 
-_seen: list[asyncio.AbstractEventLoop | None] = [None]
-"""The loop :func:`running_loop` found last (one slot: a list, so no ``global`` is needed)."""
+_seen: list[Callable[[], asyncio.AbstractEventLoop | None]] = [lambda: None]
+"""A weak reference to the loop :func:`running_loop` found last (one slot: a list, so no
+``global`` is needed; weak, so a closed loop is not kept alive by it)."""
 
 
 def running_loop() -> asyncio.AbstractEventLoop:
@@ -28,11 +35,11 @@ def running_loop() -> asyncio.AbstractEventLoop:
     Raises:
         RuntimeError: no event loop is running in this thread.
     """
-    loop = _seen[0]
+    loop = _seen[0]()
     if loop is not None and getattr(loop, "_thread_id", None) == get_ident():
         return loop
     loop = asyncio.get_running_loop()
-    _seen[0] = loop
+    _seen[0] = weakref.ref(loop)
     return loop
 
 
@@ -46,7 +53,7 @@ def current_task() -> asyncio.Task[Any] | None:
 
 
 def _forget() -> None:
-    _seen[0] = None
+    _seen[0] = lambda: None
 
 
 os.register_at_fork(after_in_child=_forget)

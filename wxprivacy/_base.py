@@ -62,18 +62,21 @@ class endpoints:  # noqa: N801 - a namespace of constants
 
 
 def _check_base_url(base_url: str) -> None:
+    from yarl import URL
+
     try:
         url = httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError):
-        url = None
-    if (
-        url is None
-        or url.scheme not in ("http", "https")
-        or not url.host
-        or url.query
-        or url.fragment
-        or (url.port is not None and not 0 < url.port < 65536)
-    ):
+        URL(base_url)  # the default aiohttp backend's parser must take it too
+        usable = (
+            url.scheme in ("http", "https")
+            and bool(url.host)  # decodes an IDNA host: idna may refuse it here
+            and not url.query
+            and not url.fragment
+            and (url.port is None or 0 < url.port < 65536)
+        )
+    except (httpx.InvalidURL, TypeError, ValueError):  # idna's errors are ValueErrors too
+        usable = False
+    if not usable:
         raise InvalidArgumentError(
             "base_url must be an http(s) URL such as https://api.weixin.qq.com (a port from 1 "
             f"to 65535, no query or fragment), got {shown(base_url)}"

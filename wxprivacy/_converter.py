@@ -24,8 +24,11 @@ instance as the attrs constructor would (cattrs' generated function, which calls
 with a dict of keywords, for models whose constructor does more). When every key of an object is
 already canonical (the usual case) it runs directly on the decoded dict; only otherwise are the
 keys folded first. A list of plain string records that repeats (``privacy_desc_list``, WeChat's
-catalogue) is remembered. Errors are located after the fact, so the happy path carries no
-bookkeeping.
+catalogue) is remembered. Equal records, equal tuples of them and of strings, and the SDK's
+models made of such values are one shared instance across answers (:func:`_interned`,
+:func:`_shared_tuples`, ``keyed`` in :func:`_direct_structure_fns`; never a caller's model):
+fewer objects for the garbage collector while a batch keeps its answers. Errors are located
+after the fact, so the happy path carries no bookkeeping.
 
 Request bodies come from the same ``unstructure``, kept to the fields a request sends
 (:class:`Send`, :func:`unstructure_request`).
@@ -200,22 +203,14 @@ class _HookFactory:
         folder = KeyFolder(hooks, aliases=aliases, drop=drop)
         fast_keys = frozenset(hooks) | drop if self._fast else frozenset()
         direct = None
-        frozen = attrs.inspect(cls).is_frozen
         shareable = self._fast and _may_share(cls, fields, extras)
         records = (  # a model of string fields: its records are shared as read (_interned)
             shareable and not aliases and all(h is str_in for h in hooks.values())
         )
         if self._fast:
             listed = [f for f in fields if f.name != extras]
-            share = (
-                frozen
-                and bool(listed)
-                and all(_tuple_item(f.type) in self._batches for f in listed)
-            )
-            keyed = None if share or records or not shareable else self._keyed(listed, hooks)
-            direct = _direct_structure_fns(
-                cls, fields, hooks, extras, fast_keys, share=share, keyed=keyed
-            )
+            keyed = None if records or not shareable else self._keyed(listed, hooks)
+            direct = _direct_structure_fns(cls, fields, hooks, extras, fast_keys, keyed=keyed)
             if direct is not None and keyed is not None:
                 self._shareable.add(cls)
         gen = (
@@ -368,15 +363,16 @@ def _interned(
     A fleet's guidelines repeat the same records (a provider sets one template on many Mini
     Programs; ``setting_list`` items differ in a few dozen ways over thousands of answers).
     Every instance a batch keeps is one more object for the garbage collector to walk, each
-    time it runs, for as long as the batch lasts; a shared one costs nothing more. A record is
-    remembered by its values in field order (``None`` for an absent key, which means the
-    field's default) when its keys, folded (``fold``: other spellings of the
-    fields' names, one each), are the fields' names and its values are all strings: the
-    instance is then a function of those values alone, and frozen,
-    with the shared empty ``extras``, so sharing it is invisible but to ``is``. Anything else
-    (unknown keys, two spellings of one field, other types) is built every time, by ``slow``
-    (the model's ``structure_model``) when the keys are more than the fields. At most
-    :data:`_INTERNED_MAX` records are remembered per model; the table starts over when full.
+    time it runs, for as long as the batch lasts; a shared one costs nothing more.
+
+    A record is remembered by its values in field order (``None`` for an absent key: the
+    field's default) when its values are all plain strings and its keys are the fields' names,
+    as given or once folded (``fold``: one other spelling per field). The instance is then a
+    function of those values alone, frozen, with the shared empty ``extras``: sharing it is
+    invisible but to ``is``. Anything else is built every time: by ``hook`` for other values
+    (nulls, numbers, ``str`` subclasses), by ``slow`` (the model's ``structure_model``) for
+    unknown keys or a field spelled twice. At most :data:`_INTERNED_MAX` records are remembered
+    per model; the table starts over when full.
     """
     fields = frozenset(names)
     table: _Shared[T] = _Shared()
@@ -390,7 +386,7 @@ def _interned(
             if not folded.keys() <= fields:
                 return slow(obj, cls)  # unknown keys, or a field spelled twice: extras
             obj = folded
-        if not set(map(type, obj.values())) <= _JUST_STR:
+        if not _JUST_STR.issuperset(map(type, obj.values())):
             return hook(obj, cls)  # nulls, numbers, str subclasses...: built (and checked)
         key = tuple(map(obj.get, names))
         shared = remembered(key)
@@ -485,7 +481,6 @@ def _direct_structure_fns(
     extras: str | None,
     fast_keys: frozenset[str],
     *,
-    share: bool = False,
     keyed: tuple[bool, ...] | None = None,
 ) -> tuple[Callable[[Mapping[str, Any]], T], Callable[[Any, Any], T]] | None:
     """Build what cattrs' generated function does for ``cls`` — each present key through its
@@ -503,13 +498,9 @@ def _direct_structure_fns(
     a dict whose keys are all in ``fast_keys``, and for anything else, or on any failure, the
     global ``__slow`` (the caller sets it to ``structure_model``, which starts over).
 
-    With ``share`` (a frozen model whose fields are all remembered lists, and ``extras``: the
-    ``privacy_desc`` that holds WeChat's catalogue), an instance whose every field value is the
-    very object the last one built holds gives that last instance back: equal and frozen, so
-    shared safely, and one object less for every answer to keep.
-
     With ``keyed`` (per field other than ``extras``: ``False`` a string, ``True`` a tuple of
-    shared items; ``SdkPrivacyInfo``), an instance without ``extras`` of its own is remembered
+    shared items; ``SdkPrivacyInfo``, and ``PrivacyDesc``, which holds WeChat's catalogue: the
+    same remembered tuple in every answer), an instance without ``extras`` of its own is remembered
     by its field values, the tuples by identity (the table holds them, so an identity cannot be
     reused while the entry lasts): an equal one later gives that instance back. At most
     :data:`_INTERNED_MAX` per model; the table starts over when full.
@@ -523,7 +514,7 @@ def _direct_structure_fns(
         or not (props.is_frozen or cls.__setattr__ is object.__setattr__)
     ):
         return None
-    names: dict[str, Any] = {"__new": object.__new__, "__cl": cls, "__last": [None]}
+    names: dict[str, Any] = {"__new": object.__new__, "__cl": cls}
     lines = ["def build(o):"]
     for index, field in enumerate(fields):
         if field.validator is not None or not field.init:
@@ -569,10 +560,6 @@ def _direct_structure_fns(
                 "    else:",
                 f"        x{index} = {fallback}",
             ]
-    if share:
-        same = " and ".join(f"x{i} is last.{f.name}" for i, f in enumerate(fields))
-        lines += ["    last = __last[0]", f"    if last is not None and {same}:"]
-        lines.append("        return last")
     if keyed is not None:
         listed = [i for i, f in enumerate(fields) if f.name != extras]
         parts = [
@@ -586,8 +573,6 @@ def _direct_structure_fns(
         lines.append("        key = None")
     lines.append("    inst = __new(__cl)")
     lines += [f"    __s{index}(inst, x{index})" for index in range(len(fields))]
-    if share:
-        lines.append("    __last[0] = inst")
     if keyed is not None:
         lines += ["    if key is not None:", "        __table.keep(key, inst)"]
     lines.append("    return inst")

@@ -369,3 +369,64 @@ def test_a_str_subclass_is_refused_whatever_came_before() -> None:
     with pytest.raises(ResponseFormatError) as info:
         structure({"setting_list": [{"privacy_key": _Str("Cam")}]}, PrivacySetting)
     assert info.value.field_path == "setting_list[0].privacy_key"
+
+
+# ------------------------------------- a list of usual records built in one loop (issue 10)
+
+_USUAL = st.fixed_dictionaries(
+    {"privacy_key": _TEXTS, "privacy_text": _TEXTS, "privacy_label": _TEXTS}
+)
+#: Mostly usual records (every field, plain strings: the loop's case), now and then another.
+_MOSTLY_USUAL = st.lists(
+    st.one_of(_USUAL, _USUAL, _USUAL, _RECORDS.map(lambda r: r[0] if r else {})), max_size=8
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(history=st.lists(_MOSTLY_USUAL, max_size=4), lists=st.lists(_MOSTLY_USUAL, max_size=4))
+def test_lists_of_usual_records_equal_the_reference_and_share_items(
+    history: list[list[dict[str, Any]]], lists: list[list[dict[str, Any]]]
+) -> None:
+    """The loop over a list whose every item is a usual record, and the item-by-item way for
+    any other list: the same answer as the reference, whatever came before; a usual record is
+    the very instance its record gives alone, in an equal list too."""
+    for items in history:
+        _built_setting(converter, _answer(json.loads(json.dumps(items)), []))
+    for items in lists:
+        body = _answer(json.loads(json.dumps(items)), [])
+        got = _built_setting(converter, body)
+        assert got == _built_setting(_REFERENCE, _answer(json.loads(json.dumps(items)), []))
+        if isinstance(got, str):
+            continue
+        usual = [_is_usual(item) for item in items]
+        for item, built, alone in zip(items, got.setting_list, usual, strict=True):
+            if alone:
+                assert structure(dict(item), SettingItem) is built
+        again = structure(_answer(json.loads(json.dumps(items)), []), PrivacySetting)
+        if all(usual):  # the same items (the tuple too, but when the remembered list builds)
+            assert all(a is b for a, b in zip(again.setting_list, got.setting_list, strict=True))
+
+
+def _is_usual(item: dict[str, Any]) -> bool:
+    fields = {"privacy_key", "privacy_text", "privacy_label"}
+    return item.keys() == fields and all(type(v) is str for v in item.values())
+
+
+@pytest.mark.parametrize("bad_at", range(5))
+def test_a_bad_item_after_usual_records_is_named_by_its_index(bad_at: int) -> None:
+    """Regression guard for the loop: it leaves a list at the first item that is not a usual
+    record; the item-by-item way then names that item (every position of the bad item)."""
+    usual = {"privacy_key": "Location", "privacy_text": "门店", "privacy_label": "位置"}
+    items: list[Any] = [dict(usual) for _ in range(5)]
+    items[bad_at] = {"privacy_key": ["not", "a", "string"], "privacy_text": "", "privacy_label": ""}
+    with pytest.raises(ResponseFormatError) as info:
+        structure(_answer(items, []), PrivacySetting)
+    assert info.value.field_path == f"setting_list[{bad_at}].privacy_key"
+    items[bad_at] = dict(usual, privacy_key=_Str("Location"))
+    with pytest.raises(ResponseFormatError) as info:
+        structure(_answer(items, []), PrivacySetting)
+    assert info.value.field_path == f"setting_list[{bad_at}].privacy_key"
+    items[bad_at] = dict(usual, privacy_label=None)  # null: the default, built, not shared
+    got = structure(_answer(items, []), PrivacySetting)
+    assert got.setting_list[bad_at] == SettingItem(privacy_key="Location", privacy_text="门店")
+    assert [i.privacy_label for i in got.setting_list].count("") == 1

@@ -151,6 +151,8 @@ class _HookFactory:
         # Models whose equal instances are one shared instance (_interned, or keyed): the
         # tuples of their items can be shared by identity too.
         self._shareable: set[type] = set()
+        # The shared records of each string-record model (_interned).
+        self._records: dict[type, _Records] = {}
 
     # ------------------------------------------------------------------------- structure
 
@@ -176,7 +178,12 @@ class _HookFactory:
                 return model_tuple_hook(item_hook, item)
             # equal items are one instance (_interned, or keyed): so can their tuples be
             batch = self._batches.get(item)
-            return _shared_tuples(model_tuple_hook(item_hook, item), of_items=True, batch=batch)
+            return _shared_tuples(
+                model_tuple_hook(item_hook, item),
+                of_items=True,
+                batch=batch,
+                records=self._records.get(item),
+            )
         inner = _optional_of(typ)
         if inner is not None and attrs.has(inner):
             nested = self._conv.get_structure_hook(inner)
@@ -267,7 +274,9 @@ class _HookFactory:
             entry = direct[1]
             entry.__globals__["__slow"] = structure_model
         if records:
-            entry = _interned(cls, tuple(hooks), entry, structure_model, folder.fold)
+            records_of = _interned(cls, tuple(hooks), entry, structure_model, folder.fold)
+            self._records[cls] = records_of
+            entry = records_of.one
             self._batches[cls] = _list_memo(cls, entry)
             self._shareable.add(cls)
         return entry
@@ -356,9 +365,9 @@ def _interned(
     hook: Callable[[Any, Any], T],
     slow: Callable[[Any, Any], T],
     fold: Callable[[dict[str, Any]], dict[str, Any]],
-) -> Hook:
-    """Wrap the hook of a frozen model of string fields (``SettingItem``...) so that equal
-    records give one shared instance.
+) -> _Records:
+    """Share the records of a frozen model of string fields (``SettingItem``...): equal records
+    give one shared instance.
 
     A fleet's guidelines repeat the same records (a provider sets one template on many Mini
     Programs; ``setting_list`` items differ in a few dozen ways over thousands of answers).
@@ -373,6 +382,10 @@ def _interned(
     (nulls, numbers, ``str`` subclasses), by ``slow`` (the model's ``structure_model``) for
     unknown keys or a field spelled twice. At most :data:`_INTERNED_MAX` records are remembered
     per model; the table starts over when full.
+
+    Returns the model's :class:`_Records`: its hook (``one``) and the code that recognises a
+    record whose keys are exactly the fields' names, each a plain string (``match``), which
+    :func:`_shared_tuples` inlines in its loop over a list.
     """
     fields = frozenset(names)
     table: _Shared[T] = _Shared()
@@ -392,11 +405,75 @@ def _interned(
         shared = remembered(key)
         return table.keep(key, hook(obj, cls)) if shared is None else shared
 
-    interned.__name__ = f"interned_{cls.__name__}"
-    return interned
+    records = _Records(cls, names, hook, table)
+    # the usual record (every field given, plain strings) without a call per check
+    source = [
+        "def one(o, _=None):",
+        *records.match("    ", "return s"),
+        "    return __general(o, _)",
+    ]
+    scope = records.scope(__general=interned)
+    exec(compile("\n".join(source), f"<wxprivacy record {cls.__qualname__}>", "exec"), scope)  # noqa: S102 - generated from the model's own declaration
+    records.one = scope["one"]
+    records.one.__name__ = f"interned_{cls.__name__}"
+    return records
 
 
-def _shared_tuples(hook: Hook, *, of_items: bool, batch: Batch | None = None) -> Hook:
+class _Records:
+    """The shared instances of one frozen model of string fields (:func:`_interned`).
+
+    Attributes:
+        cls: the model.
+        names: its fields but ``extras``, in order: a record's key is its values in this order.
+        table: the shared instances by key.
+        one: the model's structure hook (set by :func:`_interned`).
+    """
+
+    def __init__(
+        self,
+        cls: type,
+        names: tuple[str, ...],
+        hook: Callable[[Any, Any], Any],
+        table: _Shared[Any],
+    ) -> None:
+        self.cls, self.names, self.table = cls, names, table
+        self._hook = hook
+        self.one: Hook = hook
+
+    def scope(self, **more: Any) -> dict[str, Any]:
+        """The names :meth:`match`'s lines use, with ``more``."""
+        return {
+            "__rget": self.table.get,
+            "__rkeep": self.table.keep,
+            "__rbuild": self._hook,
+            "__rcls": self.cls,
+            **more,
+        }
+
+    def match(self, indent: str, then: str) -> list[str]:
+        """Lines (at ``indent``) that, when ``o`` is a dict whose keys are exactly the fields'
+        names and whose values are plain strings, bind ``s`` to its shared instance and run
+        ``then``; otherwise they fall through."""
+        values = [f"v{i}" for i in range(len(self.names))]
+        checks = " and ".join(f"type({v}) is str" for v in values)
+        return [
+            f"{indent}if type(o) is dict and len(o) == {len(self.names)}:",
+            *(
+                f"{indent}    {v} = o.get({name!r})"
+                for v, name in zip(values, self.names, strict=True)
+            ),
+            f"{indent}    if {checks}:",
+            f"{indent}        k = ({', '.join(values)},)",
+            f"{indent}        s = __rget(k)",
+            f"{indent}        if s is None:",
+            f"{indent}            s = __rkeep(k, __rbuild(o, __rcls))",
+            f"{indent}        {then}",
+        ]
+
+
+def _shared_tuples(
+    hook: Hook, *, of_items: bool, batch: Batch | None = None, records: _Records | None = None
+) -> Hook:
     """Wrap the hook of a tuple field so that equal tuples give one shared tuple.
 
     For the same reason as :func:`_interned`: ``privacy_list`` and ``setting_list`` repeat
@@ -406,8 +483,10 @@ def _shared_tuples(hook: Hook, *, of_items: bool, batch: Batch | None = None) ->
     by the identities of its items, which :func:`_interned` shares; the table holds the tuple,
     so an identity it is keyed by cannot be reused while the entry lasts, and a tuple of items
     built anew (unknown keys...) is simply not found; ``batch`` (the model's remembered list,
-    :func:`_list_memo`) is tried first. At most :data:`_INTERNED_MAX` tuples per field; the
-    table starts over when full.
+    :func:`_list_memo`) is tried first. With ``records`` (the items' :class:`_Records`), a list
+    whose every item is a usual record is built in one loop, without a call per item; any
+    other list goes to ``hook``. At most :data:`_INTERNED_MAX` tuples per field; the table
+    starts over when full.
     """
     table: _Shared[tuple[Any, ...]] = _Shared()
     remembered = table.get
@@ -423,7 +502,43 @@ def _shared_tuples(hook: Hook, *, of_items: bool, batch: Batch | None = None) ->
         return table.keep(key, built) if kept is None else kept
 
     shared.__name__ = f"shared_{getattr(hook, '__name__', 'tuple')}"
-    return shared
+    if records is None or not of_items:
+        return shared
+    source = [
+        "def shared(value, _=None):",
+        "    if type(value) is list:",
+        *(
+            []
+            if batch is None
+            else [
+                f"        if len(value) >= {_BATCH_MIN}:",
+                "            done = __batch(value)",
+                "            if done is not None:",
+                "                return done",
+            ]
+        ),
+        "        out = []",
+        "        for o in value:",
+        *records.match("            ", "out.append(s); continue"),
+        "            break",
+        "        else:",
+        "            built = tuple(out)",
+        "            key = tuple(map(__id, built))",
+        "            kept = __tget(key)",
+        "            return __tkeep(key, built) if kept is None else kept",
+        "    built = __hook(value, _)",  # other items (or not a list): one by one, errors located
+        "    key = tuple(map(__id, built))",
+        "    kept = __tget(key)",
+        "    return __tkeep(key, built) if kept is None else kept",
+    ]
+    scope = records.scope(
+        __batch=batch, __hook=hook, __id=id, __tget=remembered, __tkeep=table.keep
+    )
+    name = f"<wxprivacy records {records.cls.__qualname__}>"
+    exec(compile("\n".join(source), name, "exec"), scope)  # noqa: S102 - generated from the model's own declaration
+    fast: Hook = scope["shared"]
+    fast.__name__ = shared.__name__
+    return fast
 
 
 def _list_memo(cls: type[T], item_hook: Hook) -> Batch:

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from wxprivacy import ComponentClient, PrivacySetting
+from wxprivacy._deadline import Progress
 from wxprivacy.emulator import Emulator, start_server
 
 KINDS = ["aiohttp", "httpx", "caller", "caller-8"]
@@ -70,13 +71,26 @@ def _held(client: ComponentClient) -> int:
 @pytest.mark.parametrize("calls", [128, 600, 1000])
 @pytest.mark.parametrize("kind", KINDS)
 async def test_cancelled_calls_leave_the_client_usable(kind: str, calls: int) -> None:
+    await _cancel_calls(kind, calls, random.Random(calls), latency=1.0)
+
+
+@pytest.mark.schedules  # ~20 s: .ci/run runs it in the step of the randomized schedules
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("kind", KINDS)
+async def test_answers_landing_while_callers_are_cancelled(kind: str, seed: int) -> None:
+    """Answers in 50 ms: many exchanges read and close their answer while the callers are
+    still being cancelled, so callers are cancelled as httpcore closes the response (the step
+    that, with 1 s answers, only a loaded machine reached: 10 connections held once in CI)."""
+    await _cancel_calls(kind, 1000, random.Random(seed), latency=0.05)
+
+
+async def _cancel_calls(kind: str, calls: int, rng: random.Random, *, latency: float) -> None:
     emu = Emulator(authorizers=3, seed=9)
-    rng = random.Random(calls)
     async with await start_server(emu) as server:
         async with served_client(kind, emu, server.url) as client:
             appid = emu.authorizer_appids[0]
             await client.authorizer_access_token(appid)  # warm: the calls go straight out
-            emu.latency = 1.0  # every answer now takes 1 s
+            emu.latency = latency  # every answer now takes that long
 
             async def call() -> object:
                 return await client.get_privacy_setting(appid)
@@ -104,3 +118,67 @@ async def test_cancelled_calls_leave_the_client_usable(kind: str, calls: int) ->
             emu.latency = 0.0
             results = await asyncio.gather(*(call() for _ in range(50)))
             assert all(isinstance(r, PrivacySetting) for r in results)
+
+
+STEPS = [
+    "connection.connect_tcp.started",
+    "connection.connect_tcp.complete",
+    "http11.send_request_headers.started",
+    "http11.send_request_headers.complete",
+    "http11.send_request_body.started",
+    "http11.send_request_body.complete",
+    "http11.receive_response_headers.started",
+    "http11.receive_response_headers.complete",
+    "http11.receive_response_body.started",
+    "http11.receive_response_body.complete",
+    "http11.response_closed.started",
+    "http11.response_closed.complete",
+]
+
+
+@pytest.mark.parametrize("reused", [False, True], ids=["new", "reused"])
+@pytest.mark.parametrize("step", STEPS)
+async def test_a_caller_cancelled_at_each_step_leaves_the_pool_whole(
+    step: str, reused: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The random points above, one at a time: a call through a caller's pool of one connection
+    is cancelled as its exchange reports ``step`` (the caller's cancellation is handled, and the
+    exchange stopped, before httpcore's next step), and the next call still gets the connection.
+    Cancelled from ``receive_response_headers.complete`` on, the exchange is stopped inside
+    httpcore's ``_response_closed`` (its first wait, for the connection's lock), which a cancel
+    there skipped: the connection stayed ACTIVE and its request in the pool for good."""
+    if reused and step.startswith("connection."):
+        pytest.skip("a reused connection is not connected again")
+    emu = Emulator(authorizers=1, seed=9)
+    caller: asyncio.Task[Any] | None = None
+    seen: list[str] = []
+    original = Progress.httpcore_trace
+
+    async def trace(self: Progress, event: str, info: Any) -> None:
+        seen.append(event)
+        if event == step and caller is not None and not caller.done():
+            caller.cancel()
+        await original(self, event, info)
+
+    async with await start_server(emu) as server:
+        # a keep-alive pool of 0 opens a new connection for every request
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=int(reused))
+        async with httpx.AsyncClient(timeout=5, limits=limits) as http:
+            async with ComponentClient(
+                emu.component_appid, emu.component_appsecret, base_url=server.url, http_client=http
+            ) as client:
+                await client.set_component_verify_ticket(emu.component_verify_ticket)
+                appid = emu.authorizer_appids[0]
+                await client.set_authorizer_refresh_token(appid, emu.refresh_token(appid))
+                await client.authorizer_access_token(appid)  # warm: the call goes straight out
+                monkeypatch.setattr(Progress, "httpcore_trace", trace)
+                caller = asyncio.create_task(client.get_privacy_setting(appid))
+                outcomes = await asyncio.gather(caller, return_exceptions=True)
+                monkeypatch.setattr(Progress, "httpcore_trace", original)
+                assert step in seen, seen
+                assert isinstance(outcomes[0], asyncio.CancelledError | PrivacySetting)
+                if client._wire._stopping:
+                    await asyncio.wait(set(client._wire._stopping), timeout=5)
+                assert _held(client) == 0
+                async with asyncio.timeout(5):  # the one connection is still there
+                    assert isinstance(await client.get_privacy_setting(appid), PrivacySetting)

@@ -124,7 +124,8 @@ class Progress:
         held: a connection is held for it (the wait for a pooled connection is over).
         sent: request bytes may have left (the connection was ready to write).
         safe: cancelling now leaves httpcore's pool whole (inside a connect, or once the request
-            is on its connection); ``False`` before that and in the gap between the two.
+            is on its connection until its response is closed); ``False`` before that, in the
+            gap between the two, and from the response's close on.
         stop: set when the deadline passed at an unsafe moment: the exchange raises
             :class:`Stopped` at its next step, where httpcore cleans up.
         on_held: called once when ``held`` becomes true (starts the attempt's clock).
@@ -164,6 +165,11 @@ class Progress:
             self.safe = False  # connected, not yet on the connection: a cancel here strands it
         elif event.endswith(".send_request_headers.started"):
             self.safe = self.sent = True  # from here httpcore closes the connection on cancel
+        elif event.endswith(".response_closed.started"):
+            # httpcore's own clean-up, which first waits for the connection's lock: a cancel
+            # there skips it, leaving the connection ACTIVE and its request in the pool for
+            # good; a stop now lets the exchange end (no step raises here)
+            self.safe = False
 
 
 class AttemptDeadlines:

@@ -430,3 +430,18 @@ def test_a_bad_item_after_usual_records_is_named_by_its_index(bad_at: int) -> No
     got = structure(_answer(items, []), PrivacySetting)
     assert got.setting_list[bad_at] == SettingItem(privacy_key="Location", privacy_text="门店")
     assert [i.privacy_label for i in got.setting_list].count("") == 1
+
+
+def test_a_model_of_the_sdk_with_no_field_but_extras_structures() -> None:
+    """Regression (review): the generated record check had no condition to write for a model
+    with no field but ``extras`` (a SyntaxError when its hook was built)."""
+    from wxprivacy.models import _extras_field
+
+    @attrs.frozen(kw_only=True)
+    class _OnlyExtras:
+        extras: Any = _extras_field()
+
+    _OnlyExtras.__module__ = "wxprivacy.models"  # shared like the SDK's own models
+    conv = build_converter()
+    assert conv.structure({"note": 1}, _OnlyExtras).extras == {"note": 1}
+    assert conv.structure({}, _OnlyExtras).extras == {}

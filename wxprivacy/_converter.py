@@ -212,7 +212,7 @@ class _HookFactory:
         direct = None
         shareable = self._fast and _may_share(cls, fields, extras)
         records = (  # a model of string fields: its records are shared as read (_interned)
-            shareable and not aliases and all(h is str_in for h in hooks.values())
+            shareable and bool(hooks) and not aliases and all(h is str_in for h in hooks.values())
         )
         if self._fast:
             listed = [f for f in fields if f.name != extras]

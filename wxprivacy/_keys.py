@@ -9,7 +9,6 @@ the official name and sets aside what it cannot place, so nothing is lost.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import repeat
 from typing import Any, Final
 
 from ._checks import shown
@@ -187,20 +186,6 @@ class KeyFolder:
         if len(self._plans) < _MAX_PLANS:
             self._plans[keys] = plan
         return plan
-
-    def rename_all(self, objs: list[dict[Any, Any]]) -> list[dict[str, Any]] | None:
-        """Fold a list of objects that all have the same keys in the same order, at once.
-
-        Returns ``None`` when they differ in shape or need more than renaming.
-        """
-        shapes = set(map(tuple, objs))
-        if len(shapes) != 1:
-            return None
-        plan = self.plan(shapes.pop())
-        if plan is None:
-            return None
-        # All in C: one dict per object from the shared plan and the object's values.
-        return list(map(dict, map(zip, repeat(plan), map(dict.values, objs))))
 
     def _make_plan(self, keys: tuple[Any, ...]) -> tuple[str, ...] | None:
         names = []

@@ -339,3 +339,40 @@ async def test_gzip_header_with_plain_body_is_a_format_error() -> None:
     ]
     with pytest.raises(ResponseFormatError, match="DecodingError"):
         await client.get_privacy_setting(SURFACE_APPID)
+
+
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_no_cookie_is_kept_or_sent_over_the_sdks_own_clients(transport: str) -> None:
+    """A cookie one authorizer's answer sets is never sent with another's request, over either
+    client the SDK makes (``transport="httpx"`` kept them: noticed in an earlier round). The
+    server is named ``localhost``: a cookie jar keeps cookies from host names only."""
+    from aiohttp import web
+
+    from wxprivacy._deadline import Progress
+    from wxprivacy._exchange import build_request
+
+    seen: list[str | None] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Cookie"))
+        response = web.json_response({"errcode": 0})
+        response.set_cookie("session", request.query.get("access_token", ""))
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://localhost:{runner.addresses[0][1]}/x"
+    client = ComponentClient("wx0000000000000000", "s" * 32, transport=transport)  # type: ignore[arg-type]
+    try:
+        for index in range(4):
+            request = build_request("POST", url, token=("access_token", f"t{index}"))
+            answer = await client._wire.backend.send(request, Progress())
+            assert answer.status == 200
+        assert seen == [None] * 4
+    finally:
+        await client.aclose()
+        await runner.cleanup()

@@ -12,6 +12,7 @@ connections collapses at 64 requests in flight; pools of 4 keep each scan short
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Final
 
 import httpx
@@ -159,10 +160,18 @@ def sharded_http_client(
         timeout: seconds, the bound httpx puts on each connect, read, write and pool wait (the
             whole attempt is bounded by the wire client), or an ``httpx.Timeout``.
         max_connections: connections in all (>= 1).
+
+    WeChat's APIs take no cookies: the client keeps none (a jar whose policy allows no
+    domain), so none set in one authorizer's answer is sent with another's request, as with
+    the aiohttp backend.
     """
     per_shard = min(PER_SHARD, max_connections)
     shards = -(-max_connections // per_shard)
-    return httpx.AsyncClient(transport=ShardedTransport(shards, per_shard), timeout=timeout)
+    return httpx.AsyncClient(
+        transport=ShardedTransport(shards, per_shard),
+        timeout=timeout,
+        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
+    )
 
 
 def uses_httpcore(http: httpx.AsyncClient) -> bool:

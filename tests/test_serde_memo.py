@@ -366,6 +366,8 @@ def test_a_str_subclass_is_refused_whatever_came_before() -> None:
     with pytest.raises(ResponseFormatError) as info:
         structure({"privacy_key": _Str("Loc")}, SettingItem)
     assert info.value.field_path == "privacy_key"
+    # named as what it is (was "expected a string, got string 'Loc'": trial of issue 10)
+    assert "_Str (a str subclass) 'Loc'" in str(info.value)
     with pytest.raises(ResponseFormatError) as info:
         structure({"setting_list": [{"privacy_key": _Str("Cam")}]}, PrivacySetting)
     assert info.value.field_path == "setting_list[0].privacy_key"

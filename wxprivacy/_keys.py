@@ -35,7 +35,8 @@ _MAX_PLANS: Final = 256
 def describe(value: Any) -> str:
     """Name the JSON kind of ``value`` for an error message ("object", "array", "string"...).
 
-    A string is quoted (40 characters at most) after :func:`~wxprivacy._redact.redact`.
+    A string is quoted (40 characters at most) after :func:`~wxprivacy._redact.redact`; a
+    ``str`` subclass (refused where a plain string is expected) is named as such.
     """
     if value is None:
         return "null"
@@ -44,9 +45,10 @@ def describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"number {shown(value)}"
     if isinstance(value, str):
-        text = redact(value)  # before the cut, so a token cut in two is still recognised
+        text = redact(str.__str__(value))  # before the cut: a token cut in two is still found
         text = text if len(text) <= 40 else text[:37] + "..."
-        return f"string {text!r}"
+        kind = "string" if type(value) is str else f"{type(value).__name__} (a str subclass)"
+        return f"{kind} {text!r}"
     if isinstance(value, Mapping):
         return "object"
     if isinstance(value, list | tuple):

@@ -24,11 +24,12 @@ instance as the attrs constructor would (cattrs' generated function, which calls
 with a dict of keywords, for models whose constructor does more). When every key of an object is
 already canonical (the usual case) it runs directly on the decoded dict; only otherwise are the
 keys folded first. A list of plain string records that repeats (``privacy_desc_list``, WeChat's
-catalogue) is remembered. Equal records, equal tuples of them and of strings, and the SDK's
-models made of such values are one shared instance across answers (:func:`_interned`,
-:func:`_shared_tuples`, ``keyed`` in :func:`_direct_structure_fns`; never a caller's model):
-fewer objects for the garbage collector while a batch keeps its answers. Errors are located
-after the fact, so the happy path carries no bookkeeping.
+catalogue) is remembered; a list of usual ones (every field given, each a plain string) is built
+in one generated loop (:class:`_Records`, :func:`_shared_tuples`). Equal records, equal tuples
+of them and of strings, and the SDK's models made of such values are one shared instance across
+answers (:func:`_interned`, :func:`_shared_tuples`, ``keyed`` in :func:`_direct_structure_fns`;
+never a caller's model): fewer objects for the garbage collector while a batch keeps its
+answers. Errors are located after the fact, so the happy path carries no bookkeeping.
 
 Request bodies come from the same ``unstructure``, kept to the fields a request sends
 (:class:`Send`, :func:`unstructure_request`).

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from transports import serve_on_localhost
 from yarl import URL
 
 from wxprivacy import TransportError, _aiohttp_backend
@@ -70,19 +71,6 @@ def test_the_remembered_bases_are_bounded(monkeypatch: pytest.MonkeyPatch) -> No
         assert len(urls._bases) <= 4
 
 
-async def _serve(handler: Any) -> tuple[web.AppRunner, str]:
-    """Serve ``handler`` on a loopback port; the URL names the host ``localhost``: a cookie
-    jar keeps cookies from host names only, not from IP addresses."""
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"http://localhost:{port}"
-
-
 async def test_no_cookie_is_kept_or_sent_and_connections_are_reused() -> None:
     """A cookie one authorizer's answer sets is never sent with another's request; every
     answer's connection goes back to the pool (one connection for sequential calls)."""
@@ -95,7 +83,7 @@ async def test_no_cookie_is_kept_or_sent_and_connections_are_reused() -> None:
         response.set_cookie("session", request.query.get("access_token", ""))
         return response
 
-    runner, url = await _serve(handler)
+    runner, url = await serve_on_localhost(handler)
     backend = AiohttpBackend()
     try:
         for index in range(5):
@@ -122,7 +110,7 @@ async def test_a_send_cancelled_while_reading_releases_its_connection() -> None:
         await done.wait()
         return response
 
-    runner, url = await _serve(handler)
+    runner, url = await serve_on_localhost(handler)
     backend = AiohttpBackend()
     try:
         task = asyncio.ensure_future(backend.send(build_request("GET", url + "/x"), Progress()))
@@ -152,7 +140,7 @@ async def test_an_answer_too_large_releases_its_connection(monkeypatch: pytest.M
         await done.wait()
         return response
 
-    runner, url = await _serve(handler)
+    runner, url = await serve_on_localhost(handler)
     backend = AiohttpBackend()
     try:
         with pytest.raises(ExchangeError):

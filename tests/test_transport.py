@@ -16,6 +16,7 @@ import pytest
 from client_factory import APPID as SURFACE_APPID
 from client_factory import make as surface_make
 from fakes import FakeWeChat
+from transports import serve_on_localhost
 
 from wxprivacy import (
     AccessToken,
@@ -344,8 +345,8 @@ async def test_gzip_header_with_plain_body_is_a_format_error() -> None:
 @pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
 async def test_no_cookie_is_kept_or_sent_over_the_sdks_own_clients(transport: str) -> None:
     """A cookie one authorizer's answer sets is never sent with another's request, over either
-    client the SDK makes (``transport="httpx"`` kept them: noticed in an earlier round). The
-    server is named ``localhost``: a cookie jar keeps cookies from host names only."""
+    client the SDK makes (``transport="httpx"`` kept them: noticed in an earlier round); the
+    server is named ``localhost`` (:func:`transports.serve_on_localhost`)."""
     from aiohttp import web
 
     from wxprivacy._deadline import Progress
@@ -359,13 +360,8 @@ async def test_no_cookie_is_kept_or_sent_over_the_sdks_own_clients(transport: st
         response.set_cookie("session", request.query.get("access_token", ""))
         return response
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://localhost:{runner.addresses[0][1]}/x"
+    runner, base = await serve_on_localhost(handler)
+    url = base + "/x"
     client = ComponentClient("wx0000000000000000", "s" * 32, transport=transport)  # type: ignore[arg-type]
     try:
         for index in range(4):

@@ -23,9 +23,25 @@ from wxprivacy._aiohttp_backend import AiohttpBackend
 from wxprivacy._httpx_backend import ShardedTransport
 
 Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
+WebHandler = Callable[[Any], Awaitable[Any]]
 KINDS = ("mock", "httpx", "aiohttp")
 
 _state: dict[str, Any] = {"kind": "mock", "open": []}
+
+
+async def serve_on_localhost(handler: WebHandler) -> tuple[Any, str]:
+    """Serve an aiohttp ``handler`` (every method and path) on a loopback port: ``(runner,
+    url)``; ``await runner.cleanup()`` stops it. The URL names the host ``localhost``: a cookie
+    jar keeps cookies from host names only, not from IP addresses."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://localhost:{runner.addresses[0][1]}"
 
 
 def wire_transport(handler: Handler) -> httpx.AsyncBaseTransport:
